@@ -1,0 +1,30 @@
+/**
+ * Builds the Koa application from the configuration and services. Wiring only: which
+ * middleware runs in which order, and which router answers which prefix.
+ */
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Services } from './services.js';
+import { errorMiddleware } from './http/error-middleware.js';
+
+export function buildApp(services: Services): Koa {
+  const { config, metrics, log } = services;
+  const app = new Koa({ proxy: config.trustProxy });
+  app.silent = true;
+  app.on('error', (err) => log.debug({ err }, 'koa error event'));
+
+  app.use(metrics.middleware());
+  app.use(errorMiddleware(log));
+
+  const ops = new Router();
+  ops.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  ops.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  app.use(ops.routes());
+
+  return app;
+}

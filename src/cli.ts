@@ -1,0 +1,35 @@
+/**
+ * The `meshdav` command. Each area registers its subcommands from src/cli/*.ts.
+ * Exit code 0 on success; otherwise one clear line on stderr and a non-zero code
+ * (see CliError and the README's table of exit codes).
+ */
+import { Command, CommanderError } from 'commander';
+import { registerServe } from './cli/serve.js';
+import { CliError, describeError } from './cli/errors.js';
+
+export function buildProgram(): Command {
+  const program = new Command('meshdav')
+    .description('A ScienceMesh / Open Cloud Mesh node: WebDAV, OCM sharing, live mounts, and an EFSS API for revad')
+    .version('0.1.0')
+    .showHelpAfterError(false)
+    .exitOverride();
+  registerServe(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors were already printed by commander.
+      process.exitCode = err.exitCode;
+      return;
+    }
+    const { message, exitCode } = describeError(err);
+    process.stderr.write(`meshdav: ${message}\n`);
+    process.exitCode = exitCode;
+    if (!(err instanceof CliError) && process.env.MESHDAV_DEBUG) console.error(err);
+  }
+}

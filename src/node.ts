@@ -1,0 +1,84 @@
+/**
+ * One running meshdav node: opens the services, listens, and shuts down cleanly (no new
+ * connections, in-flight requests finished or cut after a grace period, LevelDB closed).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { openServices, type Services } from './services.js';
+import { buildApp } from './app.js';
+
+export interface MeshdavNode {
+  config: Config;
+  services: Services;
+  server: http.Server;
+  /** The URL this node listens on (publicUrl when configured, else the bound address). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+}
+
+export async function startNode(config: Config, options: StartOptions = {}): Promise<MeshdavNode> {
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const server = config.tls
+    ? https.createServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) })
+    : http.createServer();
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0; // large uploads and downloads may take long; idle sockets still time out
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (!config.publicUrlExplicit) {
+    const scheme = config.tls ? 'https' : 'http';
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    config = { ...config, port, publicUrl: `${scheme}://${host}:${port}` };
+  } else {
+    config = { ...config, port };
+  }
+  let services: Services;
+  try {
+    services = await openServices(config, log);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const app = buildApp(services);
+  server.on('request', app.callback());
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    services,
+    server,
+    url: config.publicUrl,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => server.closeAllConnections(), 5_000);
+          server.close(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        await services.close();
+      })();
+      return closing;
+    },
+  };
+}
