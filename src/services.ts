@@ -9,6 +9,8 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { Metrics } from './http/metrics.js';
 import type { Fs } from './fs/types.js';
+import { UserStore } from './auth/user-store.js';
+import { Authenticator } from './auth/authenticator.js';
 
 export type Db = Level<string, unknown>;
 
@@ -23,6 +25,10 @@ export interface Services {
   /** The one LevelDB of this node; each area takes a sublevel of its own. */
   db: Db;
   metrics: Metrics;
+  /** Local users (scrypt hashes in the `users` sublevel). */
+  users: UserStore;
+  /** HTTP Basic (password or loopbackSecret) with failed-login throttling. */
+  auth: Authenticator;
   /** Closes everything in reverse order of opening. */
   close(): Promise<void>;
 }
@@ -33,11 +39,15 @@ export async function openServices(config: Config, log: Logger): Promise<Service
   await db.open();
   const metrics = new Metrics();
   const closers: Array<() => Promise<void>> = [() => db.close()];
+  const users = new UserStore(db);
+  const auth = new Authenticator(users, config);
   return {
     config,
     log,
     db,
     metrics,
+    users,
+    auth,
     async close() {
       for (const c of closers.reverse()) await c();
     },
