@@ -1,0 +1,361 @@
+/**
+ * RemoteFs: the Fs contract over a remote WebDAV endpoint (an OCM share of another site, or any
+ * WebDAV server). Knows nothing of caching; CachedFs wraps it.
+ *
+ * Contracts:
+ *   - every request goes through one undici dispatcher (keep-alive pool per origin) whose
+ *     connect, header and body timeouts bound it; the caller's AbortSignal aborts it;
+ *   - content is never buffered: openRead returns the response body, write streams the request
+ *     body; a sender dying mid-body errors the returned stream (never a short, clean end);
+ *   - a Range answered with 206 must carry a matching Content-Range; a 200 is accepted only
+ *     when the range covered the whole object (rclone's rule); with `ifMatch`, an answer whose
+ *     ETag differs fails with PreconditionFailedError;
+ *   - auth `secret`: `Bearer <secret>`, on 401 once `Basic secret:`; what works is remembered
+ *     (and reported through onAuthMode); bodies that cannot be replayed are sent only after a
+ *     PROPFIND has settled the mode;
+ *   - failures are mapped by classifyRemoteFailure (remote-errors.ts); once revoked, every call
+ *     throws ShareRevokedError without contacting the sender, and onRevoked runs once.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+import {
+  BadGatewayError,
+  ConflictError,
+  PreconditionFailedError,
+  ServiceUnavailableError,
+  type MeshdavError,
+} from '../errors.js';
+import { baseName, encodeUrlPath, normalizePath } from '../fs/path.js';
+import {
+  Perm,
+  type Copier,
+  type Entry,
+  type Fs,
+  type Mover,
+  type ReadOptions,
+  type RemoteOrigin,
+  type TransferOptions,
+  type TransferResult,
+  type WriteOptions,
+  type WriteResult,
+} from '../fs/types.js';
+import { PROPFIND_BODY, parseMultistatus, type RemoteResource } from './multistatus.js';
+import { ShareRevokedError, classifyRemoteFailure, isAbort, type RemoteFailure } from './remote-errors.js';
+
+export type RemoteAuth =
+  /** OCM shared secret: Bearer first, then Basic with the secret as user name and an empty password. */
+  | { kind: 'secret'; secret: string }
+  /** Plain Basic user:password (a WebDAV home or any server with accounts). */
+  | { kind: 'basic'; username: string; password: string }
+  | { kind: 'none' };
+
+export type AuthMode = 'bearer' | 'basic';
+
+export interface RemoteFsOptions {
+  /** Absolute URL of the remote root (the share), without a trailing slash. */
+  url: string;
+  auth: RemoteAuth;
+  dispatcher: Dispatcher;
+  /** Mode learnt earlier for this share. */
+  authMode?: AuthMode;
+  onAuthMode?: (mode: AuthMode) => void;
+  /** Called once when the sender no longer grants the share. */
+  onRevoked?: (reason: string) => void;
+  /** Sender's OCM discovery URL; a 404 on the root counts as revocation only while it answers. */
+  discoveryUrl?: string;
+  /** Upper bound of the permissions of every entry (the share's permissions). */
+  permissions?: number;
+  /** Set as `entry.remote` on every entry. */
+  origin?: RemoteOrigin;
+}
+
+/** A keep-alive dispatcher (one pool per origin) bounded by the node's remote timeouts. */
+export function createRemoteAgent(remote: { connectTimeoutMs: number; idleTimeoutMs: number }): Agent {
+  return new Agent({
+    connect: { timeout: remote.connectTimeoutMs },
+    headersTimeout: remote.idleTimeoutMs,
+    bodyTimeout: remote.idleTimeoutMs,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 60_000,
+  });
+}
+
+const MAX_MULTISTATUS_BYTES = 64 * 1024 * 1024;
+
+interface SendOptions {
+  headers?: Record<string, string>;
+  body?: string | Readable;
+  signal?: AbortSignal;
+  /** Statuses that are answers, not failures. Default: any 2xx. */
+  ok?: (status: number) => boolean;
+}
+
+export class RemoteFs implements Fs, Mover, Copier {
+  readonly url: string;
+  private readonly basePath: string;
+  private authMode: AuthMode;
+  private authSettled: boolean;
+  private revokedError?: ShareRevokedError;
+
+  constructor(private readonly options: RemoteFsOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.basePath = decodeURIComponent(new URL(this.url).pathname).replace(/\/+$/, '');
+    this.authMode = options.authMode ?? 'bearer';
+    this.authSettled = options.auth.kind !== 'secret' || options.authMode !== undefined;
+  }
+
+  get revoked(): boolean {
+    return this.revokedError !== undefined;
+  }
+
+  async stat(path: string): Promise<Entry> {
+    const p = normalizePath(path);
+    const [self] = await this.propfind(p, '0');
+    if (!self) throw new BadGatewayError('empty PROPFIND answer from the sharing site');
+    return self;
+  }
+
+  async list(path: string): Promise<Entry[]> {
+    const p = normalizePath(path);
+    const all = await this.propfind(p, '1');
+    const self = all.find((e) => e.path === p);
+    if (self && self.type !== 'dir') throw new ConflictError('not a folder');
+    return all.filter((e) => e.path !== p);
+  }
+
+  async openRead(path: string, options: ReadOptions & { ifMatch?: string } = {}): Promise<Readable> {
+    const p = normalizePath(path);
+    const headers: Record<string, string> = {};
+    const { range } = options;
+    if (range) headers.range = `bytes=${range.start}-${range.end ?? ''}`;
+    if (options.ifMatch) headers['if-match'] = `"${options.ifMatch}"`;
+    const res = await this.send('GET', p, { headers, signal: options.signal });
+    const body = res.body as unknown as Readable;
+    try {
+      if (range) checkRange(res, range);
+      const etag = headerOf(res, 'etag');
+      if (options.ifMatch && etag && stripEtag(etag) !== options.ifMatch) throw new PreconditionFailedError('the file changed at the sharing site');
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
+    return body;
+  }
+
+  async write(path: string, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
+    const p = normalizePath(path);
+    if (!this.authSettled) await this.stat('/');
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    if (options.ifMatch) headers['if-match'] = options.ifMatch === '*' ? '*' : `"${options.ifMatch}"`;
+    if (options.ifNoneMatch) headers['if-none-match'] = '*';
+    if (options.mtime !== undefined) headers['x-oc-mtime'] = String(Math.floor(options.mtime / 1000));
+    if (options.size !== undefined) headers['content-length'] = String(options.size);
+    if (options.checksum) headers['oc-checksum'] = options.checksum;
+    const res = await this.send('PUT', p, { headers, body, signal: options.signal });
+    await res.body.dump();
+    return { entry: await this.stat(p), created: res.statusCode === 201 };
+  }
+
+  async mkdir(path: string): Promise<Entry> {
+    const p = normalizePath(path);
+    const res = await this.send('MKCOL', p, {});
+    await res.body.dump();
+    return this.stat(p);
+  }
+
+  async remove(path: string): Promise<void> {
+    const res = await this.send('DELETE', normalizePath(path), {});
+    await res.body.dump();
+  }
+
+  move(from: string, to: string, options: TransferOptions): Promise<TransferResult> {
+    return this.transfer('MOVE', from, to, options, {});
+  }
+
+  copy(from: string, to: string, options: TransferOptions & { depth?: 0 | 'infinity' }): Promise<TransferResult> {
+    return this.transfer('COPY', from, to, options, { depth: options.depth === 0 ? '0' : 'infinity' });
+  }
+
+  private async transfer(
+    method: 'MOVE' | 'COPY',
+    from: string,
+    to: string,
+    options: TransferOptions,
+    headers: Record<string, string>,
+  ): Promise<TransferResult> {
+    const dst = normalizePath(to);
+    const res = await this.send(method, normalizePath(from), {
+      headers: { ...headers, destination: this.urlOf(dst), overwrite: options.overwrite ? 'T' : 'F' },
+      signal: options.signal,
+    });
+    await res.body.dump();
+    return { entry: await this.stat(dst), replaced: res.statusCode === 204 };
+  }
+
+  private async propfind(path: string, depth: '0' | '1'): Promise<Entry[]> {
+    const res = await this.send('PROPFIND', path, {
+      headers: { depth, 'content-type': 'application/xml; charset=utf-8' },
+      body: PROPFIND_BODY,
+      ok: (s) => s === 207,
+    });
+    const xml = await readBounded(res.body, MAX_MULTISTATUS_BYTES);
+    const entries: Entry[] = [];
+    for (const r of parseMultistatus(xml)) {
+      const entry = this.toEntry(r);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  private toEntry(r: RemoteResource): Entry | undefined {
+    if (r.hrefPath !== this.basePath && !r.hrefPath.startsWith(this.basePath + '/')) return undefined;
+    let path: string;
+    try {
+      path = normalizePath(r.hrefPath.slice(this.basePath.length));
+    } catch {
+      return undefined;
+    }
+    const type = r.isDir ? 'dir' : 'file';
+    const size = r.size ?? 0;
+    const mtime = r.mtime ?? 0;
+    const fallbackPerm = type === 'dir' ? Perm.ALL : Perm.ALL & ~Perm.CREATE;
+    const entry: Entry = {
+      path,
+      name: path === '/' ? '' : baseName(path),
+      type,
+      size,
+      mtime,
+      etag: r.etag ?? `${size.toString(16)}-${mtime.toString(16)}`,
+      fileId: r.fileId ?? 'remote-' + createHash('sha1').update(this.url + '\0' + path).digest('hex').slice(0, 24),
+      mime: type === 'dir' ? 'httpd/unix-directory' : (r.mime ?? 'application/octet-stream'),
+      permissions: (r.permissions ?? fallbackPerm) & (this.options.permissions ?? Perm.ALL),
+    };
+    if (r.checksums) entry.checksums = r.checksums;
+    if (this.options.origin) entry.remote = this.options.origin;
+    return entry;
+  }
+
+  private urlOf(path: string): string {
+    return this.url + (path === '/' ? '/' : encodeUrlPath(path));
+  }
+
+  private authHeader(mode: AuthMode): string | undefined {
+    const auth = this.options.auth;
+    if (auth.kind === 'none') return undefined;
+    if (auth.kind === 'basic') return 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+    return mode === 'bearer' ? `Bearer ${auth.secret}` : 'Basic ' + Buffer.from(`${auth.secret}:`).toString('base64');
+  }
+
+  /** One request, with the auth fallback; a non-answer status is consumed and thrown as a mapped error. */
+  private async send(method: string, path: string, opts: SendOptions): Promise<Dispatcher.ResponseData> {
+    if (this.revokedError) throw this.revokedError;
+    const replayable = typeof opts.body !== 'object';
+    const canFallback = this.options.auth.kind === 'secret' && !this.authSettled && replayable;
+    const modes: AuthMode[] = canFallback ? [this.authMode, this.authMode === 'bearer' ? 'basic' : 'bearer'] : [this.authMode];
+    for (let i = 0; i < modes.length; i++) {
+      const mode = modes[i]!;
+      const headers: Record<string, string> = { ...opts.headers };
+      const authorization = this.authHeader(mode);
+      if (authorization) headers.authorization = authorization;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(this.urlOf(path), {
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: opts.body,
+          signal: opts.signal,
+          dispatcher: this.options.dispatcher,
+        });
+      } catch (err) {
+        if (isAbort(err) || opts.signal?.aborted) throw err;
+        throw await this.fail({ kind: 'network', cause: err });
+      }
+      const status = res.statusCode;
+      if (opts.ok ? opts.ok(status) : status >= 200 && status < 300) {
+        if (!this.authSettled && this.options.auth.kind === 'secret') {
+          this.authSettled = true;
+          this.authMode = mode;
+          this.options.onAuthMode?.(mode);
+        }
+        return res;
+      }
+      await res.body.dump().catch(() => undefined);
+      if (status === 401 && i + 1 < modes.length) continue;
+      throw await this.fail({ kind: 'status', status, method, isRoot: path === '/' });
+    }
+    throw new BadGatewayError('no authentication mode accepted');
+  }
+
+  private async fail(failure: RemoteFailure): Promise<MeshdavError> {
+    const verdict = classifyRemoteFailure(failure);
+    if ('error' in verdict) return verdict.error;
+    if (verdict.revoked === 'probe' && !(await this.discoveryAnswers())) {
+      return new ServiceUnavailableError('the share root is missing and the sharing site does not answer discovery');
+    }
+    return this.markRevoked(failure.kind === 'status' ? `status ${failure.status}` : 'network');
+  }
+
+  private markRevoked(reason: string): ShareRevokedError {
+    if (!this.revokedError) {
+      this.revokedError = new ShareRevokedError();
+      try {
+        this.options.onRevoked?.(reason);
+      } catch {
+        /* a failing listener does not change the verdict */
+      }
+    }
+    return this.revokedError;
+  }
+
+  private async discoveryAnswers(): Promise<boolean> {
+    const url = this.options.discoveryUrl ?? new URL('/.well-known/ocm', this.url).toString();
+    try {
+      const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, dispatcher: this.options.dispatcher });
+      await res.body.dump();
+      return res.statusCode >= 200 && res.statusCode < 300;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function headerOf(res: Dispatcher.ResponseData, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function stripEtag(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}
+
+/** rclone's CheckContentRange: 206 must match; 200 only when the request covered the whole object. */
+function checkRange(res: Dispatcher.ResponseData, range: { start: number; end?: number }): void {
+  if (res.statusCode === 206) {
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(headerOf(res, 'content-range') ?? '');
+    if (!m) throw new BadGatewayError('206 answer without a valid Content-Range');
+    const start = Number(m[1]);
+    const end = Number(m[2]);
+    const total = m[3] === '*' ? undefined : Number(m[3]);
+    const wantEnd = range.end !== undefined ? (total !== undefined ? Math.min(range.end, total - 1) : range.end) : total !== undefined ? total - 1 : end;
+    if (start !== range.start || end !== wantEnd) throw new BadGatewayError('Content-Range does not match the requested range');
+    return;
+  }
+  const length = Number(headerOf(res, 'content-length') ?? NaN);
+  const whole = range.start === 0 && (range.end === undefined || (Number.isFinite(length) && range.end >= length - 1));
+  if (!whole) throw new BadGatewayError('the sharing site ignored the Range header');
+}
+
+async function readBounded(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += (chunk as Buffer).length;
+    if (total > max) {
+      body.destroy();
+      throw new BadGatewayError('PROPFIND answer too large');
+    }
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
