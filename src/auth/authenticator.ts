@@ -8,7 +8,9 @@
  *  - wrong password or unknown user → the same UnauthorizedError, and a failure is counted per
  *    client address and per user name (config.loginThrottle);
  *  - over the limit for either key → TooManyRequestsError (429, Retry-After), checked before the
- *    password, so even a right password is refused until the window has passed.
+ *    password, so even a right password is refused until the window has passed;
+ *  - `ctx.state.sessionUser.name` (set only by the web UI's session middleware after its cookie,
+ *    CSRF and Origin checks) of an existing user is accepted without an Authorization header.
  * Secrets are compared in constant time; nothing here logs a password.
  */
 import type { Context } from 'koa';
@@ -45,6 +47,12 @@ export class Authenticator {
 
   /** Authenticates the request's HTTP Basic credentials (see the module contract). */
   async basic(ctx: Context): Promise<User> {
+    // A browser session already validated by src/web/session-auth.ts (cookie + CSRF + Origin).
+    const session = (ctx.state as { sessionUser?: { name?: string } }).sessionUser;
+    if (session?.name) {
+      const user = await this.users.get(session.name);
+      if (user) return user;
+    }
     const creds = parseBasic(ctx.get('authorization'));
     if (!creds) throw unauthorized(true, 'authentication required');
     return this.login(creds, { address: ctx.ip, challenge: true });
