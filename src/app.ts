@@ -6,6 +6,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Services } from './services.js';
 import { errorMiddleware } from './http/error-middleware.js';
+import { adminRouter } from './auth/admin-router.js';
+import { efssMiddleware } from './storage/efss/router.js';
 
 export function buildApp(services: Services): Koa {
   const { config, metrics, log } = services;
@@ -25,6 +27,13 @@ export function buildApp(services: Services): Koa {
     ctx.body = await metrics.registry.metrics();
   });
   app.use(ops.routes());
+
+  // Local user administration for `meshdav user …` (loopback + loopbackSecret only).
+  const admin = adminRouter(services);
+  app.use(admin.routes()).use(admin.allowedMethods());
+
+  // revad's EFSS API: /(index.php/)apps/sciencemesh/~{uid}/api/{storage,auth,user}/… (ocm verbs are the OCM router's).
+  app.use(efssMiddleware(services));
 
   return app;
 }

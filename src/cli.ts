@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './cli/serve.js';
+import { registerUser } from './cli/user.js';
 import { CliError, describeError } from './cli/errors.js';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   registerServe(program);
+  registerUser(program);
   return program;
 }
 

@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openServices, type Services } from './services.js';
 import { buildApp } from './app.js';
+import { localUrl, removeNodeFile, writeNodeFile } from './auth/node-file.js';
 
 export interface MeshdavNode {
   config: Config;
@@ -59,6 +60,8 @@ export async function startNode(config: Config, options: StartOptions = {}): Pro
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
+  // dataDir/node.json tells local tools (meshdav user …) where this node answers.
+  writeNodeFile(config.dataDir, { url: localUrl(config.host, port, Boolean(config.tls)), pid: process.pid });
 
   let closing: Promise<void> | undefined;
   return {
@@ -77,6 +80,7 @@ export async function startNode(config: Config, options: StartOptions = {}): Pro
           server.closeIdleConnections();
         });
         await services.close();
+        removeNodeFile(config.dataDir);
       })();
       return closing;
     },

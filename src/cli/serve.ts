@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { addCommonOptions, configFrom, type CommonOptions } from './options.js';
 import { startNode } from '../node.js';
+import { ensureFirstAdmin } from '../auth/first-admin.js';
 
 export function registerServe(program: Command): void {
   addCommonOptions(
@@ -18,6 +19,11 @@ export function registerServe(program: Command): void {
     out.write(`  WebDAV:  ${node.url}/remote.php/dav/files/<user>/\n`);
     out.write(`  OCM:     ${node.url}/ocm  (discovery at ${node.url}/.well-known/ocm)\n`);
     out.write(`  data:    ${config.dataDir}\n`);
+    const admin = await ensureFirstAdmin(node.services.users);
+    if (admin) {
+      out.write(`\nFirst start: created user "${admin.name}" with password: ${admin.password}\n`);
+      out.write(`  (shown only this once; change it with: meshdav user passwd ${admin.name} --password-stdin)\n\n`);
+    }
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         out.write(`\n${signal} received, shutting down…\n`);

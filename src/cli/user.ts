@@ -1,0 +1,165 @@
+/**
+ * `meshdav user add|list|passwd`. Works with or without a node running on the data directory:
+ * the CLI opens the LevelDB itself; when a running node holds its lock, it asks that node
+ * instead, through the loopback admin endpoint named in dataDir/node.json (Bearer loopbackSecret,
+ * read from dataDir/secrets.json by loadConfig). Passwords come only from stdin, never argv,
+ * and are never printed.
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Level } from 'level';
+import { Agent, request } from 'undici';
+import type { Config } from '../config.js';
+import type { Db } from '../services.js';
+import { UserStore, type NewUser, type User } from '../auth/user-store.js';
+import { readNodeFile } from '../auth/node-file.js';
+import { AlreadyExistsError, BadRequestError, NotFoundError } from '../errors.js';
+import { addCommonOptions, configFrom, type CommonOptions } from './options.js';
+import { CliError, EXIT } from './errors.js';
+
+/** The operations the commands need, whether done on the DB directly or through the node. */
+interface UserAdmin {
+  add(user: NewUser): Promise<User>;
+  list(): Promise<User[]>;
+  setPassword(name: string, password: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function registerUser(program: Command): void {
+  const user = program.command('user').description('manage the local users of this node');
+
+  addCommonOptions(
+    user
+      .command('add <name>')
+      .description('create a user; the password is read from stdin')
+      .option('--password-stdin', 'read the password from standard input (required)')
+      .option('--email <email>', 'e-mail address')
+      .option('--display-name <name>', 'display name'),
+  ).action(async (name: string, opts: CommonOptions & { passwordStdin?: boolean; email?: string; displayName?: string }) => {
+    const password = await passwordFromStdin(opts.passwordStdin);
+    const added = await withAdmin(configFrom(opts), (a) => a.add({ name, password, email: opts.email, displayName: opts.displayName }));
+    process.stdout.write(`user ${added.name} created\n`);
+  });
+
+  addCommonOptions(user.command('list').description('list users').option('--json', 'print JSON')).action(
+    async (opts: CommonOptions & { json?: boolean }) => {
+      const users = await withAdmin(configFrom(opts), (a) => a.list());
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(users, null, 2) + '\n');
+        return;
+      }
+      for (const u of users) {
+        process.stdout.write([u.name, u.displayName ?? '', u.email ?? ''].join('\t').trimEnd() + '\n');
+      }
+    },
+  );
+
+  addCommonOptions(
+    user
+      .command('passwd <name>')
+      .description("change a user's password; the new password is read from stdin")
+      .option('--password-stdin', 'read the password from standard input (required)'),
+  ).action(async (name: string, opts: CommonOptions & { passwordStdin?: boolean }) => {
+    const password = await passwordFromStdin(opts.passwordStdin);
+    await withAdmin(configFrom(opts), (a) => a.setPassword(name, password));
+    process.stdout.write(`password of ${name} changed\n`);
+  });
+}
+
+/** Reads the whole of stdin; one trailing newline is dropped. */
+async function passwordFromStdin(flag: boolean | undefined): Promise<string> {
+  if (!flag) throw new CliError('pass the password on standard input with --password-stdin', EXIT.USAGE);
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const pw = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (pw === '') throw new CliError('empty password on standard input', EXIT.USAGE);
+  return pw;
+}
+
+async function withAdmin<T>(config: Config, fn: (admin: UserAdmin) => Promise<T>): Promise<T> {
+  const admin = await openAdmin(config);
+  try {
+    return await fn(admin);
+  } catch (err) {
+    throw translate(err);
+  } finally {
+    await admin.close();
+  }
+}
+
+function translate(err: unknown): unknown {
+  if (err instanceof AlreadyExistsError) return new CliError(err.message, EXIT.CONFLICT);
+  if (err instanceof NotFoundError) return new CliError(err.message, EXIT.NOT_FOUND);
+  if (err instanceof BadRequestError) return new CliError(err.message, EXIT.USAGE);
+  return err;
+}
+
+async function openAdmin(config: Config): Promise<UserAdmin> {
+  const dbDir = join(config.dataDir, 'db');
+  mkdirSync(dbDir, { recursive: true });
+  const db: Db = new Level<string, unknown>(dbDir, { valueEncoding: 'json' });
+  try {
+    await db.open();
+  } catch (err) {
+    if (!isLocked(err)) throw err;
+    return remoteAdmin(config);
+  }
+  return directAdmin(db);
+}
+
+function isLocked(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED';
+}
+
+function directAdmin(db: Db): UserAdmin {
+  const store = new UserStore(db);
+  return {
+    add: (u) => store.add(u),
+    list: () => store.list(),
+    setPassword: (n, p) => store.setPassword(n, p),
+    close: () => db.close(),
+  };
+}
+
+/** Talks to the running node's /admin endpoint. */
+function remoteAdmin(config: Config): UserAdmin {
+  const info = readNodeFile(config.dataDir);
+  if (!info) {
+    throw new CliError(`the data directory ${config.dataDir} is in use by another process and has no node.json to reach it`, EXIT.UNREACHABLE);
+  }
+  // Loopback only; a TLS node's certificate is usually issued for its public name, not 127.0.0.1.
+  const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
+    let res;
+    try {
+      res = await request(info.url + path, {
+        method,
+        dispatcher,
+        headers: { authorization: `Bearer ${config.loopbackSecret}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new CliError(`cannot reach the running node at ${info.url}: ${(err as Error).message}`, EXIT.UNREACHABLE);
+    }
+    const text = await res.body.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (res.statusCode >= 400) {
+      const msg = (json as { error?: string } | undefined)?.error ?? `HTTP ${res.statusCode}`;
+      const code = res.statusCode === 409 ? EXIT.CONFLICT : res.statusCode === 404 ? EXIT.NOT_FOUND : res.statusCode === 400 ? EXIT.USAGE
+        : res.statusCode === 401 || res.statusCode === 403 ? EXIT.AUTH : EXIT.FAILURE;
+      throw new CliError(msg, code);
+    }
+    return json;
+  };
+  return {
+    add: async (u) => (await call('POST', '/admin/users', u)) as User,
+    list: async () => (await call('GET', '/admin/users')) as User[],
+    setPassword: async (n, p) => {
+      await call('POST', `/admin/users/${encodeURIComponent(n)}/password`, { password: p });
+    },
+    close: () => dispatcher.close(),
+  };
+}
