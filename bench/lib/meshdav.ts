@@ -1,0 +1,57 @@
+/**
+ * Starts a meshdav node as a CHILD process (so its memory can be read from /proc) with one
+ * user, through the real CLI: `meshdav user add` then `meshdav serve`. Logs at `warn`, the
+ * equivalent of rclone's default of no access log. With `cpuProfDir` the child runs under
+ * `node --cpu-prof` and writes a .cpuprofile there when stopped.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { freePort, startChild, waitForHttp, type Child } from './proc.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'meshdav.js');
+
+export interface DavServer {
+  name: string;
+  /** Base URL of the WebDAV tree under test, with a trailing slash. */
+  davUrl: string;
+  /** Authorization header value. */
+  auth: string;
+  /** The server process, for memory readings (undefined when not ours to measure). */
+  child: Child;
+  stop(): Promise<void>;
+}
+
+export interface MeshdavOptions {
+  dataDir: string;
+  user: string;
+  password: string;
+  cpuProfDir?: string;
+}
+
+export async function startMeshdav(opts: MeshdavOptions): Promise<DavServer & { filesDir: string }> {
+  const env = { ...process.env, MESHDAV_LOG_LEVEL: 'warn' };
+  execFileSync(process.execPath, [BIN, 'user', 'add', opts.user, '--password-stdin', '--data', opts.dataDir], {
+    input: opts.password + '\n',
+    env,
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  const port = await freePort();
+  const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+  const child = startChild(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port), '--data', opts.dataDir], { env, cwd: ROOT });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/healthz`, child);
+  return {
+    name: 'meshdav',
+    davUrl: `${base}/remote.php/dav/files/${opts.user}/`,
+    auth: basic(opts.user, opts.password),
+    child,
+    filesDir: join(opts.dataDir, 'files', opts.user),
+    stop: () => child.stop(),
+  };
+}
+
+export function basic(user: string, password: string): string {
+  return 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+}

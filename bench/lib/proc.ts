@@ -1,0 +1,90 @@
+/**
+ * Child-process plumbing for the benchmarks: free ports, waiting for a server to answer,
+ * peak resident memory of a child (VmHWM in /proc/<pid>/status, resettable through
+ * /proc/<pid>/clear_refs), and stopping a child for sure.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Child {
+  proc: ChildProcess;
+  pid: number;
+  /** Everything the child wrote to stdout and stderr (capped at 1 MiB). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts a program whose output is collected; `stop` sends SIGTERM, then SIGKILL after 5 s. */
+export function startChild(cmd: string, args: string[], opts: SpawnOptions = {}): Child {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let out = '';
+  const collect = (d: Buffer) => {
+    if (out.length < 1 << 20) out += d.toString();
+  };
+  proc.stdout?.on('data', collect);
+  proc.stderr?.on('data', collect);
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  if (!proc.pid) throw new Error(`could not start ${cmd}`);
+  return {
+    proc,
+    pid: proc.pid,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Polls `url` until any HTTP answer comes back (401 counts), or throws after `ms`. */
+export async function waitForHttp(url: string, child: Child, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (child.proc.exitCode !== null) throw new Error(`server exited (${child.proc.exitCode}):\n${child.output()}`);
+    try {
+      const res = await fetch(url, { method: 'OPTIONS' });
+      await res.body?.cancel();
+      return;
+    } catch {
+      if (Date.now() > end) throw new Error(`no answer from ${url} after ${ms} ms:\n${child.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Peak resident set size of a process since start or since the last `resetPeakRss`, bytes. */
+export function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+export function currentRss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Resets VmHWM to the current RSS (Linux: "5" to clear_refs); false when not permitted. */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}

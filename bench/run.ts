@@ -1,0 +1,39 @@
+/**
+ * `npm run bench`: runs each benchmark script that exists, one after another (dav, efss, ocm,
+ * mounts), each in its own Node process with tsx, output passed through. Exit code 1 when any
+ * script failed to run; missed targets are reported by the scripts themselves.
+ * `npm run bench -- dav ocm` runs only the named ones.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const ORDER = ['dav', 'efss', 'ocm', 'mounts'];
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const wanted = process.argv.slice(2);
+const names = wanted.length ? wanted : ORDER;
+
+function runScript(file: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit' });
+    child.on('error', () => resolve(127));
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+const results: Array<[string, string]> = [];
+for (const name of names) {
+  const file = join(dir, `${name}.ts`);
+  if (!existsSync(file)) {
+    results.push([name, 'not present, skipped']);
+    continue;
+  }
+  console.log(`\n=== bench/${name}.ts ===`);
+  const t0 = Date.now();
+  const code = await runScript(file);
+  results.push([name, code === 0 ? `ran in ${((Date.now() - t0) / 1000).toFixed(0)} s` : `FAILED (exit ${code})`]);
+}
+console.log('\n=== benchmarks ===');
+for (const [name, what] of results) console.log(`${name.padEnd(8)} ${what}`);
+if (results.some(([, what]) => what.startsWith('FAILED'))) process.exitCode = 1;
