@@ -51,7 +51,7 @@ describe('real client: cadaver (scripted session)', function () {
     assert.equal(r.code, 0, describeRun('cadaver', r));
   });
   after(async () => {
-    await site?.node.stop();
+    await site?.stop();
   });
 
   const get = async (path: string) => {

@@ -47,7 +47,7 @@ describe('real client: davfs2 (mount -t davfs)', function () {
   });
   after(async () => {
     if (mnt) await unmount(mnt);
-    await site?.node.stop();
+    await site?.stop();
   });
 
   it('copies files in (a new folder, a few MiB, a Unicode name) and reads them back', async () => {

@@ -54,7 +54,7 @@ describe('real client: litmus (WebDAV compliance, all five suites)', function ()
     work = tempDir('litmus-');
   });
   after(async () => {
-    await site?.node.stop();
+    await site?.stop();
   });
 
   for (const suite of SUITES) {

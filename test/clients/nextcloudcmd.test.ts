@@ -51,7 +51,7 @@ describe('real client: nextcloudcmd (two-way sync)', function () {
   const sync = async () => {
     const r = await run(
       'nextcloudcmd',
-      ['--non-interactive', '--max-sync-retries', '1', '--exclude', exclude, '-u', site.user, '-p', site.password, local, site.node.url],
+      ['--non-interactive', '--max-sync-retries', '1', '--exclude', exclude, '-u', site.user, '-p', site.password, local, site.url],
       { env: { HOME: join(dir, 'home'), QT_QPA_PLATFORM: 'offscreen' }, timeoutMs: 120_000 },
     );
     assert.equal(r.code, 0, describeRun('nextcloudcmd', r));
@@ -74,7 +74,7 @@ describe('real client: nextcloudcmd (two-way sync)', function () {
     writeFileSync(join(local, 'sub folder', 'deep', 'gone-later.txt'), 'to be deleted locally\n');
   });
   after(async () => {
-    await site?.node.stop();
+    await site?.stop();
   });
 
   it('uploads a local folder on the first run', async () => {

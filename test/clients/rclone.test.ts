@@ -41,7 +41,7 @@ describe('real client: rclone', function () {
     hashes.set('empty.txt', sha256(''));
   });
   after(async () => {
-    await site?.node.stop();
+    await site?.stop();
   });
 
   it('copies a tree up with `rclone copy`', async () => {

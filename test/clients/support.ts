@@ -8,21 +8,28 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { join } from 'node:path';
 import { startTestNode, type TestNode } from '../support/node.js';
+import { startTraceProxy } from './trace-proxy.js';
 
 export interface ClientSite {
   node: TestNode;
+  /** The base URL clients use: the node's, or a tracing proxy's (MESHDAV_CLIENT_TRACE=<dir>). */
+  url: string;
   user: string;
   password: string;
   /** `…/remote.php/dav/files/<user>/`, with the trailing slash clients expect. */
   davUrl: string;
   /** Path part of davUrl. */
   davPath: string;
+  /** Stops the node (and the tracing proxy). */
+  stop(): Promise<void>;
 }
 
 /**
- * Starts a node and creates one user through the agreed UserStore API
- * (`services.users.add`). Stop it with `site.node.stop()`.
+ * Starts a node and creates one user through the agreed UserStore API (`services.users.add`).
+ * With MESHDAV_CLIENT_TRACE=<dir>, clients talk through a tracing proxy that writes every
+ * exchange to <dir>/<user>.trace (passwords redacted).
  */
 export async function startSiteWithUser(user = 'alice', password = `pw-${randomBytes(9).toString('base64url')}`): Promise<ClientSite> {
   const node = await startTestNode();
@@ -32,8 +39,22 @@ export async function startSiteWithUser(user = 'alice', password = `pw-${randomB
     await node.stop();
     throw err;
   }
+  const traceDir = process.env.MESHDAV_CLIENT_TRACE;
+  const proxy = traceDir ? await startTraceProxy(node.url, join(traceDir, `${user}.trace`)) : undefined;
+  const url = proxy?.url ?? node.url;
   const davPath = `/remote.php/dav/files/${encodeURIComponent(user)}/`;
-  return { node, user, password, davUrl: `${node.url}${davPath}`, davPath };
+  return {
+    node,
+    url,
+    user,
+    password,
+    davUrl: `${url}${davPath}`,
+    davPath,
+    async stop() {
+      await proxy?.stop();
+      await node.stop();
+    },
+  };
 }
 
 /** Writes `bytes` of random data (no holes) to `path`, streaming in 1 MiB pieces. */

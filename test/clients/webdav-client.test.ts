@@ -27,7 +27,7 @@ describe('real client: npm webdav v5', function () {
     srcHash = await randomFile(join(dir, 'src.bin'), SIZE);
   });
   after(async () => {
-    await site?.node.stop();
+    await site?.stop();
   });
 
   it('uploads a multi-MiB file from a stream and downloads it byte-identical as a stream', async () => {
