@@ -137,7 +137,7 @@ export class RemoteFs implements Fs, Mover, Copier {
       const etag = headerOf(res, 'etag');
       if (options.ifMatch && etag && stripEtag(etag) !== options.ifMatch) throw new PreconditionFailedError('the file changed at the sharing site');
     } catch (err) {
-      body.destroy();
+      discard(body);
       throw err;
     }
     return body;
@@ -320,6 +320,12 @@ export class RemoteFs implements Fs, Mover, Copier {
   }
 }
 
+/** Drops a response body we will not read (the connection is not reused). */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 function headerOf(res: Dispatcher.ResponseData, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -352,7 +358,7 @@ async function readBounded(body: Dispatcher.ResponseData['body'], max: number): 
   for await (const chunk of body) {
     total += (chunk as Buffer).length;
     if (total > max) {
-      body.destroy();
+      discard(body);
       throw new BadGatewayError('PROPFIND answer too large');
     }
     parts.push(chunk as Buffer);

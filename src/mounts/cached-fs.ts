@@ -1,0 +1,272 @@
+/**
+ * CachedFs: a caching decorator over ANY Fs (rclone's VFS cache wraps any backend; the backend
+ * knows nothing of it). Modes: `off` (pass-through), `metadata` (stat/list cached),
+ * `full` (content chunks cached too, in the shared ChunkStore).
+ *
+ * Metadata: lru-cache with fetchMethod — one in-flight fetch per key; fresh for metadataTtlMs,
+ * then served stale while one refresh runs (stale-while-revalidate); a 404 is cached as a
+ * negative entry; a Depth-1 listing seeds the stats of its children. openRead always uses a
+ * fresh stat (it never waits behind a stale one), so content follows the sender once the TTL
+ * has passed.
+ *
+ * Content: aligned chunks of `chunkBytes`, keyed by (cache id, path, ETag, index); each chunk
+ * is fetched with If-Match on that ETag, so a chunk is never stored or served under another
+ * ETag. A read streams chunk by chunk, prefetching the next ones while the current is sent; the
+ * first chunk is awaited before openRead returns, so early failures are typed throws and later
+ * ones error the stream.
+ *
+ * Lock ordering and invalidation (there are no locks held across awaits):
+ *   1. a write-like call (write, mkdir, remove, move, copy) first completes on the inner Fs;
+ *   2. then the touched paths are invalidated: the path itself, every ancestor (stat and
+ *      listing: folder ETags and sizes change up the tree) and, for remove/move/copy, every key
+ *      below the path;
+ *   3. deleting a key aborts a fetch of it still in flight (lru-cache), so a result read before
+ *      the write never lands after the invalidation; listings check their abort signal before
+ *      seeding children, and readers whose fetch was aborted retry.
+ * Chunks are never invalidated: a new ETag simply misses.
+ */
+import { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
+import { BadGatewayError, NotFoundError, PreconditionFailedError, RangeNotSatisfiableError, isMeshdavError } from '../errors.js';
+import { isCopier, isMover } from '../fs/guards.js';
+import { isWithin, normalizePath, parentPath } from '../fs/path.js';
+import type {
+  Copier,
+  Entry,
+  Fs,
+  Mover,
+  ReadOptions,
+  TransferOptions,
+  TransferResult,
+  WriteOptions,
+  WriteResult,
+} from '../fs/types.js';
+import type { ChunkStore } from './chunk-store.js';
+
+export type CacheMode = 'off' | 'metadata' | 'full';
+
+export interface CachedFsOptions {
+  mode: CacheMode;
+  metadataTtlMs: number;
+  chunkBytes: number;
+  /** Names this Fs in chunk keys (the share id); distinct per wrapped Fs. */
+  cacheId: string;
+  /** Shared content store; needed for mode `full`. */
+  store?: ChunkStore;
+  /** Chunks fetched ahead of the one being sent. */
+  prefetch?: number;
+}
+
+/** Read options with a validator: backends that understand it (RemoteFs) fail with 412 on mismatch. */
+type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
+
+type Meta = { kind: 'entry'; entry: Entry } | { kind: 'missing' } | { kind: 'list'; entries: Entry[] };
+
+export class CachedFs implements Fs {
+  readonly move?: Mover['move'];
+  readonly copy?: Copier['copy'];
+  private readonly meta?: LRUCache<string, Meta>;
+
+  constructor(
+    readonly inner: Fs,
+    private readonly options: CachedFsOptions,
+  ) {
+    if (options.mode !== 'off' && options.metadataTtlMs > 0) {
+      this.meta = new LRUCache<string, Meta>({
+        max: 200_000,
+        maxSize: 2_000_000,
+        sizeCalculation: (v) => (v.kind === 'list' ? v.entries.length + 1 : 1),
+        ttl: options.metadataTtlMs,
+        allowStale: true,
+        noDeleteOnStaleGet: true,
+        fetchMethod: (key, _stale, { signal }) => this.load(key, signal),
+      });
+    }
+    if (options.mode === 'full' && !options.store) throw new Error('CachedFs: mode full needs a ChunkStore');
+    if (isMover(inner)) {
+      this.move = async (from: string, to: string, opts: TransferOptions): Promise<TransferResult> => {
+        const result = await inner.move(from, to, opts);
+        this.invalidate(from, true);
+        this.invalidate(to, true);
+        return result;
+      };
+    }
+    if (isCopier(inner)) {
+      this.copy = async (from: string, to: string, opts: TransferOptions & { depth?: 0 | 'infinity' }): Promise<TransferResult> => {
+        const result = await inner.copy(from, to, opts);
+        this.invalidate(to, true);
+        return result;
+      };
+    }
+  }
+
+  async stat(path: string): Promise<Entry> {
+    const p = normalizePath(path);
+    if (!this.meta) return this.inner.stat(p);
+    return entryOf(await this.getMeta('s' + p, false));
+  }
+
+  async list(path: string): Promise<Entry[]> {
+    const p = normalizePath(path);
+    if (!this.meta) return this.inner.list(p);
+    const v = await this.getMeta('l' + p, false);
+    return v.kind === 'list' ? v.entries : [];
+  }
+
+  async openRead(path: string, options: ReadOptions = {}): Promise<Readable> {
+    const p = normalizePath(path);
+    if (this.options.mode !== 'full') return this.inner.openRead(p, options);
+    for (let attempt = 0; ; attempt++) {
+      const entry = this.meta ? entryOf(await this.getMeta('s' + p, true)) : await this.inner.stat(p);
+      if (entry.type !== 'file') return this.inner.openRead(p, options);
+      try {
+        return await this.readChunks(entry, options);
+      } catch (err) {
+        // The file changed since the stat: forget it and read the new version once.
+        if (err instanceof PreconditionFailedError && attempt === 0) {
+          this.invalidate(p, false);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  async write(path: string, body: Readable, options?: WriteOptions): Promise<WriteResult> {
+    const p = normalizePath(path);
+    const result = await this.inner.write(p, body, options);
+    this.invalidate(p, false);
+    this.meta?.set('s' + p, { kind: 'entry', entry: result.entry });
+    return result;
+  }
+
+  async mkdir(path: string): Promise<Entry> {
+    const p = normalizePath(path);
+    const entry = await this.inner.mkdir(p);
+    this.invalidate(p, true);
+    return entry;
+  }
+
+  async remove(path: string): Promise<void> {
+    const p = normalizePath(path);
+    await this.inner.remove(p);
+    this.invalidate(p, true);
+  }
+
+  /** Forgets `path`, its ancestors and (with subtree) everything below it. */
+  invalidate(path: string, subtree: boolean): void {
+    if (!this.meta) return;
+    let cur = path;
+    for (;;) {
+      this.meta.delete('s' + cur);
+      this.meta.delete('l' + cur);
+      if (cur === '/') break;
+      cur = parentPath(cur);
+    }
+    if (subtree) {
+      for (const key of [...this.meta.keys()]) if (isWithin(key.slice(1), path)) this.meta.delete(key);
+    }
+  }
+
+  private async getMeta(key: string, fresh: boolean): Promise<Meta> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const v = await this.meta!.fetch(key, { allowStale: !fresh });
+        if (v) return v;
+      } catch (err) {
+        // A fetch aborted by an invalidation (lru-cache rejects with its own Error): read again.
+        if (isMeshdavError(err) || attempt >= 3) throw err;
+        continue;
+      }
+      if (attempt >= 3) throw new BadGatewayError('metadata fetch kept being invalidated');
+    }
+  }
+
+  private async load(key: string, signal: AbortSignal): Promise<Meta> {
+    const path = key.slice(1);
+    if (key[0] === 'l') {
+      const entries = await this.inner.list(path);
+      if (!signal.aborted) for (const e of entries) this.meta!.set('s' + e.path, { kind: 'entry', entry: e });
+      return { kind: 'list', entries };
+    }
+    try {
+      return { kind: 'entry', entry: await this.inner.stat(path) };
+    } catch (err) {
+      if (err instanceof NotFoundError && !(err as { revoked?: boolean }).revoked) return { kind: 'missing' };
+      throw err;
+    }
+  }
+
+  private async readChunks(entry: Entry, options: ReadOptions): Promise<Readable> {
+    const size = entry.size;
+    const start = options.range?.start ?? 0;
+    const end = Math.min(options.range?.end ?? size - 1, size - 1);
+    if (options.range && (start >= size || start > end)) throw new RangeNotSatisfiableError();
+    if (size === 0) return Readable.from([]);
+    const cb = this.options.chunkBytes;
+    const first = Math.floor(start / cb);
+    const last = Math.floor(end / cb);
+    const ahead = Math.max(0, this.options.prefetch ?? 2);
+    const pending = new Map<number, Promise<Buffer>>();
+    const chunk = (i: number): Promise<Buffer> => {
+      let p = pending.get(i);
+      if (!p) {
+        p = this.chunk(entry, i);
+        p.catch(() => undefined);
+        pending.set(i, p);
+      }
+      return p;
+    };
+    await chunk(first);
+    async function* gen(): AsyncGenerator<Buffer> {
+      for (let i = first; i <= last; i++) {
+        for (let j = i + 1; j <= Math.min(last, i + ahead); j++) chunk(j);
+        const buf = await chunk(i);
+        pending.delete(i);
+        const from = i === first ? start - i * cb : 0;
+        const to = i === last ? end - i * cb + 1 : buf.length;
+        yield from === 0 && to === buf.length ? buf : buf.subarray(from, to);
+      }
+    }
+    const stream = Readable.from(gen(), { objectMode: false, highWaterMark: 1 });
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = () => stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        stream.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+    }
+    return stream;
+  }
+
+  /** Chunk `index` of `entry`, exactly as long as it must be, fetched under If-Match on its ETag. */
+  private chunk(entry: Entry, index: number): Promise<Buffer> {
+    const cb = this.options.chunkBytes;
+    const from = index * cb;
+    const to = Math.min(from + cb, entry.size) - 1;
+    const key = `${this.options.cacheId}\0${entry.path}\0${entry.etag}\0${index}`;
+    return this.options.store!.get(key, async () => {
+      const readOptions: ConditionalReadOptions = { range: { start: from, end: to }, ifMatch: entry.etag };
+      const stream = await this.inner.openRead(entry.path, readOptions);
+      const buf = Buffer.allocUnsafe(to - from + 1);
+      let filled = 0;
+      for await (const part of stream as AsyncIterable<Buffer>) {
+        if (filled + part.length > buf.length) {
+          stream.destroy();
+          throw new PreconditionFailedError('the file is longer than its listed size');
+        }
+        part.copy(buf, filled);
+        filled += part.length;
+      }
+      if (filled !== buf.length) throw new PreconditionFailedError('the file is shorter than its listed size');
+      return buf;
+    });
+  }
+}
+
+function entryOf(v: Meta): Entry {
+  if (v.kind === 'entry') return v.entry;
+  throw new NotFoundError();
+}
