@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { CachedFs } from '../../src/mounts/cached-fs.js';
+import { ChunkStore } from '../../src/mounts/chunk-store.js';
+import { RemoteFs, createRemoteAgent } from '../../src/mounts/remote-fs.js';
+import { NotFoundError } from '../../src/errors.js';
+import { tempDir } from '../support/node.js';
+import { startProxy, startWebdavServer, type TestProxy, type ThirdPartyDav } from './support.js';
+
+const KiB = 1024;
+const agent = createRemoteAgent({ connectTimeoutMs: 1000, idleTimeoutMs: 3000 });
+
+async function bytes(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)', function () {
+  this.timeout(30_000);
+  let dav: ThirdPartyDav;
+  let proxy: TestProxy;
+  let store: ChunkStore;
+  let n = 0;
+  const make = (opts: { ttl?: number; store?: ChunkStore } = {}) =>
+    new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent }), {
+      mode: 'full',
+      metadataTtlMs: opts.ttl ?? 60_000,
+      chunkBytes: 64 * KiB,
+      cacheId: `t${n++}`,
+      store: opts.store ?? store,
+    });
+  const count = (prefix: string) => proxy.requests.filter((r) => r.startsWith(prefix)).length;
+
+  before(async () => {
+    dav = await startWebdavServer();
+    proxy = await startProxy(dav.url);
+    store = new ChunkStore({ memoryBytes: 8 * 1024 * KiB, diskBytes: 0 });
+  });
+  after(async () => {
+    await proxy.close();
+    await dav.close();
+  });
+  beforeEach(() => {
+    proxy.requests.length = 0;
+  });
+
+  it('caches stat and list, seeds children from a listing, and caches 404s', async () => {
+    writeFileSync(join(dav.dir, 'm1.txt'), 'one');
+    writeFileSync(join(dav.dir, 'm2.txt'), 'two');
+    const fs = make();
+    const names = (await fs.list('/')).map((e) => e.name).sort();
+    assert.ok(names.includes('m1.txt') && names.includes('m2.txt'));
+    await fs.list('/');
+    assert.equal((await fs.stat('/m2.txt')).size, 3);
+    await assert.rejects(fs.stat('/absent'), NotFoundError);
+    await assert.rejects(fs.stat('/absent'), NotFoundError);
+    assert.equal(count('PROPFIND'), 2, proxy.requests.join('\n'));
+  });
+
+  it('makes one request for concurrent stats of one path', async () => {
+    const fs = make();
+    await Promise.all(Array.from({ length: 10 }, () => fs.stat('/m1.txt')));
+    assert.equal(count('PROPFIND'), 1);
+  });
+
+  it('invalidates the path and its ancestors on writes through it', async () => {
+    const fs = make();
+    await fs.mkdir('/w');
+    assert.deepEqual(await fs.list('/w'), []);
+    await fs.write('/w/new.txt', Readable.from([Buffer.from('x')]));
+    assert.deepEqual((await fs.list('/w')).map((e) => e.name), ['new.txt']);
+    await fs.remove('/w/new.txt');
+    assert.deepEqual(await fs.list('/w'), []);
+    await assert.rejects(fs.stat('/w/new.txt'), NotFoundError);
+  });
+
+  it('serves cached content and exact ranges across chunk boundaries without asking again', async () => {
+    const data = randomBytes(300 * KiB + 7);
+    writeFileSync(join(dav.dir, 'big.bin'), data);
+    const fs = make();
+    assert.ok((await bytes(await fs.openRead('/big.bin'))).equals(data));
+    const gets = count('GET');
+    assert.equal(gets, 5); // 5 chunks of 64 KiB
+    assert.ok((await bytes(await fs.openRead('/big.bin'))).equals(data));
+    const part = await bytes(await fs.openRead('/big.bin', { range: { start: 60 * KiB, end: 200 * KiB } }));
+    assert.ok(part.equals(data.subarray(60 * KiB, 200 * KiB + 1)));
+    assert.equal(count('GET'), gets);
+  });
+
+  it('lets 32 concurrent readers of an uncached file share one fetch per chunk', async () => {
+    const data = randomBytes(640 * KiB);
+    writeFileSync(join(dav.dir, 'shared.bin'), data);
+    const fs = make();
+    const results = await Promise.all(Array.from({ length: 32 }, async () => bytes(await fs.openRead('/shared.bin'))));
+    for (const r of results) assert.ok(r.equals(data));
+    const ranges = proxy.requests.filter((r) => r.startsWith('GET /shared.bin'));
+    assert.equal(ranges.length, 10);
+    assert.equal(new Set(ranges).size, 10);
+  });
+
+  it('sees a file changed at the sender after the TTL, never old chunks for a new ETag', async () => {
+    const fs = make({ ttl: 300 });
+    writeFileSync(join(dav.dir, 'chg.txt'), 'version one');
+    assert.equal(String(await bytes(await fs.openRead('/chg.txt'))), 'version one');
+    await new Promise((r) => setTimeout(r, 1100)); // webdav-server's ETag has 1 s resolution
+    writeFileSync(join(dav.dir, 'chg.txt'), 'version two!');
+    assert.equal(String(await bytes(await fs.openRead('/chg.txt'))), 'version two!');
+  });
+
+  it('spills evicted chunks to disk and reads them back from there', async () => {
+    const dir = tempDir('chunks-');
+    const small = new ChunkStore({ memoryBytes: 128 * KiB, diskBytes: 4 * 1024 * KiB, dir: join(dir, 'cache') });
+    const data = randomBytes(1024 * KiB);
+    writeFileSync(join(dav.dir, 'spill.bin'), data);
+    const fs = make({ store: small });
+    assert.ok((await bytes(await fs.openRead('/spill.bin'))).equals(data));
+    const gets = count('GET');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok((await bytes(await fs.openRead('/spill.bin'))).equals(data));
+    assert.equal(count('GET'), gets);
+    assert.ok(small.stats.diskHits > 0);
+    assert.ok(small.stats.memoryBytes <= 128 * KiB);
+    small.close();
+  });
+
+  it('passes everything through in mode off', async () => {
+    const fs = new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent }), {
+      mode: 'off', metadataTtlMs: 60_000, chunkBytes: 64 * KiB, cacheId: 'off',
+    });
+    await fs.stat('/m1.txt');
+    await fs.stat('/m1.txt');
+    assert.equal(count('PROPFIND'), 2);
+  });
+});
