@@ -1,0 +1,50 @@
+/**
+ * PUT: streams the request body straight into fs.write (no buffering). 201 when created, 204 when
+ * replaced; honours If-Match/If-None-Match (also passed down so the Fs checks atomically),
+ * X-OC-Mtime (answered with `X-OC-MTime: accepted`), OC-Checksum and Content-Length. A folder at
+ * the path → 405; a missing parent → 409 (from the Fs); Content-Range → 400 (RFC 9110 §14.4).
+ */
+import { BadRequestError, MethodNotAllowedError } from '../../errors.js';
+import { checkHttpPreconditions } from '../conditional.js';
+import { assertUnlocked, setEntryHeaders, statOrNull, type DavRequest, emptyResponse } from '../context.js';
+
+function singleEtag(header: string): string | undefined {
+  const v = header.trim();
+  if (!v) return undefined;
+  if (v === '*') return '*';
+  const parts = v.split(',');
+  if (parts.length !== 1) return undefined;
+  return v.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}
+
+export async function put(req: DavRequest): Promise<void> {
+  const { ctx, fs, path, signal } = req;
+  if (path === '/') throw new MethodNotAllowedError('PUT on a collection');
+  if (ctx.get('content-range')) throw new BadRequestError('Content-Range is not allowed on PUT');
+  const existing = await statOrNull(fs, path);
+  if (existing?.type === 'dir') throw new MethodNotAllowedError('PUT on a collection', { headers: { Allow: 'OPTIONS, PROPFIND, PROPPATCH, DELETE, COPY, MOVE, LOCK, UNLOCK, MKCOL' } });
+  checkHttpPreconditions(ctx, existing);
+  assertUnlocked(req, path, { member: !existing });
+
+  let mtime: number | undefined;
+  const rawMtime = ctx.get('x-oc-mtime');
+  if (rawMtime) {
+    const secs = Number(rawMtime);
+    if (!Number.isFinite(secs) || secs < 0 || secs > 1e11) throw new BadRequestError('X-OC-Mtime must be seconds since the epoch');
+    mtime = Math.round(secs * 1000);
+  }
+  let size: number | undefined;
+  const rawLength = ctx.get('content-length');
+  if (rawLength) {
+    size = Number(rawLength);
+    if (!Number.isSafeInteger(size) || size < 0) throw new BadRequestError('bad Content-Length');
+  }
+  const checksum = ctx.get('oc-checksum') || undefined;
+  const ifMatch = singleEtag(ctx.get('if-match'));
+  const ifNoneMatch = ctx.get('if-none-match').trim() === '*' ? ('*' as const) : undefined;
+
+  const result = await fs.write(path, ctx.req, { ifMatch, ifNoneMatch, mtime, size, checksum, signal });
+  setEntryHeaders(ctx, result.entry);
+  if (mtime !== undefined) ctx.set('X-OC-MTime', 'accepted');
+  emptyResponse(ctx, result.created ? 201 : 204);
+}

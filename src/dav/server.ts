@@ -1,0 +1,95 @@
+/**
+ * The WebDAV protocol engine: one `serve()` for any Fs mounted at a URL prefix (a user's home, a
+ * share's scoped view, a mounted remote). Knows HTTP, XML and the Fs interface only.
+ *
+ * Contract: sets `ctx.state.dav` so errors render as `<d:error>`; dispatches by method to
+ * `methods/*.ts`; a method this engine does not know gets 405 with `Allow`.
+ */
+import type { Context } from 'koa';
+import { decodeUrlPath, isWithin, relativeTo } from '../fs/path.js';
+import { BadRequestError, MethodNotAllowedError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { evaluateIf, parseIfHeader, submittedTokens } from './conditional.js';
+import { statOrNull, type DavEnv, type DavRequest, type DavTarget } from './context.js';
+import { resolveUrl } from './destination.js';
+import { LockManager } from './locks.js';
+import { options } from './methods/options.js';
+import { propfind } from './methods/propfind.js';
+import { proppatch } from './methods/proppatch.js';
+import { get, head } from './methods/get.js';
+import { put } from './methods/put.js';
+import { mkcol } from './methods/mkcol.js';
+import { del } from './methods/delete.js';
+import { copy, move } from './methods/copy-move.js';
+import { lock } from './methods/lock.js';
+import { unlock } from './methods/unlock.js';
+
+export type { DavTarget } from './context.js';
+
+export const DAV_METHODS = ['OPTIONS', 'PROPFIND', 'PROPPATCH', 'GET', 'HEAD', 'PUT', 'MKCOL', 'DELETE', 'COPY', 'MOVE', 'LOCK', 'UNLOCK'] as const;
+export const ALLOW = DAV_METHODS.join(', ');
+
+type Handler = (req: DavRequest) => Promise<void>;
+
+const HANDLERS: Record<string, Handler> = {
+  OPTIONS: options,
+  PROPFIND: propfind,
+  PROPPATCH: proppatch,
+  GET: get,
+  HEAD: head,
+  PUT: put,
+  MKCOL: mkcol,
+  DELETE: del,
+  COPY: copy,
+  MOVE: move,
+  LOCK: lock,
+  UNLOCK: unlock,
+};
+
+export interface DavServerOptions {
+  limits: { xmlBodyBytes: number };
+}
+
+export class DavServer {
+  readonly locks = new LockManager();
+  private readonly env: DavEnv;
+
+  constructor(options: DavServerOptions) {
+    this.env = { locks: this.locks, xmlBodyBytes: options.limits.xmlBodyBytes };
+  }
+
+  /** Answers the request for the resource `ctx.path` names below `target.base`. */
+  async serve(ctx: Context, target: DavTarget): Promise<void> {
+    ctx.state.dav = true;
+    ctx.set('DAV', '1, 2');
+    const handler = HANDLERS[ctx.method];
+    if (!handler) throw new MethodNotAllowedError(`${ctx.method} is not supported here`, { headers: { Allow: ALLOW } });
+    if (ctx.req.url?.includes('#')) throw new BadRequestError('a Request-URI must not contain a fragment');
+    const full = decodeUrlPath(ctx.path);
+    const base = decodeUrlPath(target.base || '/');
+    if (!isWithin(full, base)) throw new NotFoundError('outside this collection');
+    const path = relativeTo(full, base);
+
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
+    };
+    ctx.res.once('close', onClose);
+
+    const req: DavRequest = { ctx, target, env: this.env, fs: target.fs, path, signal: controller.signal, tokens: new Set() };
+    const ifHeader = ctx.get('if');
+    if (ifHeader) {
+      const lists = parseIfHeader(ifHeader);
+      req.tokens = submittedTokens(lists);
+      const ok = await evaluateIf(lists, path, {
+        pathOf: (tag) => {
+          const r = resolveUrl(ctx, target, tag);
+          return r.kind === 'ok' ? r.path : null;
+        },
+        etagOf: async (p) => (await statOrNull(target.fs, p))?.etag ?? null,
+        tokenCovers: (token, p) => this.locks.tokenCovers(target.lockScope, token, p),
+      });
+      if (!ok) throw new PreconditionFailedError('If header conditions failed');
+    }
+    await handler(req);
+  }
+}
