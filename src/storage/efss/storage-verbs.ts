@@ -101,6 +101,7 @@ export const storageVerbs: Record<string, Verb<StorageCall>> = {
       const body = await readBody(call.ctx, getMdSchema, call.jsonLimit);
       const path = await resolveRef(call.fs, body.ref);
       const entries: Entry[] = await call.fs.list(path);
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // stable order for clients and fixtures
       // Arbitrary metadata is looked up per entry only when keys are asked for by name.
       const keys = body.md_keys && body.md_keys.length > 0 ? body.md_keys : undefined;
       const out = [];
