@@ -1,0 +1,114 @@
+/**
+ * OCM discovery: the document this node serves at `/.well-known/ocm` and `/ocm-provider`, and the
+ * client that discovers other sites (well-known first, then /ocm-provider), cached per origin.
+ */
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import { BadGatewayError, ForbiddenError, GatewayTimeoutError, MeshdavError } from '../errors.js';
+import type { ProviderTrust } from './addresses.js';
+import { normalizeProvider } from './addresses.js';
+import type { RemoteClient } from './remote.js';
+
+export const WEBDAV_SHARE_PATH = '/remote.php/dav/ocm/';
+
+/** The discovery document of this node (ocm.md). */
+export function discoveryDocument(publicUrl: string) {
+  const resource = (name: string) => ({ name, shareTypes: ['user'], protocols: { webdav: WEBDAV_SHARE_PATH } });
+  return {
+    enabled: true,
+    apiVersion: '1.1.0',
+    endPoint: `${publicUrl}/ocm`,
+    provider: 'meshdav',
+    resourceTypes: [resource('file'), resource('folder')],
+    capabilities: ['invites', 'notifications', 'protocol-object'],
+    criteria: ['must-invite'],
+    inviteAcceptDialog: `${publicUrl}/accept-invite`,
+  };
+}
+
+/** What we keep of another site's discovery. Liberal: reva mixes strings and objects in `protocols`. */
+const remoteDiscoverySchema = z.object({
+  enabled: z.boolean().optional(),
+  apiVersion: z.string().optional(),
+  endPoint: z.string().url(),
+  provider: z.string().optional(),
+  resourceTypes: z
+    .array(z.object({ name: z.string(), protocols: z.record(z.string(), z.unknown()).optional() }).passthrough())
+    .optional(),
+  capabilities: z.array(z.string()).optional(),
+});
+
+export interface RemoteDiscovery {
+  /** Base URL the discovery was found at (scheme://host[:port]). */
+  origin: string;
+  /** OCM API endpoint, no trailing slash. */
+  endPoint: string;
+  /** WebDAV root for relative share URIs, absolute (`https://host/remote.php/dav/ocm`), no trailing slash. */
+  webdavRoot: string;
+  apiVersion?: string;
+  provider?: string;
+}
+
+export class DiscoveryClient {
+  private readonly cache = new LRUCache<string, RemoteDiscovery>({ max: 500, ttl: 10 * 60_000 });
+
+  constructor(
+    private readonly remote: RemoteClient,
+    private readonly trust: ProviderTrust,
+  ) {}
+
+  /**
+   * Discovers a trusted provider. ForbiddenError when it is not trusted (nothing is contacted);
+   * BadGatewayError / GatewayTimeoutError when it cannot be reached or serves no valid document.
+   */
+  async discover(provider: string): Promise<RemoteDiscovery> {
+    const domain = normalizeProvider(provider);
+    if (!this.trust.isTrusted(domain)) throw new ForbiddenError(`provider ${domain} is not trusted`);
+    const hit = this.cache.get(domain);
+    if (hit) return hit;
+    let last: MeshdavError | undefined;
+    for (const base of this.trust.baseUrls(domain)) {
+      for (const path of ['/.well-known/ocm', '/ocm-provider']) {
+        try {
+          const found = await this.fetchOne(base, path);
+          if (found) {
+            this.cache.set(domain, found);
+            return found;
+          }
+        } catch (err) {
+          if (!(err instanceof BadGatewayError || err instanceof GatewayTimeoutError)) throw err;
+          last = err;
+          // A site that cannot be reached at all will not answer the legacy path either.
+          break;
+        }
+      }
+    }
+    throw last ?? new BadGatewayError(`${domain} serves no OCM discovery document`);
+  }
+
+  /** Forgets a cached discovery (after a failure that suggests it is stale). */
+  forget(provider: string): void {
+    this.cache.delete(normalizeProvider(provider));
+  }
+
+  private async fetchOne(base: string, path: string): Promise<RemoteDiscovery | undefined> {
+    const res = await this.remote.get(base + path);
+    if (res.status !== 200) return undefined;
+    const parsed = remoteDiscoverySchema.safeParse(res.json);
+    if (!parsed.success || parsed.data.enabled === false) return undefined;
+    const doc = parsed.data;
+    const endPoint = doc.endPoint.replace(/\/+$/, '');
+    const origin = new URL(endPoint).origin;
+    let webdav: string | undefined;
+    for (const rt of doc.resourceTypes ?? []) {
+      const w = rt.protocols?.webdav;
+      if (typeof w === 'string') {
+        webdav = w;
+        break;
+      }
+    }
+    const root = webdav ?? '/public.php/webdav/';
+    const webdavRoot = (/^https?:\/\//i.test(root) ? root : origin + (root.startsWith('/') ? root : '/' + root)).replace(/\/+$/, '');
+    return { origin, endPoint, webdavRoot, apiVersion: doc.apiVersion, provider: doc.provider };
+  }
+}

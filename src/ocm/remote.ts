@@ -1,0 +1,116 @@
+/**
+ * HTTP calls from this node to other sites (discovery, invite-accepted, shares, notifications).
+ * Timeouts come from config.remote; network failures become BadGatewayError, timeouts
+ * GatewayTimeoutError — translated here, once. Response bodies are read up to a bound.
+ */
+import { Agent, request, errors as undiciErrors } from 'undici';
+import { BadGatewayError, GatewayTimeoutError } from '../errors.js';
+
+export interface RemoteResponse {
+  status: number;
+  /** Body parsed as JSON when it is JSON, else undefined. */
+  json: unknown;
+  text: string;
+}
+
+export interface RemoteOptions {
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Largest response body read (bytes). */
+  maxResponseBytes?: number;
+}
+
+export class RemoteClient {
+  private readonly agent: Agent;
+  private readonly maxBytes: number;
+
+  constructor(private readonly opts: RemoteOptions) {
+    this.agent = new Agent({
+      connect: { timeout: opts.connectTimeoutMs },
+      headersTimeout: opts.idleTimeoutMs,
+      bodyTimeout: opts.idleTimeoutMs,
+      keepAliveTimeout: 10_000,
+    });
+    this.maxBytes = opts.maxResponseBytes ?? 1024 * 1024;
+  }
+
+  /** GET a URL; throws BadGatewayError / GatewayTimeoutError when the site cannot be reached. */
+  get(url: string, headers: Record<string, string> = {}): Promise<RemoteResponse> {
+    return this.call('GET', url, undefined, headers);
+  }
+
+  /** POST a JSON body. */
+  postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<RemoteResponse> {
+    return this.call('POST', url, JSON.stringify(body), { 'content-type': 'application/json', ...headers });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async call(method: 'GET' | 'POST', url: string, body: string | undefined, headers: Record<string, string>): Promise<RemoteResponse> {
+    const origin = safeOrigin(url);
+    let res;
+    try {
+      res = await request(url, {
+        method,
+        body,
+        headers: { accept: 'application/json', 'user-agent': 'meshdav', ...headers },
+        dispatcher: this.agent,
+        maxRedirections: 0,
+        signal: AbortSignal.timeout(this.opts.connectTimeoutMs + this.opts.idleTimeoutMs),
+      } as Parameters<typeof request>[1]);
+    } catch (err) {
+      throw translate(err, origin);
+    }
+    let text: string;
+    try {
+      text = await readBounded(res.body, this.maxBytes);
+    } catch (err) {
+      throw translate(err, origin);
+    }
+    let json: unknown;
+    try {
+      json = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, json, text };
+  }
+}
+
+async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n > max) {
+      body.destroy();
+      throw new BadGatewayError('remote response too large');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'remote site';
+  }
+}
+
+function translate(err: unknown, origin: string): Error {
+  if (err instanceof BadGatewayError || err instanceof GatewayTimeoutError) return err;
+  const e = err as { code?: string; name?: string; message?: string };
+  const timeout =
+    err instanceof undiciErrors.ConnectTimeoutError ||
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    e?.name === 'TimeoutError' ||
+    e?.code === 'ETIMEDOUT';
+  if (timeout) return new GatewayTimeoutError(`${origin} did not answer in time`, { cause: err });
+  const reason = e?.code ?? e?.message ?? 'connection failed';
+  return new BadGatewayError(`cannot reach ${origin}: ${reason}`, { cause: err });
+}

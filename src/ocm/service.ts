@@ -1,0 +1,60 @@
+/**
+ * The `ocm` service of a node: trust list, discovery client, invites, contacts, sent and
+ * received shares, notifications — all over the same LevelDB records that revad's OCM share
+ * store verbs read and write.
+ */
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../services.js';
+import { ProviderTrust } from './addresses.js';
+import { Contacts } from './contacts.js';
+import type { Homes, UserDirectory } from './deps.js';
+import { DiscoveryClient } from './discovery.js';
+import { Invites } from './invites.js';
+import { Notifier } from './notifications.js';
+import { ReceivedShares } from './received-shares.js';
+import { OcmDb } from './records.js';
+import { RemoteClient } from './remote.js';
+import { SentShares } from './sent-shares.js';
+
+export interface OcmService {
+  db: OcmDb;
+  trust: ProviderTrust;
+  remote: RemoteClient;
+  discovery: DiscoveryClient;
+  contacts: Contacts;
+  invites: Invites;
+  notifier: Notifier;
+  sent: SentShares;
+  received: ReceivedShares;
+  users: UserDirectory;
+  homes: Homes;
+  close(): Promise<void>;
+}
+
+export function createOcmService(deps: { config: Config; db: Db; log: Logger; users: UserDirectory; homes: Homes }): OcmService {
+  const { config, log, users, homes } = deps;
+  const db = new OcmDb(deps.db);
+  // Read on every call: replacing config.trustedProviders takes effect at once.
+  const trust = new ProviderTrust(() => config.trustedProviders);
+  const remote = new RemoteClient(config.remote);
+  const discovery = new DiscoveryClient(remote, trust);
+  const contacts = new Contacts(db);
+  const notifier = new Notifier({ discovery, remote, log, db });
+  const invites = new Invites({ config, db, contacts, users, discovery, remote, trust });
+  const sent = new SentShares({ config, db, contacts, users, homes, discovery, remote, trust, notifier });
+  const received = new ReceivedShares({ config, db, contacts, users, discovery, trust, notifier, log });
+  return { db, trust, remote, discovery, contacts, invites, notifier, sent, received, users, homes, close: () => remote.close() };
+}
+
+/** Adapts the node's UserStore to the OCM layer's UserDirectory. */
+export function userDirectory(users: {
+  get(name: string): Promise<{ name: string; displayName?: string; email?: string } | undefined>;
+}): UserDirectory {
+  return {
+    async lookup(name) {
+      const u = await users.get(name);
+      return u && { name: u.name, displayName: u.displayName || u.name, email: u.email ?? '' };
+    },
+  };
+}
