@@ -11,6 +11,9 @@ import { Metrics } from './http/metrics.js';
 import type { Fs } from './fs/types.js';
 import { UserStore } from './auth/user-store.js';
 import { Authenticator } from './auth/authenticator.js';
+import { createOcmService, userDirectory, type OcmService } from './ocm/service.js';
+import { LocalStorage } from './storage/local-storage.js';
+import { DavServer } from './dav/server.js';
 
 export type Db = Level<string, unknown>;
 
@@ -29,6 +32,14 @@ export interface Services {
   users: UserStore;
   /** HTTP Basic (password or loopbackSecret) with failed-login throttling. */
   auth: Authenticator;
+  /** The local storage engine: one LocalFs per user home (src/storage). */
+  storage: LocalStorage;
+  /** Each user's namespace: at first the bare home (MOUNTS overlays received shares). */
+  namespaces: Namespaces;
+  /** OCM: trust, discovery, invites, contacts, sent and received shares (src/ocm). */
+  ocm: OcmService;
+  /** The WebDAV protocol engine (src/dav): serve(ctx, target) for homes, shares and mounts. */
+  dav: DavServer;
   /** Closes everything in reverse order of opening. */
   close(): Promise<void>;
 }
@@ -41,6 +52,17 @@ export async function openServices(config: Config, log: Logger): Promise<Service
   const closers: Array<() => Promise<void>> = [() => db.close()];
   const users = new UserStore(db);
   const auth = new Authenticator(users, config);
+  const storage = await LocalStorage.open({
+    dataDir: config.dataDir,
+    db,
+    log,
+    quotaBytes: config.quotaBytes,
+    maxVersions: config.maxVersions,
+  });
+  closers.push(() => storage.close());
+  const namespaces: Namespaces = { forUser: (user) => storage.home(user) };
+  const ocm = createOcmService({ config, db, log, users: userDirectory(users), homes: storage });
+  closers.push(() => ocm.close());
   return {
     config,
     log,
@@ -48,6 +70,10 @@ export async function openServices(config: Config, log: Logger): Promise<Service
     metrics,
     users,
     auth,
+    storage,
+    namespaces,
+    ocm,
+    dav: new DavServer({ limits: config.limits }),
     async close() {
       for (const c of closers.reverse()) await c();
     },

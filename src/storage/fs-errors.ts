@@ -1,0 +1,43 @@
+/**
+ * The one place where node:fs errors become meshdav errors. Every storage module calls
+ * `translateFsError` on a foreign error before it leaves src/storage.
+ */
+import {
+  AlreadyExistsError,
+  ConflictError,
+  ForbiddenError,
+  InsufficientStorageError,
+  isMeshdavError,
+  MeshdavError,
+  NotFoundError,
+} from '../errors.js';
+
+/** Maps an error met while touching `path` to a typed error; typed errors pass through unchanged. */
+export function translateFsError(err: unknown, path: string): MeshdavError {
+  if (isMeshdavError(err)) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return new NotFoundError(`${path} not found`, { cause: err });
+    case 'EEXIST':
+      return new AlreadyExistsError(`${path} already exists`, { cause: err });
+    case 'ENOTDIR':
+      return new ConflictError(`a parent of ${path} is not a folder`, { cause: err });
+    case 'EISDIR':
+      return new ConflictError(`${path} is a folder`, { cause: err });
+    case 'ENOTEMPTY':
+      return new ConflictError(`${path} is not empty`, { cause: err });
+    case 'ELOOP':
+      return new ForbiddenError(`${path} is a symbolic link`, { cause: err });
+    case 'EACCES':
+    case 'EPERM':
+      return new ForbiddenError(`permission denied on ${path}`, { cause: err });
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new InsufficientStorageError('the disk is full', { cause: err });
+    case 'ENAMETOOLONG':
+      return new ConflictError(`name too long: ${path}`, { cause: err });
+    default:
+      return new MeshdavError(500, 'STORAGE_ERROR', `storage failure on ${path}: ${code ?? String(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * What every storage module needs to act on one user's home, and the helpers they share:
+ * record lookup (adopting unknown paths), Entry construction, preconditions, ranged reads.
+ */
+import { constants, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { addAbortSignal, type Readable } from 'node:stream';
+import mime from 'mime-types';
+import type { Logger } from '../log.js';
+import { ConflictError, PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
+import { Perm, type Entry, type ReadOptions } from '../fs/types.js';
+import { HASH_CHUNK } from './checksums.js';
+import { translateFsError } from './fs-errors.js';
+import type { Layout } from './layout.js';
+import type { EntryRecord, MetaStore } from './meta-store.js';
+import type { KeyedMutex } from './mutex.js';
+import { Txn } from './txn.js';
+
+export interface HomeContext {
+  user: string;
+  layout: Layout;
+  store: MetaStore;
+  mutex: KeyedMutex;
+  /** Per-user quota in bytes; null = unlimited. */
+  quotaBytes: number | null;
+  maxVersions: number;
+  log: Logger;
+}
+
+/** Runs `fn` holding the user's mutex with a fresh transaction; `fn` commits what it means to keep. */
+export function locked<T>(home: HomeContext, fn: (txn: Txn) => Promise<T>): Promise<T> {
+  return home.mutex.run(home.user, () => fn(new Txn(home.store, home.user)));
+}
+
+/** The record for an existing path, adopting it (under the lock) when it has none yet. */
+export async function recordFor(home: HomeContext, path: string, st: Stats): Promise<EntryRecord> {
+  const rec = await home.store.get(home.user, path);
+  if (rec && rec.type === (st.isDirectory() ? 'dir' : 'file')) return rec;
+  return locked(home, async (txn) => {
+    const again = await txn.get(path);
+    if (again && again.type === (st.isDirectory() ? 'dir' : 'file')) return again;
+    if (again) txn.delId(again.id);
+    txn.del(path);
+    const adopted = await txn.getOrAdopt(path, st);
+    await txn.commit();
+    return adopted;
+  });
+}
+
+export function toEntry(home: HomeContext, path: string, rec: EntryRecord): Entry {
+  const name = path === '/' ? '' : path.slice(path.lastIndexOf('/') + 1);
+  const entry: Entry = {
+    path,
+    name,
+    type: rec.type,
+    size: rec.size,
+    mtime: rec.mtime,
+    etag: rec.etag,
+    fileId: rec.id,
+    mime: rec.type === 'dir' ? 'httpd/unix-directory' : mime.lookup(name) || 'application/octet-stream',
+    permissions: Perm.ALL,
+    owner: home.user,
+  };
+  if (rec.type === 'file' && (rec.sha1 || rec.md5 || rec.adler32)) {
+    entry.checksums = {};
+    if (rec.sha1) entry.checksums.sha1 = rec.sha1;
+    if (rec.md5) entry.checksums.md5 = rec.md5;
+    if (rec.adler32) entry.checksums.adler32 = rec.adler32;
+  }
+  return entry;
+}
+
+function bareEtag(tag: string): string {
+  return tag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}
+
+/** ifMatch / ifNoneMatch against the current record (undefined = nothing there). */
+export function checkPreconditions(current: EntryRecord | undefined, options: { ifMatch?: string; ifNoneMatch?: '*' }): void {
+  if (options.ifNoneMatch === '*' && current) throw new PreconditionFailedError('the resource already exists');
+  if (options.ifMatch !== undefined) {
+    if (!current) throw new PreconditionFailedError('the resource does not exist');
+    if (options.ifMatch.trim() !== '*' && !options.ifMatch.split(',').some((t) => bareEtag(t.trim()) === current.etag)) {
+      throw new PreconditionFailedError('the ETag does not match');
+    }
+  }
+}
+
+/**
+ * Opens a regular file without following a final symlink and streams the requested range.
+ * RangeNotSatisfiableError when the range starts beyond the end.
+ */
+export async function openRange(full: string, path: string, options: ReadOptions = {}): Promise<Readable> {
+  let fh;
+  try {
+    fh = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    throw translateFsError(err, path);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new ConflictError(`${path} is not a file`);
+    let start = 0;
+    let end = st.size - 1;
+    if (options.range) {
+      start = options.range.start;
+      if (options.range.end !== undefined) end = Math.min(options.range.end, st.size - 1);
+      if (!Number.isInteger(start) || start < 0 || start >= st.size || end < start) {
+        throw new RangeNotSatisfiableError(`range ${start}-${options.range.end ?? ''} not satisfiable for ${st.size} bytes`, {
+          headers: { 'Content-Range': `bytes */${st.size}` },
+        });
+      }
+    }
+    const stream =
+      st.size === 0
+        ? fh.createReadStream({ highWaterMark: HASH_CHUNK, autoClose: true })
+        : fh.createReadStream({ start, end, highWaterMark: HASH_CHUNK, autoClose: true });
+    if (options.signal) addAbortSignal(options.signal, stream);
+    return stream;
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    throw translateFsError(err, path);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Where things live on disk under dataDir:
+ *   files/{user}/…            current content
+ *   uploads/                  in-progress writes and copies (renamed into place when complete)
+ *   versions/{user}/{fileId}/{key}  old contents
+ *   trash/{user}/{key}        deleted items
+ * Symbolic links are never followed: `resolveExisting` refuses any path that passes through one.
+ */
+import { lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../errors.js';
+import { translateFsError } from './fs-errors.js';
+
+/** Same rule as the user store: no `/`, no `:`, nothing that could leave files/. */
+export const STORAGE_USER_RE = /^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$/;
+
+export function validateUser(user: string): string {
+  if (typeof user !== 'string' || !STORAGE_USER_RE.test(user)) throw new BadRequestError(`invalid user name "${String(user)}"`);
+  return user;
+}
+
+export class Layout {
+  readonly files: string;
+  readonly uploads: string;
+  readonly versions: string;
+  readonly trash: string;
+
+  /** `dataDir` must already be a real path (no symlinks in it). */
+  constructor(readonly dataDir: string) {
+    this.files = join(dataDir, 'files');
+    this.uploads = join(dataDir, 'uploads');
+    this.versions = join(dataDir, 'versions');
+    this.trash = join(dataDir, 'trash');
+  }
+
+  static async create(dataDir: string): Promise<Layout> {
+    await mkdir(dataDir, { recursive: true });
+    const real = await realpath(dataDir);
+    const layout = new Layout(real);
+    for (const d of [layout.files, layout.uploads, layout.versions, layout.trash]) await mkdir(d, { recursive: true });
+    // Leftovers of writes cut by a crash are never visible; drop them.
+    for (const name of await readdir(layout.uploads)) await rm(join(layout.uploads, name), { recursive: true, force: true });
+    return layout;
+  }
+
+  home(user: string): string {
+    return join(this.files, user);
+  }
+
+  /** Disk path of a normalised Fs path in a user's home. */
+  full(user: string, path: string): string {
+    return path === '/' ? join(this.files, user) : join(this.files, user, path);
+  }
+
+  tempPath(): string {
+    return join(this.uploads, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`);
+  }
+
+  versionDir(user: string, fileId: string): string {
+    return join(this.versions, user, fileId);
+  }
+
+  trashPath(user: string, key: string): string {
+    return join(this.trash, user, key);
+  }
+}
+
+/**
+ * lstat of `full` after checking that no component of it is a symbolic link.
+ * NotFoundError when absent; ForbiddenError when a symlink is met anywhere on the way.
+ */
+export async function resolveExisting(full: string, path: string): Promise<Stats> {
+  let real: string;
+  let st: Stats;
+  try {
+    [real, st] = await Promise.all([realpath(full), lstat(full)]);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`${path} not found`);
+    throw translateFsError(err, path);
+  }
+  if (real !== full || st.isSymbolicLink()) throw new ForbiddenError(`${path} passes through a symbolic link`);
+  if (!st.isFile() && !st.isDirectory()) throw new ForbiddenError(`${path} is not a regular file or folder`);
+  return st;
+}
+
+/** Like resolveExisting but null when absent (a symlink still throws ForbiddenError). */
+export async function resolveMaybe(full: string, path: string): Promise<Stats | null> {
+  try {
+    return await resolveExisting(full, path);
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * LocalStorage: the embedded storage engine of a node. Opens the on-disk layout under dataDir
+ * and the metadata sublevels of services.db, and hands out one LocalFs per user home.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from '../log.js';
+import type { Db } from '../services.js';
+import { ServiceUnavailableError } from '../errors.js';
+import { Layout, validateUser } from './layout.js';
+import { LocalFs } from './local-fs.js';
+import { MetaStore, newEtag } from './meta-store.js';
+import { KeyedMutex } from './mutex.js';
+import { scanStorage, type ScanReport } from './scan.js';
+import type { HomeContext } from './home.js';
+
+export type { ScanReport } from './scan.js';
+
+export interface LocalStorageOptions {
+  dataDir: string;
+  db: Db;
+  log: Logger;
+  /** Per-user quota in bytes; null = unlimited. */
+  quotaBytes: number | null;
+  /** Old versions kept per file (0 = none). */
+  maxVersions: number;
+}
+
+export class LocalStorage {
+  private readonly homes = new Map<string, Promise<LocalFs>>();
+  private readonly mutex = new KeyedMutex();
+  private closed = false;
+
+  private constructor(
+    readonly layout: Layout,
+    readonly store: MetaStore,
+    private readonly options: LocalStorageOptions,
+  ) {}
+
+  static async open(options: LocalStorageOptions): Promise<LocalStorage> {
+    const layout = await Layout.create(options.dataDir);
+    const store = new MetaStore(options.db);
+    await store.open();
+    return new LocalStorage(layout, store, options);
+  }
+
+  private context(user: string): HomeContext {
+    return {
+      user,
+      layout: this.layout,
+      store: this.store,
+      mutex: this.mutex,
+      quotaBytes: this.options.quotaBytes,
+      maxVersions: this.options.maxVersions,
+      log: this.options.log,
+    };
+  }
+
+  /** The user's home, created on first use. BadRequestError for an invalid user name. */
+  home(user: string): Promise<LocalFs> {
+    if (this.closed) return Promise.reject(new ServiceUnavailableError('storage is closed'));
+    validateUser(user);
+    let fs = this.homes.get(user);
+    if (!fs) {
+      fs = this.createHome(user);
+      this.homes.set(user, fs);
+      fs.catch(() => this.homes.delete(user));
+    }
+    return fs;
+  }
+
+  private async createHome(user: string): Promise<LocalFs> {
+    const ctx = this.context(user);
+    await mkdir(this.layout.home(user), { recursive: true });
+    await this.mutex.run(user, async () => {
+      if (await this.store.get(user, '/')) return;
+      const id = await this.store.nextId();
+      await this.store.db.batch([
+        { type: 'put', sublevel: this.store.entries, key: `${user}:/`, value: { id, type: 'dir', size: 0, mtime: Date.now(), etag: newEtag() } },
+        { type: 'put', sublevel: this.store.ids, key: id, value: `${user}:/` },
+      ] as never);
+    });
+    return new LocalFs(ctx);
+  }
+
+  /** Reconciles metadata with the disk for one user or every user (see scan.ts). */
+  async scan(user?: string): Promise<ScanReport> {
+    const users = user === undefined ? undefined : [validateUser(user)];
+    return scanStorage({ layout: this.layout, store: this.store, mutex: this.mutex, contextFor: (u) => this.context(u) }, users);
+  }
+
+  /** Waits for metadata mutations in flight; further home() calls fail. The db is closed by its owner. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.mutex.drain();
+  }
+}

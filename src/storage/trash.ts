@@ -1,0 +1,124 @@
+/**
+ * The trash: remove() renames the item into trash/{user}/{key} and moves its metadata records
+ * (ids, props, checksums) under storage!trashEntries, so a restore brings back the same file ids.
+ * Trash does not count against the quota; versions of purged files are dropped with them.
+ */
+import { mkdir, rename, rm } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { normalizePath, parentPath } from '../fs/path.js';
+import type { Entry, TrashItem } from '../fs/types.js';
+import { translateFsError } from './fs-errors.js';
+import { locked, toEntry, type HomeContext } from './home.js';
+import { resolveExisting, resolveMaybe } from './layout.js';
+import type { EntryRecord, TrashRecord } from './meta-store.js';
+import type { Txn } from './txn.js';
+import { dropVersions } from './versions.js';
+
+const trashKey = (user: string, key: string) => `${user}:${key}`;
+const entriesRange = (user: string, key: string) => ({ gte: `${user}:${key}:`, lt: `${user}:${key};` });
+
+/** Moves `path` (present on disk as `st`) to the trash within `txn`; the caller holds the lock and commits. */
+export async function trashLocked(home: HomeContext, txn: Txn, path: string, st: Stats): Promise<TrashRecord> {
+  if (path === '/') throw new ForbiddenError('the home folder cannot be removed');
+  const root = await txn.getOrAdopt(path, st);
+  const key = await home.store.nextId();
+  try {
+    await mkdir(home.layout.trashPath(home.user, ''), { recursive: true });
+    await rename(home.layout.full(home.user, path), home.layout.trashPath(home.user, key));
+  } catch (err) {
+    throw translateFsError(err, path);
+  }
+  const records: Array<[string, EntryRecord]> = [[path, root], ...(await home.store.below(home.user, path))];
+  for (const [p, rec] of records) {
+    const rel = p === path ? '/' : p.slice(path.length);
+    txn.op({ type: 'put', sublevel: home.store.trashEntries, key: `${home.user}:${key}:${rel}`, value: rec } as never);
+    txn.del(p);
+    txn.delId(rec.id);
+  }
+  const item: TrashRecord = { key, originalPath: path, type: root.type, size: root.size, deletedAt: Date.now() };
+  txn.op({ type: 'put', sublevel: home.store.trash, key: trashKey(home.user, key), value: item } as never);
+  await txn.propagate(path, -root.size);
+  return item;
+}
+
+export async function removeToTrash(home: HomeContext, rawPath: string): Promise<void> {
+  const path = normalizePath(rawPath);
+  if (path === '/') throw new ForbiddenError('the home folder cannot be removed');
+  await locked(home, async (txn) => {
+    const st = await resolveExisting(home.layout.full(home.user, path), path);
+    await trashLocked(home, txn, path, st);
+    await txn.commit();
+  });
+}
+
+export async function listTrash(home: HomeContext): Promise<TrashItem[]> {
+  const out: TrashItem[] = [];
+  for await (const t of home.store.trash.values({ gte: `${home.user}:`, lt: `${home.user};` })) {
+    out.push({ key: t.key, originalPath: t.originalPath, type: t.type, size: t.size, deletedAt: t.deletedAt });
+  }
+  return out.sort((a, b) => b.deletedAt - a.deletedAt);
+}
+
+async function trashRecord(home: HomeContext, key: string): Promise<TrashRecord> {
+  const item = typeof key === 'string' && /^\d+$/.test(key) ? await home.store.trash.get(trashKey(home.user, key)) : undefined;
+  if (!item) throw new NotFoundError(`no trash item ${String(key)}`);
+  return item;
+}
+
+export async function restoreTrash(home: HomeContext, key: string, options: { to?: string } = {}): Promise<Entry> {
+  const target = normalizePath(options.to ?? '/');
+  return locked(home, async (txn) => {
+    const item = await trashRecord(home, key);
+    const to = options.to === undefined ? item.originalPath : target;
+    if (to === '/') throw new ConflictError('cannot restore over the home folder');
+    const parent = parentPath(to);
+    const pSt = await resolveMaybe(home.layout.full(home.user, parent), parent);
+    if (!pSt?.isDirectory()) throw new ConflictError(`parent folder ${parent} does not exist`);
+    if (await resolveMaybe(home.layout.full(home.user, to), to)) throw new ConflictError(`${to} already exists`);
+    try {
+      await rename(home.layout.trashPath(home.user, item.key), home.layout.full(home.user, to));
+    } catch (err) {
+      throw translateFsError(err, to);
+    }
+    let restored: EntryRecord | undefined;
+    for await (const [k, rec] of home.store.trashEntries.iterator(entriesRange(home.user, item.key))) {
+      const rel = k.slice(`${home.user}:${item.key}:`.length);
+      const p = rel === '/' ? to : to + rel;
+      if (rel === '/') restored = rec;
+      txn.put(p, rec);
+      txn.setId(rec.id, p);
+      txn.op({ type: 'del', sublevel: home.store.trashEntries, key: k } as never);
+    }
+    if (!restored) throw new NotFoundError(`trash item ${key} has no metadata`);
+    txn.op({ type: 'del', sublevel: home.store.trash, key: trashKey(home.user, item.key) } as never);
+    await txn.propagate(to, restored.size);
+    await txn.commit();
+    return toEntry(home, to, restored);
+  });
+}
+
+async function purgeLocked(home: HomeContext, txn: Txn, item: TrashRecord): Promise<void> {
+  const ids: string[] = [];
+  for await (const [k, rec] of home.store.trashEntries.iterator(entriesRange(home.user, item.key))) {
+    if (rec.type === 'file') ids.push(rec.id);
+    txn.op({ type: 'del', sublevel: home.store.trashEntries, key: k } as never);
+  }
+  txn.op({ type: 'del', sublevel: home.store.trash, key: trashKey(home.user, item.key) } as never);
+  await rm(home.layout.trashPath(home.user, item.key), { recursive: true, force: true });
+  await dropVersions(home, txn, ids);
+}
+
+export async function purgeTrash(home: HomeContext, key: string): Promise<void> {
+  await locked(home, async (txn) => {
+    await purgeLocked(home, txn, await trashRecord(home, key));
+    await txn.commit();
+  });
+}
+
+export async function emptyTrash(home: HomeContext): Promise<void> {
+  await locked(home, async (txn) => {
+    for (const item of await listTrash(home)) await purgeLocked(home, txn, item as TrashRecord);
+    await txn.commit();
+  });
+}

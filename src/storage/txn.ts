@@ -1,0 +1,101 @@
+/**
+ * A metadata transaction for one user's home: record changes collect here and are written in
+ * one LevelDB batch by `commit()`. Callers hold the user's mutex from the first read to the
+ * commit, so what they read is what they overwrite.
+ */
+import type { Stats } from 'node:fs';
+import type { AbstractBatchOperation } from 'abstract-level';
+import { parentPath } from '../fs/path.js';
+import type { Db } from '../services.js';
+import { entryKey, newEtag, type EntryRecord, type MetaStore } from './meta-store.js';
+
+type Op = AbstractBatchOperation<Db, string, unknown>;
+
+export class Txn {
+  private readonly pending = new Map<string, EntryRecord | null>();
+  private readonly ops: Op[] = [];
+
+  constructor(
+    readonly store: MetaStore,
+    readonly user: string,
+  ) {}
+
+  async get(path: string): Promise<EntryRecord | undefined> {
+    if (this.pending.has(path)) return this.pending.get(path) ?? undefined;
+    return this.store.get(this.user, path);
+  }
+
+  /** The record at `path`, creating one from disk facts when the path predates its metadata. */
+  async getOrAdopt(path: string, st: Stats): Promise<EntryRecord> {
+    const rec = await this.get(path);
+    if (rec) return rec;
+    const adopted = await adoptRecord(this.store, st);
+    this.put(path, adopted);
+    this.setId(adopted.id, path);
+    return adopted;
+  }
+
+  put(path: string, rec: EntryRecord): void {
+    this.pending.set(path, rec);
+  }
+
+  del(path: string): void {
+    this.pending.set(path, null);
+  }
+
+  setId(id: string, path: string): void {
+    this.ops.push({ type: 'put', sublevel: this.store.ids, key: id, value: entryKey(this.user, path) } as Op);
+  }
+
+  delId(id: string): void {
+    this.ops.push({ type: 'del', sublevel: this.store.ids, key: id } as Op);
+  }
+
+  /** Any other operation on a storage sublevel, written in the same batch. */
+  op(op: Op): void {
+    this.ops.push(op);
+  }
+
+  /**
+   * Every ancestor of `path` (parent up to `/`) gets a new ETag and mtime, and its recursive
+   * size changed by `sizeDelta`.
+   */
+  async propagate(path: string, sizeDelta: number, now = Date.now()): Promise<void> {
+    if (path === '/') return;
+    let p = path;
+    do {
+      p = parentPath(p);
+      const rec = await this.get(p);
+      const base: EntryRecord = rec ?? { id: await this.store.nextId(), type: 'dir', size: 0, mtime: now, etag: '' };
+      if (!rec) this.setId(base.id, p);
+      this.put(p, { ...base, etag: newEtag(), size: Math.max(0, base.size + sizeDelta), mtime: Math.max(now, base.mtime) });
+    } while (p !== '/');
+  }
+
+  async commit(): Promise<void> {
+    const ops: Op[] = [];
+    for (const [path, rec] of this.pending) {
+      const key = entryKey(this.user, path);
+      ops.push(
+        rec === null
+          ? ({ type: 'del', sublevel: this.store.entries, key } as Op)
+          : ({ type: 'put', sublevel: this.store.entries, key, value: rec } as Op),
+      );
+    }
+    ops.push(...this.ops);
+    if (ops.length) await this.store.db.batch(ops);
+    this.pending.clear();
+    this.ops.length = 0;
+  }
+}
+
+/** A record for something found on disk without metadata (created outside meshdav). */
+export async function adoptRecord(store: MetaStore, st: Stats): Promise<EntryRecord> {
+  return {
+    id: await store.nextId(),
+    type: st.isDirectory() ? 'dir' : 'file',
+    size: st.isDirectory() ? 0 : st.size,
+    mtime: Math.round(st.mtimeMs),
+    etag: newEtag(),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Versions: on overwrite the old content is hard-linked into versions/{user}/{fileId}/{key}
+ * (same inode, no copy) before the new content is renamed over it; at most maxVersions are kept
+ * per file, oldest dropped first. Versions follow the file id, so they survive moves.
+ */
+import { link, mkdir, rename, rm, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { normalizePath } from '../fs/path.js';
+import type { Entry, ReadOptions, Version } from '../fs/types.js';
+import { translateFsError } from './fs-errors.js';
+import { locked, openRange, recordFor, toEntry, type HomeContext } from './home.js';
+import { resolveExisting } from './layout.js';
+import { newEtag, type EntryRecord, type VersionRecord } from './meta-store.js';
+import type { Txn } from './txn.js';
+
+const pad = (key: string) => key.padStart(16, '0');
+const versionKey = (user: string, id: string, key: string) => `${user}:${id}:${pad(key)}`;
+const versionRange = (user: string, id: string) => ({ gte: `${user}:${id}:`, lt: `${user}:${id};` });
+
+async function versionsOf(home: HomeContext, id: string): Promise<VersionRecord[]> {
+  const out: VersionRecord[] = [];
+  for await (const v of home.store.versions.values(versionRange(home.user, id))) out.push(v);
+  return out; // oldest first
+}
+
+/** Makes the current content of `full` (described by `rec`) a version; prunes beyond maxVersions. */
+export async function keepVersion(home: HomeContext, txn: Txn, full: string, rec: EntryRecord, exclude?: string): Promise<void> {
+  const key = await home.store.nextId();
+  const dir = home.layout.versionDir(home.user, rec.id);
+  try {
+    await mkdir(dir, { recursive: true });
+    await link(full, join(dir, key));
+  } catch (err) {
+    throw translateFsError(err, 'version');
+  }
+  const v: VersionRecord = { key, size: rec.size, mtime: rec.mtime, etag: rec.etag, sha1: rec.sha1, md5: rec.md5, adler32: rec.adler32 };
+  txn.op({ type: 'put', sublevel: home.store.versions, key: versionKey(home.user, rec.id, key), value: v } as never);
+  const existing = (await versionsOf(home, rec.id)).filter((x) => x.key !== exclude);
+  const excess = existing.length + 1 - home.maxVersions;
+  for (const old of existing.slice(0, Math.max(0, excess))) {
+    txn.op({ type: 'del', sublevel: home.store.versions, key: versionKey(home.user, rec.id, old.key) } as never);
+    await rm(join(dir, old.key), { force: true });
+  }
+}
+
+/** Removes every version of these file ids (purge from trash). */
+export async function dropVersions(home: HomeContext, txn: Txn, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    for await (const k of home.store.versions.keys(versionRange(home.user, id))) {
+      txn.op({ type: 'del', sublevel: home.store.versions, key: k } as never);
+    }
+    await rm(home.layout.versionDir(home.user, id), { recursive: true, force: true });
+  }
+}
+
+async function fileRecord(home: HomeContext, rawPath: string): Promise<{ path: string; full: string; rec: EntryRecord }> {
+  const path = normalizePath(rawPath);
+  const full = home.layout.full(home.user, path);
+  const st = await resolveExisting(full, path);
+  if (!st.isFile()) throw new ConflictError(`${path} is not a file`);
+  return { path, full, rec: await recordFor(home, path, st) };
+}
+
+/** Newest first. */
+export async function listVersions(home: HomeContext, rawPath: string): Promise<Version[]> {
+  const { rec } = await fileRecord(home, rawPath);
+  return (await versionsOf(home, rec.id)).reverse().map((v) => ({ key: v.key, size: v.size, mtime: v.mtime, etag: v.etag }));
+}
+
+export async function openVersion(home: HomeContext, rawPath: string, key: string, options?: ReadOptions): Promise<Readable> {
+  const { path, rec } = await fileRecord(home, rawPath);
+  if (!/^\d+$/.test(key)) throw new NotFoundError(`no version ${key} of ${path}`);
+  const v = await home.store.versions.get(versionKey(home.user, rec.id, key));
+  if (!v) throw new NotFoundError(`no version ${key} of ${path}`);
+  return openRange(join(home.layout.versionDir(home.user, rec.id), key), path, options);
+}
+
+export async function restoreVersion(home: HomeContext, rawPath: string, key: string): Promise<Entry> {
+  const { path, full } = await fileRecord(home, rawPath);
+  return locked(home, async (txn) => {
+    const st = await resolveExisting(full, path);
+    if (!st.isFile()) throw new ConflictError(`${path} is not a file`);
+    const rec = await txn.getOrAdopt(path, st);
+    const v = /^\d+$/.test(key) ? await home.store.versions.get(versionKey(home.user, rec.id, key)) : undefined;
+    if (!v) throw new NotFoundError(`no version ${key} of ${path}`);
+    await keepVersion(home, txn, full, rec, key);
+    txn.op({ type: 'del', sublevel: home.store.versions, key: versionKey(home.user, rec.id, key) } as never);
+    try {
+      const vfile = join(home.layout.versionDir(home.user, rec.id), key);
+      await utimes(vfile, v.mtime / 1000, v.mtime / 1000);
+      await rename(vfile, full);
+    } catch (err) {
+      throw translateFsError(err, path);
+    }
+    const next: EntryRecord = { ...rec, size: v.size, mtime: v.mtime, etag: newEtag(), sha1: v.sha1, md5: v.md5, adler32: v.adler32 };
+    txn.put(path, next);
+    await txn.propagate(path, v.size - rec.size);
+    await txn.commit();
+    return toEntry(home, path, next);
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * Atomic writes: the body streams into uploads/ through the hashing stream (SHA1, MD5, Adler32,
+ * byte count against the quota), is verified (declared size, declared checksum), and only then
+ * renamed over the target under the user's mutex. Any failure — a client that disconnects, an
+ * aborted signal, a mismatch, the quota — removes the temporary file and leaves the old content.
+ */
+import { createWriteStream } from 'node:fs';
+import { rm, rename, utimes } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BadRequestError, ConflictError, InsufficientStorageError, isMeshdavError, NotFoundError } from '../errors.js';
+import { normalizePath, parentPath } from '../fs/path.js';
+import type { WriteOptions, WriteResult } from '../fs/types.js';
+import { HASH_CHUNK, HashingStream, parseDeclaredChecksum, verifyChecksums } from './checksums.js';
+import { translateFsError } from './fs-errors.js';
+import { checkPreconditions, locked, toEntry, type HomeContext } from './home.js';
+import { resolveMaybe } from './layout.js';
+import { newEtag, type EntryRecord } from './meta-store.js';
+import { keepVersion } from './versions.js';
+
+function validateOptions(options: WriteOptions): void {
+  if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
+    throw new BadRequestError('declared size must be a non-negative integer');
+  }
+  if (options.mtime !== undefined && (!Number.isFinite(options.mtime) || options.mtime < 0)) {
+    throw new BadRequestError('mtime must be a non-negative number of milliseconds');
+  }
+}
+
+/** Bytes this write may still add on top of `oldSize` being replaced; Infinity when unlimited. */
+async function room(home: HomeContext, oldSize: number): Promise<number> {
+  if (home.quotaBytes === null) return Infinity;
+  const used = (await home.store.get(home.user, '/'))?.size ?? 0;
+  return Math.max(0, home.quotaBytes - used + oldSize);
+}
+
+export async function writeFile(home: HomeContext, rawPath: string, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
+  const path = normalizePath(rawPath);
+  if (path === '/') throw new ConflictError('cannot write to the root folder');
+  validateOptions(options);
+  const declared = parseDeclaredChecksum(options.checksum);
+  const full = home.layout.full(home.user, path);
+  const parent = parentPath(path);
+
+  // Early refusals, before any byte is read (they are checked again at commit).
+  const parentSt = await resolveMaybe(home.layout.full(home.user, parent), parent);
+  if (!parentSt || !parentSt.isDirectory()) throw new ConflictError(`parent folder ${parent} does not exist`);
+  const st = await resolveMaybe(full, path);
+  if (st?.isDirectory()) throw new ConflictError(`${path} is a folder`);
+  const current = st ? await home.store.get(home.user, path) : undefined;
+  checkPreconditions(st ? (current ?? { id: '', type: 'file', size: st.size, mtime: 0, etag: '\0' }) : undefined, options);
+  const limit = await room(home, current?.size ?? st?.size ?? 0);
+  if (options.size !== undefined && options.size > limit) {
+    throw new InsufficientStorageError(`quota exceeded: ${options.size} bytes do not fit in the ${limit} bytes left`);
+  }
+
+  const tmp = home.layout.tempPath();
+  const hasher = new HashingStream(limit);
+  try {
+    try {
+      await pipeline(body, hasher, createWriteStream(tmp, { flags: 'wx', highWaterMark: HASH_CHUNK }), options.signal ? { signal: options.signal } : {});
+    } catch (err) {
+      if (isMeshdavError(err)) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw translateFsError(err, path);
+      throw new BadRequestError('upload interrupted before the end of the body', { cause: err });
+    }
+    if (options.size !== undefined && hasher.bytes !== options.size) {
+      throw new BadRequestError(`declared size ${options.size} but received ${hasher.bytes} bytes`);
+    }
+    const sums = hasher.checksums();
+    verifyChecksums(declared, sums);
+    const mtime = Math.round(options.mtime ?? Date.now());
+    await utimes(tmp, mtime / 1000, mtime / 1000);
+
+    return await locked(home, async (txn) => {
+      const pSt = await resolveMaybe(home.layout.full(home.user, parent), parent);
+      if (!pSt || !pSt.isDirectory()) throw new ConflictError(`parent folder ${parent} does not exist`);
+      const now = await resolveMaybe(full, path);
+      if (now?.isDirectory()) throw new ConflictError(`${path} is a folder`);
+      const old = now ? await txn.getOrAdopt(path, now) : undefined;
+      checkPreconditions(old, options);
+      const oldSize = old?.size ?? 0;
+      if (home.quotaBytes !== null) {
+        const used = (await txn.get('/'))?.size ?? 0;
+        if (used - oldSize + hasher.bytes > home.quotaBytes) throw new InsufficientStorageError('quota exceeded');
+      }
+      if (old && home.maxVersions > 0) await keepVersion(home, txn, full, old);
+      try {
+        await rename(tmp, full);
+      } catch (err) {
+        throw translateFsError(err, path);
+      }
+      const rec: EntryRecord = {
+        ...(old ?? {}),
+        id: old?.id ?? (await home.store.nextId()),
+        type: 'file',
+        size: hasher.bytes,
+        mtime,
+        etag: newEtag(),
+        ...sums,
+      };
+      txn.put(path, rec);
+      if (!old) txn.setId(rec.id, path);
+      await txn.propagate(path, hasher.bytes - oldSize);
+      await txn.commit();
+      return { entry: toEntry(home, path, rec), created: !old };
+    });
+  } catch (err) {
+    throw err instanceof NotFoundError ? new ConflictError(err.message) : err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
