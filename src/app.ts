@@ -6,6 +6,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Services } from './services.js';
 import { errorMiddleware } from './http/error-middleware.js';
+import { buildWebUi } from './web/routes.js';
 import { adminRouter } from './auth/admin-router.js';
 import { efssMiddleware } from './storage/efss/router.js';
 
@@ -27,6 +28,11 @@ export function buildApp(services: Services): Koa {
     ctx.body = await metrics.registry.metrics();
   });
   app.use(ops.routes());
+
+  // Web UI: its pages and /web/api, and the session bridge that must run before the API and DAV routers.
+  const web = buildWebUi(services);
+  app.use(web.sessionAuth);
+  app.use(web.routes);
 
   // Local user administration for `meshdav user …` (loopback + loopbackSecret only).
   const admin = adminRouter(services);
