@@ -14,6 +14,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { createOcmService, userDirectory, type OcmService } from './ocm/service.js';
 import { LocalStorage } from './storage/local-storage.js';
 import { DavServer } from './dav/server.js';
+import { Mounts } from './mounts/service.js';
 
 export type Db = Level<string, unknown>;
 
@@ -40,6 +41,8 @@ export interface Services {
   ocm: OcmService;
   /** The WebDAV protocol engine (src/dav): serve(ctx, target) for homes, shares and mounts. */
   dav: DavServer;
+  /** Receiver mounts (src/mounts): mount table, CachedFs(RemoteFs) per mount; provides `namespaces`. */
+  mounts: Mounts;
   /** Closes everything in reverse order of opening. */
   close(): Promise<void>;
 }
@@ -60,9 +63,13 @@ export async function openServices(config: Config, log: Logger): Promise<Service
     maxVersions: config.maxVersions,
   });
   closers.push(() => storage.close());
-  const namespaces: Namespaces = { forUser: (user) => storage.home(user) };
   const ocm = createOcmService({ config, db, log, users: userDirectory(users), homes: storage });
   closers.push(() => ocm.close());
+  const mounts = await Mounts.open({ config, db, log, homes: storage });
+  closers.push(() => mounts.close());
+  await mounts.attachReceivedShares(ocm.received);
+  // Each user's home with their received shares mounted under config.sharesFolder.
+  const namespaces: Namespaces = mounts.namespaces;
   return {
     config,
     log,
@@ -73,6 +80,7 @@ export async function openServices(config: Config, log: Logger): Promise<Service
     storage,
     namespaces,
     ocm,
+    mounts,
     dav: new DavServer({ limits: config.limits }),
     async close() {
       for (const c of closers.reverse()) await c();

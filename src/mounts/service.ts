@@ -1,0 +1,192 @@
+/**
+ * The `mounts` service of a node: the mount table, one CachedFs(RemoteFs) per mount (built on
+ * first use, over one keep-alive undici Agent and one ChunkStore for the whole node), each
+ * user's NamespaceFs (which replaces `services.namespaces`), and the link to the OCM layer:
+ * an accepted received share is mounted, a declined or removed one unmounted, and a share the
+ * sender revoked (RemoteFs's verdict) is unmounted and removed from the OCM records.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Agent } from 'undici';
+import type { Config } from '../config.js';
+import { NotFoundError } from '../errors.js';
+import { joinPath } from '../fs/path.js';
+import { Perm, type Fs } from '../fs/types.js';
+import type { Logger } from '../log.js';
+import type { Db, Namespaces } from '../services.js';
+import { CachedFs } from './cached-fs.js';
+import { ChunkStore } from './chunk-store.js';
+import { MountProps } from './mount-props.js';
+import { MountTable, type MountInput, type MountRecord } from './mount-table.js';
+import { NamespaceFs, type MountedShare } from './namespace.js';
+import { RemoteFs, createRemoteAgent } from './remote-fs.js';
+
+/** What the mount layer needs from the OCM layer's received shares (src/ocm/received-shares.ts). */
+export interface ReceivedShareSource {
+  onChange(listener: (event: { type: string; share: OcmReceivedShare }) => void | Promise<void>): () => void;
+  listAll(): Promise<OcmReceivedShare[]>;
+  setMountPoint(recipient: string, id: string, mountPoint: string | undefined): Promise<void>;
+  remove(share: OcmReceivedShare): Promise<void>;
+}
+
+export interface OcmReceivedShare {
+  id: string;
+  recipient: string;
+  name: string;
+  owner: string;
+  senderProvider: string;
+  state: string;
+  webdav: { uri: string; sharedSecret: string; permissions: string[]; legacy: boolean };
+}
+
+export interface MountsDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  homes: { home(user: string): Promise<Fs> };
+}
+
+export class Mounts {
+  readonly store: ChunkStore;
+  readonly agent: Agent;
+  readonly props: MountProps;
+  private readonly live = new Map<string, MountedShare>();
+  private received?: ReceivedShareSource;
+  private unsubscribe?: () => void;
+
+  private constructor(
+    private readonly deps: MountsDeps,
+    readonly table: MountTable,
+  ) {
+    const { cache, remote, dataDir } = deps.config;
+    this.store = new ChunkStore({ memoryBytes: cache.memoryBytes, diskBytes: cache.diskBytes, dir: join(dataDir, 'cache') });
+    this.agent = createRemoteAgent(remote);
+    this.props = new MountProps(deps.db);
+    table.onChange((e) => {
+      if (e.type === 'removed') this.live.delete(key(e.mount));
+    });
+  }
+
+  static async open(deps: MountsDeps): Promise<Mounts> {
+    return new Mounts(deps, await MountTable.open(deps.db));
+  }
+
+  /** `services.namespaces`: each user's home with their mounts overlaid. */
+  readonly namespaces: Namespaces = { forUser: (user) => this.forUser(user) };
+
+  async forUser(user: string): Promise<NamespaceFs> {
+    const home = await this.deps.homes.home(user);
+    const ns = new NamespaceFs(home, this.deps.config.sharesFolder, () => this.mountedShares(user), user);
+    ns.props = this.props;
+    return ns;
+  }
+
+  mountedShares(user: string): MountedShare[] {
+    return this.table.list(user).map((record) => this.live.get(key(record)) ?? this.build(record));
+  }
+
+  /** Mounts a remote at `{sharesFolder}/{name}`, or at `name (2)`… when that name is taken. */
+  async mount(input: MountInput): Promise<MountRecord> {
+    const home = await this.deps.homes.home(input.user);
+    const local = new Set<string>();
+    try {
+      for (const e of await home.list(this.deps.config.sharesFolder)) local.add(e.name);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    const name = this.table.freeName(input.user, input.name, (n) => local.has(n));
+    return this.table.add({ ...input, name });
+  }
+
+  async unmount(user: string, id: string): Promise<boolean> {
+    return this.table.remove(user, id);
+  }
+
+  /** Follows the OCM layer: accepted → mounted, declined/removed → unmounted; reconciles once now. */
+  async attachReceivedShares(received: ReceivedShareSource): Promise<void> {
+    this.received = received;
+    this.unsubscribe = received.onChange(async ({ type, share }) => {
+      if (type === 'declined' || type === 'removed') await this.unmount(share.recipient, share.id);
+      else if (share.state === 'accepted') await this.ensureMounted(share);
+    });
+    for (const share of await received.listAll()) {
+      if (share.state === 'accepted') await this.ensureMounted(share).catch((err) => this.deps.log.warn({ err, shareId: share.id }, 'mounting a received share failed'));
+    }
+  }
+
+  private async ensureMounted(share: OcmReceivedShare): Promise<void> {
+    const permissions = permissionsOf(share.webdav.permissions);
+    const existing = this.table.get(share.recipient, share.id);
+    if (existing) {
+      if (existing.permissions !== permissions || existing.url !== share.webdav.uri) {
+        await this.table.update(share.recipient, share.id, { permissions, url: share.webdav.uri });
+        this.live.delete(key(existing));
+      }
+      return;
+    }
+    const record = await this.mount({
+      id: share.id,
+      user: share.recipient,
+      name: share.name.split('/').filter(Boolean).pop() ?? share.name,
+      url: share.webdav.uri,
+      auth: { kind: 'secret', secret: share.webdav.sharedSecret },
+      authMode: share.webdav.legacy ? 'basic' : undefined,
+      permissions,
+      origin: { shareId: share.id, owner: share.owner, provider: share.senderProvider },
+    });
+    await this.received?.setMountPoint(share.recipient, share.id, joinPath(this.deps.config.sharesFolder, record.name));
+  }
+
+  private build(record: MountRecord): MountedShare {
+    const { cache } = this.deps.config;
+    const remote = new RemoteFs({
+      url: record.url,
+      auth: record.auth,
+      authMode: record.authMode,
+      dispatcher: this.agent,
+      discoveryUrl: record.discoveryUrl,
+      permissions: record.permissions,
+      origin: record.origin,
+      onAuthMode: (authMode) => {
+        this.table.update(record.user, record.id, { authMode }).catch((err) => this.deps.log.warn({ err }, 'could not store auth mode'));
+      },
+      onRevoked: (reason) => void this.revoked(record, reason),
+    });
+    const cacheId = createHash('sha1').update(`${record.user}\0${record.id}\0${record.url}`).digest('hex').slice(0, 16);
+    const fs = new CachedFs(remote, { mode: cache.mode, metadataTtlMs: cache.metadataTtlMs, chunkBytes: cache.chunkBytes, cacheId, store: this.store });
+    const mounted = { record, fs };
+    this.live.set(key(record), mounted);
+    return mounted;
+  }
+
+  /** The sender no longer grants the share: the mount disappears, and the OCM record with it. */
+  private async revoked(record: MountRecord, reason: string): Promise<void> {
+    this.deps.log.info({ user: record.user, mount: record.name, reason }, 'received share revoked by the sender; unmounted');
+    try {
+      await this.unmount(record.user, record.id);
+      const share = this.received && (await this.received.listAll()).find((s) => s.id === record.id && s.recipient === record.user);
+      if (share) await this.received!.remove(share);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'removing a revoked share failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.store.close();
+    await this.agent.close();
+  }
+}
+
+function key(record: MountRecord): string {
+  return `${record.user}!${record.id}`;
+}
+
+/** OCM webdav permissions → Perm bits. */
+export function permissionsOf(list: string[]): number {
+  let p = 0;
+  if (list.includes('read')) p |= Perm.READ;
+  if (list.includes('write')) p |= Perm.UPDATE | Perm.CREATE | Perm.DELETE;
+  if (list.includes('share')) p |= Perm.SHARE;
+  return p;
+}
