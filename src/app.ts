@@ -9,6 +9,7 @@ import { errorMiddleware } from './http/error-middleware.js';
 import { buildWebUi } from './web/routes.js';
 import { adminRouter } from './auth/admin-router.js';
 import { efssMiddleware } from './storage/efss/router.js';
+import { ocmRoutes } from './ocm/routes.js';
 
 export function buildApp(services: Services): Koa {
   const { config, metrics, log } = services;
@@ -37,6 +38,17 @@ export function buildApp(services: Services): Koa {
   // Local user administration for `meshdav user …` (loopback + loopbackSecret only).
   const admin = adminRouter(services);
   app.use(admin.routes()).use(admin.allowedMethods());
+
+  // OCM: discovery, /ocm/*, /sciencemesh/*, /ocm/send, OCS sharees, the share WebDAV endpoint
+  // (/remote.php/dav/ocm/…, /public.php/webdav/…) and revad's OCM share store (…/api/ocm/…).
+  for (const m of ocmRoutes({
+    config,
+    ocm: services.ocm,
+    authenticate: async (ctx) => (await services.auth.basic(ctx)).name,
+    serveDav: (ctx, target) => services.dav.serve(ctx, target),
+  })) {
+    app.use(m);
+  }
 
   // revad's EFSS API: /(index.php/)apps/sciencemesh/~{uid}/api/{storage,auth,user}/… (ocm verbs are the OCM router's).
   app.use(efssMiddleware(services));
