@@ -1,0 +1,39 @@
+/** A LocalStorage on a fresh data directory with its own LevelDB, for storage tests. */
+import { join } from 'node:path';
+import { Level } from 'level';
+import { createLogger } from '../../src/log.js';
+import type { Db } from '../../src/services.js';
+import { LocalStorage } from '../../src/storage/local-storage.js';
+import { tempDir } from '../support/node.js';
+
+export interface TestStorage {
+  storage: LocalStorage;
+  db: Db;
+  dataDir: string;
+  /** Closes storage and db (the data directory stays for reopen tests). */
+  close(): Promise<void>;
+}
+
+export async function openTestStorage(
+  options: { quotaBytes?: number | null; maxVersions?: number; dataDir?: string } = {},
+): Promise<TestStorage> {
+  const dataDir = options.dataDir ?? tempDir('meshdav-storage-');
+  const db: Db = new Level<string, unknown>(join(dataDir, 'db'), { valueEncoding: 'json' });
+  await db.open();
+  const storage = await LocalStorage.open({
+    dataDir,
+    db,
+    log: createLogger({ level: 'silent' }),
+    quotaBytes: options.quotaBytes ?? null,
+    maxVersions: options.maxVersions ?? 10,
+  });
+  return {
+    storage,
+    db,
+    dataDir,
+    async close() {
+      await storage.close();
+      await db.close();
+    },
+  };
+}
