@@ -84,7 +84,21 @@ function text(r: Resolved | undefined): string | undefined {
   if (!r) return undefined;
   const t = r.node['#text'];
   if (t === undefined) return '';
-  return (Array.isArray(t) ? t.join('') : String(t)).trim();
+  return decodeXmlText((Array.isArray(t) ? t.join('') : String(t)).trim());
+}
+
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The five predefined XML entities and character references; nothing from a DTD. */
+function decodeXmlText(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, ref: string) => {
+    if (ref[0] === '#') {
+      const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+    }
+    return PREDEFINED[ref] ?? m;
+  });
 }
 
 function find(list: Resolved[], name: string): Resolved | undefined {
@@ -144,7 +158,7 @@ function toResource(hrefPathValue: string, props: Resolved[]): RemoteResource {
     if (Number.isFinite(t)) res.mtime = t;
   }
   const mime = get(`{${DAV}}getcontenttype`);
-  if (mime) res.mime = mime;
+  if (mime) res.mime = mime.split(';')[0]!.trim().toLowerCase();
   const fileId = get(`{${OC}}fileid`) || get(`{${OC}}id`);
   if (fileId) res.fileId = fileId;
   res.permissions = permissionsOf(

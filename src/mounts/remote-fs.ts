@@ -237,7 +237,9 @@ export class RemoteFs implements Fs, Mover, Copier {
   }
 
   private urlOf(path: string): string {
-    return this.url + (path === '/' ? '/' : encodeUrlPath(path));
+    // The root is the share URL itself (a file share has no trailing slash).
+    if (path === '/') return this.basePath === '' ? this.url + '/' : this.url;
+    return this.url + encodeUrlPath(path);
   }
 
   private authHeader(mode: AuthMode): string | undefined {

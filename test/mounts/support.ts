@@ -63,7 +63,7 @@ export interface TestProxy {
  * A small HTTP forward proxy in front of `target` (origin URL) that records each request,
  * optionally waits `delayMs` before forwarding it, and can cut all connections.
  */
-export async function startProxy(target: string, opts: { delayMs?: number } = {}): Promise<TestProxy> {
+export async function startProxy(target: string, opts: { delayMs?: number; port?: number } = {}): Promise<TestProxy> {
   const t = new URL(target);
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
@@ -90,7 +90,7 @@ export async function startProxy(target: string, opts: { delayMs?: number } = {}
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,

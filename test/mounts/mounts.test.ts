@@ -1,0 +1,190 @@
+/**
+ * Receiver mounts with real nodes: OCM shares from a meshdav sender appear under /Shares in the
+ * recipient's DAV home and EFSS namespace; third-party senders (webdav-server, rclone) mount too;
+ * failures of the sender reach the client as errors, never as short or stale success.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Perm } from '../../src/fs/types.js';
+import type { TestNode } from '../support/node.js';
+import { startTestNode, tempDir } from '../support/node.js';
+import { needTool } from '../support/tools.js';
+import { PASSWORD, client, domainOf, putFile, startMesh, freePort } from '../ocm/mesh.js';
+import { startProxy, startWebdavServer, type TestProxy } from './support.js';
+
+const basic = (u: string, p = PASSWORD) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
+
+async function dav(node: TestNode, user: string, method: string, path: string, init: { body?: string | Buffer; headers?: Record<string, string> } = {}) {
+  const res = await fetch(`${node.url}/remote.php/dav/files/${user}${path}`, {
+    method,
+    headers: { authorization: basic(user), ...(init.headers ?? {}) },
+    body: init.body,
+  });
+  return res;
+}
+
+async function propfindNames(node: TestNode, user: string, path: string): Promise<string[]> {
+  const res = await dav(node, user, 'PROPFIND', path, { headers: { depth: '1' } });
+  assert.equal(res.status, 207, `PROPFIND ${path}: ${res.status}`);
+  const xml = await res.text();
+  return [...xml.matchAll(/<d:href>([^<]*)<\/d:href>/gi)].map((m) => decodeURIComponent(m[1]!));
+}
+
+describe('mounts: received shares mounted under /Shares', function () {
+  this.timeout(60_000);
+
+  describe('OCM share from a meshdav sender', () => {
+    let a: TestNode;
+    let b: TestNode;
+    before(async () => {
+      [a, b] = await startMesh(2, {
+        users: [[['einstein', 'Albert Einstein', 'e@a.example']], [['marie', 'Marie Curie', 'm@b.example']]],
+        extra: [{}, { cache: { metadataTtlMs: 300 } }],
+      });
+      await putFile(a, 'einstein', '/proj/notes.txt', 'hello from A\n');
+      const inv = await client(a, 'einstein').post('/sciencemesh/generate-invite', {});
+      await client(b, 'marie').post('/sciencemesh/accept-invite', { token: inv.json.token, providerDomain: domainOf(a) });
+    });
+    after(() => Promise.all([a?.stop(), b?.stop()]));
+
+    async function shareAndAccept(sourcePath: string, role: 'viewer' | 'editor') {
+      const sent = await client(a, 'einstein').post('/sciencemesh/create-share', {
+        sourcePath, recipientUsername: 'marie', recipientHost: domainOf(b), role,
+      });
+      assert.equal(sent.status, 201, sent.text);
+      const list = await client(b, 'marie').get('/sciencemesh/received-shares');
+      const rec = list.json.find((s: { state: string }) => s.state === 'pending');
+      const ok = await client(b, 'marie').post(`/sciencemesh/received-shares/${rec.id}/accept`);
+      assert.equal(ok.status, 200, ok.text);
+      return sent.json.id as string;
+    }
+
+    it('mounts an accepted share, reads and writes through it, and unmounts it when revoked', async () => {
+      const id = await shareAndAccept('/proj', 'editor');
+      const names = await propfindNames(b, 'marie', '/Shares');
+      assert.ok(names.some((h) => h.endsWith('/Shares/proj/')), names.join(' '));
+      const got = await dav(b, 'marie', 'GET', '/Shares/proj/notes.txt');
+      assert.equal(got.status, 200);
+      assert.equal(await got.text(), 'hello from A\n');
+      const put = await dav(b, 'marie', 'PUT', '/Shares/proj/from-b.txt', { body: 'written by marie' });
+      assert.ok(put.status === 201 || put.status === 204, String(put.status));
+      const home = await a.services.storage.home('einstein');
+      assert.equal((await home.stat('/proj/from-b.txt')).size, 'written by marie'.length);
+
+      // The EFSS namespace (what revad sees) holds the mount too.
+      const ns = await b.services.namespaces.forUser('marie');
+      const entry = await ns.stat('/Shares/proj/notes.txt');
+      assert.equal(entry.remote?.provider, domainOf(a));
+      assert.deepEqual((await ns.list('/Shares')).map((e) => [e.name, e.permissions & Perm.UPDATE]), [['proj', Perm.UPDATE]]);
+
+      // A file changed at the sender: seen once the metadata TTL (300 ms here) has passed.
+      await putFile(a, 'einstein', '/proj/notes.txt', 'changed at A\n');
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(await (await dav(b, 'marie', 'GET', '/Shares/proj/notes.txt')).text(), 'changed at A\n');
+
+      const del = await client(a, 'einstein').del(`/sciencemesh/sent-shares/${id}`);
+      assert.equal(del.status, 200, del.text);
+      assert.equal((await dav(b, 'marie', 'PROPFIND', '/Shares/proj', { headers: { depth: '0' } })).status, 404);
+      assert.ok(!(await propfindNames(b, 'marie', '/Shares')).some((h) => h.includes('/Shares/proj')));
+    });
+
+    it('refuses writes into a read-only share with 403 and picks a free name when taken', async () => {
+      await putFile(a, 'einstein', '/ro/r.txt', 'read only');
+      await putFile(b, 'marie', '/Shares/ro/local.txt', 'a local folder of the same name');
+      await shareAndAccept('/ro', 'viewer');
+      const names = await propfindNames(b, 'marie', '/Shares');
+      assert.ok(names.some((h) => h.endsWith('/Shares/ro (2)/')), names.join(' '));
+      assert.equal(await (await dav(b, 'marie', 'GET', '/Shares/ro (2)/r.txt')).text(), 'read only');
+      assert.equal((await dav(b, 'marie', 'PUT', '/Shares/ro (2)/x.txt', { body: 'x' })).status, 403);
+      assert.equal((await dav(b, 'marie', 'DELETE', '/Shares/ro (2)/r.txt')).status, 403);
+      // COPY out of the mount into the local home streams across the boundary.
+      const copy = await dav(b, 'marie', 'COPY', '/Shares/ro (2)/r.txt', {
+        headers: { destination: `${b.url}/remote.php/dav/files/marie/copied.txt` },
+      });
+      assert.equal(copy.status, 201);
+      assert.equal(await (await dav(b, 'marie', 'GET', '/copied.txt')).text(), 'read only');
+    });
+  });
+
+  describe('third-party and failing senders', () => {
+    let b: TestNode;
+    before(async () => {
+      b = await startTestNode({ remote: { connectTimeoutMs: 500, idleTimeoutMs: 2000 }, cache: { chunkBytes: 256 * 1024 } });
+      await b.services.users.add({ name: 'marie', password: PASSWORD });
+    });
+    after(() => b?.stop());
+
+    const mountAt = (name: string, url: string, auth: { kind: 'none' } | { kind: 'basic'; username: string; password: string } = { kind: 'none' }) =>
+      b.services.mounts.mount({ user: 'marie', name, url, auth, permissions: Perm.ALL, origin: { shareId: name, owner: 'x@elsewhere', provider: new URL(url).host } });
+
+    it('mounts a webdav-server share', async () => {
+      const srv = await startWebdavServer();
+      writeFileSync(join(srv.dir, 'third.txt'), 'third party');
+      await mountAt('third', srv.url);
+      assert.equal(await (await dav(b, 'marie', 'GET', '/Shares/third/third.txt')).text(), 'third party');
+      await srv.close();
+    });
+
+    it('mounts `rclone serve webdav` as a sender', async function () {
+      const rclone = needTool(this, 'rclone');
+      const dir = tempDir('rclone-sender-');
+      writeFileSync(join(dir, 'r.txt'), 'served by rclone');
+      const port = await freePort();
+      const child: ChildProcess = spawn(rclone, ['serve', 'webdav', dir, '--addr', `127.0.0.1:${port}`], { stdio: 'ignore' });
+      try {
+        for (let i = 0; i < 50; i++) {
+          if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await mountAt('rclone', `http://127.0.0.1:${port}`);
+        assert.equal(await (await dav(b, 'marie', 'GET', '/Shares/rclone/r.txt')).text(), 'served by rclone');
+        const put = await dav(b, 'marie', 'PUT', '/Shares/rclone/up.txt', { body: 'up' });
+        assert.ok(put.status < 300, String(put.status));
+      } finally {
+        child.kill();
+      }
+    });
+
+    it('aborts the client transfer when the sender dies mid-body, errs within the timeout while it is down, and recovers', async () => {
+      const srv = await startWebdavServer();
+      const data = randomBytes(8 * 1024 * 1024);
+      writeFileSync(join(srv.dir, 'big.bin'), data);
+      let proxy: TestProxy = await startProxy(srv.url);
+      const port = Number(new URL(proxy.url).port);
+      await mountAt('flaky', proxy.url);
+
+      const res = await dav(b, 'marie', 'GET', '/Shares/flaky/big.bin');
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      let got = 0;
+      const first = await reader.read();
+      got += first.value?.length ?? 0;
+      await proxy.close(); // the sender dies mid-transfer
+      await assert.rejects(
+        (async () => {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            got += value.length;
+          }
+        })(),
+      );
+      assert.ok(got < data.length);
+
+      const t0 = Date.now();
+      const down = await dav(b, 'marie', 'GET', '/Shares/flaky/big.bin', { headers: { range: 'bytes=7000000-7000010' } });
+      assert.ok([502, 503, 504].includes(down.status), String(down.status));
+      assert.ok(Date.now() - t0 < 5000);
+
+      proxy = await startProxy(srv.url, { port });
+      const back = await dav(b, 'marie', 'GET', '/Shares/flaky/big.bin');
+      assert.equal(back.status, 200);
+      assert.ok(Buffer.from(await back.arrayBuffer()).equals(data));
+      await proxy.close();
+      await srv.close();
+    });
+  });
+});
