@@ -6,9 +6,10 @@
  */
 import { statfs } from 'node:fs/promises';
 import { BadRequestError, InsufficientStorageError } from '../../errors.js';
-import { hasMetadata, hasQuota, isMover } from '../../fs/guards.js';
+import { hasMetadata, hasQuota } from '../../fs/guards.js';
+import { transfer } from '../../fs/fallbacks.js';
 import type { Entry } from '../../fs/types.js';
-import { done, ensureParents, json, need, type StorageCall, type Verb } from './call.js';
+import { done, ensureParents, json, need, requestSignal, type StorageCall, type Verb } from './call.js';
 import { efssPath, homePath, pathOfId, resolveRef, revaPath } from './reference.js';
 import { resourceJson } from './resource.js';
 import {
@@ -80,7 +81,8 @@ export const storageVerbs: Record<string, Verb<StorageCall>> = {
       refuseRoot(from, 'move');
       refuseRoot(to, 'replace');
       if (to === from || to.startsWith(from + '/')) throw new BadRequestError('cannot move a folder into itself');
-      await need(call.fs, isMover, 'move').move(from, to, { overwrite: false, signal: undefined });
+      // Native move (ids kept) where the Fs has one, else the generic copy + remove.
+      await transfer(call.fs, from, call.fs, to, { mode: 'move', overwrite: false, signal: requestSignal(call.ctx) });
       done(call.ctx);
     },
   },
