@@ -103,8 +103,10 @@ export function grantJson(g: Grant) {
   const permissions = Object.fromEntries(PERMISSION_KEYS.map((k) => [k, granted.has(k)])) as Record<string, boolean>;
   const id = { idp: g.grantee.idp ?? '', opaque_id: g.grantee.id };
   return {
+    // reva v3.10.4 reads grantee.Id.UserId unconditionally (a missing one panics revad), so a
+    // group grant carries its id under UserId as well as under GroupId.
     grantee: g.grantee.type === 'group'
-      ? { type: 2, Id: { GroupId: id } }
+      ? { type: 2, Id: { GroupId: id, UserId: { ...id, type: 1 } } }
       : { type: 1, Id: { UserId: { ...id, type: 1 } } },
     permissions,
   };
