@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './cli/serve.js';
 import { registerUser } from './cli/user.js';
+import { registerScan } from './cli/scan.js';
 import { CliError, describeError } from './cli/errors.js';
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerUser(program);
+  registerScan(program);
   return program;
 }
 
