@@ -8,8 +8,9 @@ import type { Services } from './services.js';
 import { errorMiddleware } from './http/error-middleware.js';
 import { buildWebUi } from './web/routes.js';
 import { adminRouter } from './auth/admin-router.js';
-import { scanAdminRouter } from './storage/scan-router.js';
 import { efssMiddleware } from './storage/efss/router.js';
+import { davRouter } from './dav/routes.js';
+import { nextcloudRouter } from './dav/nextcloud/routes.js';
 import { ocmRoutes } from './ocm/routes.js';
 
 export function buildApp(services: Services): Koa {
@@ -39,8 +40,6 @@ export function buildApp(services: Services): Koa {
   // Local user administration for `meshdav user …` (loopback + loopbackSecret only).
   const admin = adminRouter(services);
   app.use(admin.routes()).use(admin.allowedMethods());
-  // `meshdav scan` against the running node (same loopback + loopbackSecret rule).
-  app.use(scanAdminRouter(services).routes());
 
   // OCM: discovery, /ocm/*, /sciencemesh/*, /ocm/send, OCS sharees, the share WebDAV endpoint
   // (/remote.php/dav/ocm/…, /public.php/webdav/…) and revad's OCM share store (…/api/ocm/…).
@@ -55,6 +54,11 @@ export function buildApp(services: Services): Koa {
 
   // revad's EFSS API: /(index.php/)apps/sciencemesh/~{uid}/api/{storage,auth,user}/… (ocm verbs are the OCM router's).
   app.use(efssMiddleware(services));
+
+  // WebDAV homes: /remote.php/dav/files/{user}/…, /remote.php/webdav/…, /remote.php/dav/ (src/dav).
+  app.use(davRouter(services).routes());
+  // Nextcloud client endpoints: /status.php, /ocs/v{1,2}.php/cloud/{capabilities,user,users/:id}.
+  app.use(nextcloudRouter(services).routes());
 
   return app;
 }

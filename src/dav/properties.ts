@@ -9,7 +9,7 @@
  */
 import { Perm, type Entry, type Quota } from '../fs/types.js';
 import type { Lock } from './locks.js';
-import { DAV_NS, NC_NS, OC_NS, OCM_NS, escapeXml } from './xml.js';
+import { DAV_NS, MESHDAV_NS, NC_NS, OC_NS, OCM_NS, escapeXml } from './xml.js';
 
 export const PREFIXES: Record<string, string> = {
   [DAV_NS]: 'd',
@@ -17,6 +17,7 @@ export const PREFIXES: Record<string, string> = {
   [NC_NS]: 'nc',
   [OCM_NS]: 'ocm',
   'http://sabredav.org/ns': 's',
+  [MESHDAV_NS]: 'm',
 };
 
 /** The namespace declarations on every multistatus root. */
@@ -157,6 +158,10 @@ export const LIVE_PROPS = new Map<string, LiveProp>([
   [nc('has-preview'), { allprop: false, render: () => 'false' }],
   [nc('is-encrypted'), { allprop: false, render: () => '0' }],
   [nc('mount-type'), { allprop: false, render: (e) => (e.remote ? 'shared' : '') }],
+  // Where an entry of a mounted remote share comes from (the web UI's Files view).
+  [`{${MESHDAV_NS}}remote-provider`, { allprop: false, render: (e) => (e.remote ? escapeXml(e.remote.provider) : null) }],
+  [`{${MESHDAV_NS}}remote-share-id`, { allprop: false, render: (e) => (e.remote ? escapeXml(e.remote.shareId) : null) }],
+  [`{${MESHDAV_NS}}remote-state`, { allprop: false, render: (e) => (e.remote ? (e.remote.state ?? 'ok') : null) }],
   [`{${OCM_NS}}share-permissions`, { allprop: false, render: (e) => ocmPermissions(e.permissions) }],
 ]);
 

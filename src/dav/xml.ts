@@ -16,6 +16,7 @@ export const DAV_NS = 'DAV:';
 export const OC_NS = 'http://owncloud.org/ns';
 export const NC_NS = 'http://nextcloud.org/ns';
 export const OCM_NS = 'http://open-cloud-mesh.org/ns';
+export const MESHDAV_NS = 'http://meshdav.org/ns';
 
 export interface XmlElement {
   ns: string;

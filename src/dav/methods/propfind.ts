@@ -10,7 +10,8 @@ import { BadRequestError, ForbiddenError } from '../../errors.js';
 import { hrefFor, type DavRequest } from '../context.js';
 import { parseDepth } from '../depth.js';
 import { propstat, sendMultistatus } from '../multistatus.js';
-import { ALLPROP_NAMES, LIVE_PROPS, tagFor, type PropEnv } from '../properties.js';
+import { ALLPROP_NAMES, LIVE_PROPS, tagFor, type LiveProp, type PropEnv, type Tag } from '../properties.js';
+import { encodeUrlPath } from '../../fs/path.js';
 import { DAV_NS, child, clark, elements, escapeXml, readXmlBody } from '../xml.js';
 
 export interface PropfindQuery {
@@ -45,38 +46,80 @@ async function loadDeadProps(fs: Fs, entries: Entry[]): Promise<Array<Record<str
   return out;
 }
 
-/** Renders one `<d:response>` for an entry. */
-export function renderResponse(e: Entry, q: PropfindQuery, env: PropEnv, dead: Record<string, string>): string {
-  let found = '';
-  let missing = '';
-  if (q.mode === 'propname') {
-    for (const [name, p] of LIVE_PROPS) if (p.render(e, env) !== null) found += tagFor(name).empty;
-    for (const name of Object.keys(dead)) found += tagFor(name).empty;
-  } else {
-    const all = q.mode === 'allprop';
-    const names = all ? [...ALLPROP_NAMES, ...Object.keys(dead), ...q.names] : q.names;
-    const seen = all ? new Set<string>() : null;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      if (seen) {
-        if (seen.has(name)) continue;
-        seen.add(name);
-      }
-      const tag = tagFor(name);
-      const live = LIVE_PROPS.get(name);
-      const v = live ? live.render(e, env) : dead[name];
-      if (v === null || v === undefined) {
-        // allprop lists only what exists; names from <include> are reported like <prop>.
-        if (!all || i >= names.length - q.names.length) missing += tag.empty;
-      }
-      else if (v === '') found += tag.empty;
-      else found += tag.open + v + tag.close;
-    }
+interface PlanItem {
+  name: string;
+  tag: Tag;
+  live: LiveProp | undefined;
+  /** Report as 404 when absent (prop, include); allprop's own names are just left out. */
+  report404: boolean;
+}
+
+/**
+ * Renders `<d:response>` elements for one PROPFIND query. The property plan (tags, live
+ * renderers) is computed once per request, so each entry costs only its own values.
+ */
+export class ResponseRenderer {
+  private readonly plan: PlanItem[];
+
+  constructor(
+    private readonly q: PropfindQuery,
+    private readonly env: PropEnv,
+  ) {
+    const names = q.mode === 'allprop' ? [...new Set([...ALLPROP_NAMES, ...q.names])] : q.mode === 'prop' ? q.names : [];
+    const included = new Set(q.names);
+    this.plan = names.map((name) => ({ name, tag: tagFor(name), live: LIVE_PROPS.get(name), report404: q.mode === 'prop' || (included.has(name) && !ALLPROP_NAMES.includes(name)) }));
   }
-  let xml = `<d:response><d:href>${escapeXml(env.hrefFor(e.path, e.type === 'dir'))}</d:href>`;
-  if (found || !missing) xml += propstat(found, 200);
-  if (missing) xml += propstat(missing, 404);
-  return xml + '</d:response>';
+
+  render(e: Entry, dead: Record<string, string> | null): string {
+    const { env } = this;
+    let found = '';
+    let missing = '';
+    if (this.q.mode === 'propname') {
+      for (const [name, p] of LIVE_PROPS) if (p.render(e, env) !== null) found += tagFor(name).empty;
+      if (dead) for (const name of Object.keys(dead)) found += tagFor(name).empty;
+    } else {
+      for (const item of this.plan) {
+        const v = item.live ? item.live.render(e, env) : dead?.[item.name];
+        if (v === null || v === undefined) {
+          if (item.report404) missing += item.tag.empty;
+        } else if (v === '') found += item.tag.empty;
+        else found += item.tag.open + v + item.tag.close;
+      }
+      if (this.q.mode === 'allprop' && dead) {
+        for (const name in dead) {
+          if (LIVE_PROPS.has(name) || this.q.names.includes(name)) continue;
+          const tag = tagFor(name);
+          const v = dead[name]!;
+          found += v === '' ? tag.empty : tag.open + v + tag.close;
+        }
+      }
+    }
+    let xml = '<d:response><d:href>' + escapeXml(env.hrefFor(e.path, e.type === 'dir')) + '</d:href>';
+    if (found || !missing) xml += propstat(found, 200);
+    if (missing) xml += propstat(missing, 404);
+    return xml + '</d:response>';
+  }
+}
+
+/** One `<d:response>` (for callers rendering a few entries). */
+export function renderResponse(e: Entry, q: PropfindQuery, env: PropEnv, dead: Record<string, string> | null): string {
+  return new ResponseRenderer(q, env).render(e, dead);
+}
+
+/** hrefFor with the parent's href cached: a listing encodes only each member's name. */
+function listingHrefs(target: DavRequest['target']): (path: string, isDir: boolean) => string {
+  let lastParent = '';
+  let lastHref = '';
+  return (path, isDir) => {
+    if (path === '/') return hrefFor(target, path, true);
+    const slash = path.lastIndexOf('/');
+    const parent = slash === 0 ? '/' : path.slice(0, slash);
+    if (parent !== lastParent) {
+      lastParent = parent;
+      lastHref = hrefFor(target, parent, true);
+    }
+    return lastHref + encodeUrlPath(path.slice(slash + 1)) + (isDir ? '/' : '');
+  };
 }
 
 export async function propfind(req: DavRequest): Promise<void> {
@@ -87,17 +130,20 @@ export async function propfind(req: DavRequest): Promise<void> {
   const root = await fs.stat(path);
   const entries = depth === 1 && root.type === 'dir' ? [root, ...(await fs.list(path))] : [root];
   const wantsQuota = query.names.some((n) => n.endsWith('}quota-used-bytes') || n.endsWith('}quota-available-bytes'));
-  const wantsDead = query.mode !== 'prop' || query.names.some((n) => !LIVE_PROPS.has(n));
-  const dead = wantsDead ? await loadDeadProps(fs, entries) : null;
+  // Dead properties: for every entry when asked for by name; for allprop/propname only on the
+  // request target (a listing's allprop does not read 10,000 property records; Nextcloud returns
+  // none on allprop at all).
+  const namedDead = query.mode === 'prop' && query.names.some((n) => !LIVE_PROPS.has(n));
+  const dead = namedDead ? await loadDeadProps(fs, entries) : query.mode !== 'prop' ? await loadDeadProps(fs, [root]) : null;
   const propEnv: PropEnv = {
     locksOn: (p) => env.locks.locksOn(target.lockScope, p),
-    hrefFor: (p, isDir) => hrefFor(target, p, isDir),
+    hrefFor: listingHrefs(target),
     quota: wantsQuota && hasQuota(fs) ? await fs.quota() : null,
     user: target.user,
   };
-  const none: Record<string, string> = {};
+  const renderer = new ResponseRenderer(query, propEnv);
   function* responses(): Generator<string> {
-    for (let i = 0; i < entries.length; i++) yield renderResponse(entries[i]!, query, propEnv, dead ? dead[i]! : none);
+    for (let i = 0; i < entries.length; i++) yield renderer.render(entries[i]!, dead?.[i] ?? null);
   }
   sendMultistatus(ctx, responses());
 }
