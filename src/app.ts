@@ -8,6 +8,7 @@ import type { Services } from './services.js';
 import { errorMiddleware } from './http/error-middleware.js';
 import { buildWebUi } from './web/routes.js';
 import { adminRouter } from './auth/admin-router.js';
+import { scanAdminRouter } from './storage/scan-router.js';
 import { efssMiddleware } from './storage/efss/router.js';
 import { davRouter } from './dav/routes.js';
 import { nextcloudRouter } from './dav/nextcloud/routes.js';
@@ -40,6 +41,8 @@ export function buildApp(services: Services): Koa {
   // Local user administration for `meshdav user …` (loopback + loopbackSecret only).
   const admin = adminRouter(services);
   app.use(admin.routes()).use(admin.allowedMethods());
+  // `meshdav scan` against the running node (same loopback + loopbackSecret rule).
+  app.use(scanAdminRouter(services).routes());
 
   // OCM: discovery, /ocm/*, /sciencemesh/*, /ocm/send, OCS sharees, the share WebDAV endpoint
   // (/remote.php/dav/ocm/…, /public.php/webdav/…) and revad's OCM share store (…/api/ocm/…).
