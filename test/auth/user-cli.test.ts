@@ -158,3 +158,25 @@ describe('meshdav user (CLI)', function () {
     });
   });
 });
+
+describe('admin endpoint', () => {
+  it('answers loopback clients only', async function () {
+    const { networkInterfaces } = await import('node:os');
+    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    if (!external) {
+      console.log('      skipped: this machine has no non-loopback IPv4 address to call from');
+      this.skip();
+    }
+    const node = await startTestNode({ host: '0.0.0.0' });
+    try {
+      const port = new URL(node.url).port;
+      const auth = { authorization: 'Bearer ' + node.config.loopbackSecret };
+      const viaLoopback = await rawRequest(`http://127.0.0.1:${port}`, 'GET', '/admin/users', auth);
+      assert.equal(viaLoopback.status, 200);
+      const viaNetwork = await rawRequest(`http://${external}:${port}`, 'GET', '/admin/users', auth);
+      assert.equal(viaNetwork.status, 403);
+    } finally {
+      await node.stop();
+    }
+  });
+});
