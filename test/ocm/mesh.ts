@@ -100,3 +100,17 @@ export async function raw(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
+
+/** A valid OCM 1.1 share payload from `sender` to `shareWith`. */
+export function sharePayload(shareWith: string, sender: string, secret = 'a-secret-of-enough-length-1234567') {
+  return {
+    shareWith,
+    name: 'x.txt',
+    providerId: 'p-' + Math.random().toString(36).slice(2),
+    owner: sender,
+    sender,
+    shareType: 'user',
+    resourceType: 'file',
+    protocol: { name: 'multi', options: {}, webdav: { uri: 'https://example.org/remote.php/dav/ocm/abc', sharedSecret: secret, permissions: ['read'] } },
+  };
+}

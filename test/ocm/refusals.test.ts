@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestNode } from '../support/node.js';
-import { client, domainOf, freePort, putFile, startMesh } from './mesh.js';
+import { client, domainOf, freePort, putFile, sharePayload, startMesh } from './mesh.js';
 import { startTestNode } from '../support/node.js';
 
 /** A and B trust each other; C trusts both, but neither trusts C. */
@@ -120,16 +120,3 @@ describe('OCM refusals between three real nodes', function () {
     }
   });
 });
-
-export function sharePayload(shareWith: string, sender: string, secret = 'a-secret-of-enough-length-1234567') {
-  return {
-    shareWith,
-    name: 'x.txt',
-    providerId: 'p-' + Math.random().toString(36).slice(2),
-    owner: sender,
-    sender,
-    shareType: 'user',
-    resourceType: 'file',
-    protocol: { name: 'multi', options: {}, webdav: { uri: 'https://example.org/remote.php/dav/ocm/abc', sharedSecret: secret, permissions: ['read'] } },
-  };
-}
