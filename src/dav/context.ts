@@ -39,7 +39,8 @@ export interface DavRequest {
 
 /** The href of a path inside the target; folders get a trailing slash. */
 export function hrefFor(target: DavTarget, path: string, isDir: boolean): string {
-  if (path === '/') return target.base + '/';
+  // The root is a file only for a single-file share: its href is the base itself.
+  if (path === '/') return isDir || !target.base ? target.base + '/' : target.base;
   return target.base + encodeUrlPath(path) + (isDir ? '/' : '');
 }
 

@@ -111,7 +111,7 @@ function listingHrefs(target: DavRequest['target']): (path: string, isDir: boole
   let lastParent = '';
   let lastHref = '';
   return (path, isDir) => {
-    if (path === '/') return hrefFor(target, path, true);
+    if (path === '/') return hrefFor(target, path, isDir);
     const slash = path.lastIndexOf('/');
     const parent = slash === 0 ? '/' : path.slice(0, slash);
     if (parent !== lastParent) {

@@ -19,7 +19,6 @@ function singleEtag(header: string): string | undefined {
 
 export async function put(req: DavRequest): Promise<void> {
   const { ctx, fs, path, signal } = req;
-  if (path === '/') throw new MethodNotAllowedError('PUT on a collection');
   if (ctx.get('content-range')) throw new BadRequestError('Content-Range is not allowed on PUT');
   const existing = await statOrNull(fs, path);
   if (existing?.type === 'dir') throw new MethodNotAllowedError('PUT on a collection', { headers: { Allow: 'OPTIONS, PROPFIND, PROPPATCH, DELETE, COPY, MOVE, LOCK, UNLOCK, MKCOL' } });
