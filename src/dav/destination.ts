@@ -15,7 +15,9 @@ function defaultPort(protocol: string): string {
 }
 
 /** Resolves `raw` (absolute URL or absolute path) against the request and the target's base. */
-export function resolveUrl(ctx: Context, target: DavTarget, raw: string): Resolved {
+export function resolveUrl(ctx: Context, target: DavTarget, header: string): Resolved {
+  // Node reads header bytes as latin1; some clients send raw UTF-8 rather than percent-encoding.
+  const raw = /[\u0080-\u00ff]/.test(header) ? Buffer.from(header, 'latin1').toString('utf8') : header;
   let url: URL;
   try {
     url = new URL(raw, `${ctx.protocol}://${ctx.host || 'localhost'}`);
