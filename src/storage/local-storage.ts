@@ -58,7 +58,11 @@ export class LocalStorage {
   /** The user's home, created on first use. BadRequestError for an invalid user name. */
   home(user: string): Promise<LocalFs> {
     if (this.closed) return Promise.reject(new ServiceUnavailableError('storage is closed'));
-    validateUser(user);
+    try {
+      validateUser(user);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     let fs = this.homes.get(user);
     if (!fs) {
       fs = this.createHome(user);
