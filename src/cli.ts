@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { registerServe } from './cli/serve.js';
 import { registerUser } from './cli/user.js';
 import { registerScan } from './cli/scan.js';
+import { registerInvite } from './cli/invite.js';
+import { registerShare } from './cli/share.js';
 import { CliError, describeError } from './cli/errors.js';
 
 export function buildProgram(): Command {
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerServe(program);
   registerUser(program);
   registerScan(program);
+  registerInvite(program);
+  registerShare(program);
   return program;
 }
 
