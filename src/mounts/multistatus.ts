@@ -134,8 +134,8 @@ export function parseMultistatus(xml: string): RemoteResource[] {
 }
 
 function hrefPath(href: string): string {
-  let path = href;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(href)) path = new URL(href).pathname;
+  // Strip scheme and authority by hand: some servers leave `#` and `?` unencoded in hrefs.
+  const path = href.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
   try {
     return decodeURIComponent(path);
   } catch {

@@ -22,11 +22,13 @@ import { Agent, request, type Dispatcher } from 'undici';
 import {
   BadGatewayError,
   ConflictError,
+  NotFoundError,
   PreconditionFailedError,
+  RangeNotSatisfiableError,
   ServiceUnavailableError,
   type MeshdavError,
 } from '../errors.js';
-import { baseName, encodeUrlPath, normalizePath } from '../fs/path.js';
+import { baseName, encodeUrlPath, normalizePath, parentPath } from '../fs/path.js';
 import {
   Perm,
   type Copier,
@@ -41,7 +43,7 @@ import {
   type WriteResult,
 } from '../fs/types.js';
 import { PROPFIND_BODY, parseMultistatus, type RemoteResource } from './multistatus.js';
-import { ShareRevokedError, classifyRemoteFailure, isAbort, type RemoteFailure } from './remote-errors.js';
+import { ShareRevokedError, classifyRemoteFailure, isAbort, isShareRevoked, type RemoteFailure } from './remote-errors.js';
 
 export type RemoteAuth =
   /** OCM shared secret: Bearer first, then Basic with the secret as user name and an empty password. */
@@ -146,6 +148,8 @@ export class RemoteFs implements Fs, Mover, Copier {
   async write(path: string, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
     const p = normalizePath(path);
     if (!this.authSettled) await this.stat('/');
+    // Checked here as well: not every server honours If-Match / If-None-Match on PUT.
+    if (options.ifMatch || options.ifNoneMatch) await this.checkPreconditions(p, options);
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
     if (options.ifMatch) headers['if-match'] = options.ifMatch === '*' ? '*' : `"${options.ifMatch}"`;
     if (options.ifNoneMatch) headers['if-none-match'] = '*';
@@ -185,12 +189,39 @@ export class RemoteFs implements Fs, Mover, Copier {
     headers: Record<string, string>,
   ): Promise<TransferResult> {
     const dst = normalizePath(to);
+    // RFC 4918 semantics checked here too: some servers ignore Overwrite: F, Depth: 0 and missing parents.
+    const source = await this.stat(from);
+    const parent = await this.statOrNull(parentPath(dst));
+    if (!parent || parent.type !== 'dir') throw new ConflictError('destination folder does not exist');
+    const existing = await this.statOrNull(dst);
+    if (existing && !options.overwrite) throw new PreconditionFailedError('destination exists');
+    if (method === 'COPY' && headers.depth === '0' && source.type === 'dir') {
+      if (existing) await this.remove(dst);
+      return { entry: await this.mkdir(dst), replaced: existing !== null };
+    }
     const res = await this.send(method, normalizePath(from), {
       headers: { ...headers, destination: this.urlOf(dst), overwrite: options.overwrite ? 'T' : 'F' },
       signal: options.signal,
     });
     await res.body.dump();
-    return { entry: await this.stat(dst), replaced: res.statusCode === 204 };
+    return { entry: await this.stat(dst), replaced: existing !== null || res.statusCode === 204 };
+  }
+
+  private async statOrNull(path: string): Promise<Entry | null> {
+    try {
+      return await this.stat(path);
+    } catch (err) {
+      if (err instanceof NotFoundError && !isShareRevoked(err)) return null;
+      throw err;
+    }
+  }
+
+  private async checkPreconditions(path: string, options: WriteOptions): Promise<void> {
+    const current = await this.statOrNull(path);
+    if (options.ifNoneMatch && current) throw new PreconditionFailedError('the file exists');
+    if (options.ifMatch && (!current || (options.ifMatch !== '*' && current.etag !== options.ifMatch))) {
+      throw new PreconditionFailedError('the file changed');
+    }
   }
 
   private async propfind(path: string, depth: '0' | '1'): Promise<Entry[]> {
@@ -345,8 +376,13 @@ function checkRange(res: Dispatcher.ResponseData, range: { start: number; end?: 
     const start = Number(m[1]);
     const end = Number(m[2]);
     const total = m[3] === '*' ? undefined : Number(m[3]);
-    const wantEnd = range.end !== undefined ? (total !== undefined ? Math.min(range.end, total - 1) : range.end) : total !== undefined ? total - 1 : end;
-    if (start !== range.start || end !== wantEnd) throw new BadGatewayError('Content-Range does not match the requested range');
+    if (end < start) throw new RangeNotSatisfiableError();
+    // Without a total the server may end early only at the end of the file: accept end ≤ requested.
+    const endOk =
+      total !== undefined
+        ? end === Math.min(range.end ?? total - 1, total - 1)
+        : range.end === undefined || end <= range.end;
+    if (start !== range.start || !endOk) throw new BadGatewayError('Content-Range does not match the requested range');
     return;
   }
   const length = Number(headerOf(res, 'content-length') ?? NaN);

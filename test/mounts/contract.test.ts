@@ -49,6 +49,23 @@ describe('mounts: Fs contract over WebDAV', function () {
     await node.stop();
   });
 
+  // What npm webdav-server itself does not do (RemoteFs passes these against a meshdav sender):
+  // it ignores X-OC-Mtime and OC-Checksum, writes in place (no atomic replace), has 1 s ETags
+  // derived from mtimes, and no stable file ids.
+  const WEBDAV_SERVER_LACKS = new Set([
+    'keeps a client-supplied mtime',
+    'refuses a body whose length differs from the declared size, writing nothing',
+    'leaves the old content and no partial file when the body fails mid-way',
+    'verifies declared checksums and reports computed ones',
+    'ends with one whole body when writes to the same path race',
+    'changes the ETag of every ancestor when something below changes',
+    'moves keep the file id; copies get new ones',
+  ]);
+  beforeEach(function () {
+    const t = this.currentTest;
+    if (t && t.fullTitle().includes('webdav-server') && WEBDAV_SERVER_LACKS.has(t.title)) this.skip();
+  });
+
   runFsContract('RemoteFs → webdav-server', () => fresh(third, false));
   runFsContract('CachedFs(RemoteFs) → webdav-server', () => fresh(third, true));
   runFsContract('RemoteFs → meshdav home', () => fresh(meshdav, false));

@@ -21,7 +21,7 @@ async function dav(node: TestNode, user: string, method: string, path: string, i
   const res = await fetch(`${node.url}/remote.php/dav/files/${user}${path}`, {
     method,
     headers: { authorization: basic(user), ...(init.headers ?? {}) },
-    body: init.body,
+    body: init.body as BodyInit | undefined,
   });
   return res;
 }
