@@ -57,8 +57,10 @@ export async function startNode(config: Config, options: StartOptions = {}): Pro
   }
   const app = buildApp(services);
   server.on('request', app.callback());
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   // dataDir/node.json tells local tools (meshdav user …) where this node answers.
   writeNodeFile(config.dataDir, { url: localUrl(config.host, port, Boolean(config.tls)), pid: process.pid });
