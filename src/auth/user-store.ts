@@ -79,6 +79,7 @@ export class UserStore {
   /** HMAC(name:password) under a per-process key → true; only successful verifications. */
   private readonly verified = new LRUCache<string, true>({ max: 10_000, ttl: VERIFIED_TTL_MS });
   private readonly memoKey = randomBytes(32);
+  private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Serialises writes so that add() can check-then-put without a race. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -128,14 +129,24 @@ export class UserStore {
     const rec = USER_NAME_RE.test(name) ? await this.db.get(name) : undefined;
     const memo = this.memo(name, password, rec?.password.hash ?? '');
     if (rec && this.verified.has(memo)) return publicUser(rec);
-    const stored = rec?.password ?? DUMMY;
-    const salt = Buffer.from(stored.salt, 'base64');
-    const expected = Buffer.from(stored.hash, 'base64');
-    const actual = await scrypt(password, salt, expected.length, { N: stored.N, r: stored.r, p: stored.p });
-    const ok = timingSafeEqual(actual, expected) && rec !== undefined;
+    // Concurrent first requests with the same credentials (a client opening many connections)
+    // share one scrypt run.
+    let pending = this.inFlight.get(memo);
+    if (!pending) {
+      pending = this.check(password, rec?.password ?? DUMMY).finally(() => this.inFlight.delete(memo));
+      this.inFlight.set(memo, pending);
+    }
+    const ok = (await pending) && rec !== undefined;
     if (!ok || !rec) return null;
     this.verified.set(memo, true);
     return publicUser(rec);
+  }
+
+  private async check(password: string, stored: PasswordHash): Promise<boolean> {
+    const salt = Buffer.from(stored.salt, 'base64');
+    const expected = Buffer.from(stored.hash, 'base64');
+    const actual = await scrypt(password, salt, expected.length, { N: stored.N, r: stored.r, p: stored.p });
+    return timingSafeEqual(actual, expected);
   }
 
   /** Replaces a user's password. NotFoundError for an unknown user. */
