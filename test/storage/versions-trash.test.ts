@@ -76,7 +76,7 @@ describe('LocalFs versions and trash', function () {
     await fs.emptyTrash();
     assert.deepEqual(await fs.listTrash(), []);
     assert.deepEqual(await readdir(join(t.dataDir, 'trash', 'alice')), []);
-    const left = await readdir(join(t.dataDir, 'versions', 'alice')).catch(() => []);
+    const left: string[] = await readdir(join(t.dataDir, 'versions', 'alice')).catch(() => []);
     assert.ok(!left.includes(f.entry.fileId), 'versions of purged files are gone');
   });
 
