@@ -5,7 +5,9 @@
  *  - `POST /web/api/login {user, password}` → session cookie + `{user, csrfToken, node}`;
  *    wrong credentials → 401 (throttled like Basic: 429 when over the limit);
  *  - `GET /web/api/session` → the same for a live session, else 401 (no challenge);
- *  - `POST /web/api/logout` → ends the session (CSRF-checked), clears the cookie, 204.
+ *  - `POST /web/api/logout` → ends the session (CSRF-checked), clears the cookie, 204;
+ *  - `GET /web/api/node` (public) → this node's provider domain and the sites it federates with,
+ *    for the invite page's "where do you want to accept this invite" step (OCM WAYF).
  * Login and logout must come from this node's own origin (login CSRF).
  */
 import Router from '@koa/router';
@@ -29,6 +31,18 @@ export interface WebUi {
   /** The UI's pages, assets and /web/api routes. */
   routes: Middleware;
   sessions: WebSessions;
+}
+
+/** The trusted providers as the WAYF step offers them: domain and base URL. */
+function providers(services: Services) {
+  return services.config.trustedProviders.flatMap((entry) => {
+    try {
+      const url = new URL(/^https?:\/\//i.test(entry) ? entry : `https://${entry}`);
+      return [{ domain: url.host, url: (url.origin + url.pathname).replace(/\/+$/, '') }];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function nodeInfo(services: Services) {
@@ -78,6 +92,10 @@ export function buildWebUi(services: Services, options: { store?: SessionStore; 
       csrfToken: current.session.csrfToken,
       node: nodeInfo(services),
     };
+  });
+
+  router.get('/web/api/node', (ctx) => {
+    ctx.body = { ...nodeInfo(services), providers: providers(services) };
   });
 
   router.post('/web/api/logout', (ctx) => {

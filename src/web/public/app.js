@@ -7,11 +7,13 @@ import { renderFiles } from './views/files.js';
 import { renderInvites } from './views/invites.js';
 import { renderShares } from './views/shares.js';
 import { renderAccept } from './views/accept.js';
+import { renderWayf } from './views/wayf.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const account = document.getElementById('account');
 let session = null;
+let node = null;
 let firstRender = true;
 
 const app = {
@@ -44,6 +46,13 @@ function useSession(s) {
 
 function route() {
   document.body.dataset.view = '';
+  const params = new URLSearchParams(location.search);
+  if (location.pathname === '/accept-invite' && node && params.get('providerDomain') === node.providerDomain) {
+    // Our own invite link, opened by the invited person: send them to their own site.
+    document.body.dataset.view = 'wayf';
+    renderWayf(main, node, params);
+    return finish();
+  }
   if (!session) {
     document.title = 'Log in · meshdav';
     renderLogin(main, (s) => {
@@ -56,7 +65,7 @@ function route() {
   let view;
   if (location.pathname === '/accept-invite') {
     view = 'accept';
-    renderAccept(main, app, new URLSearchParams(location.search));
+    renderAccept(main, app, params);
   } else {
     const [, name = 'files', ...rest] = (location.hash || '#/files').slice(1).split('/');
     view = name;
@@ -94,6 +103,7 @@ document.getElementById('logout').addEventListener('click', async () => {
 
 window.addEventListener('hashchange', route);
 
+node = await json('GET', '/web/api/node').catch(() => null);
 try {
   useSession(await json('GET', '/web/api/session'));
 } catch (err) {

@@ -1,0 +1,231 @@
+/**
+ * The whole ScienceMesh flow through the web UI only, in real Chromium, between two real nodes
+ * on loopback that trust each other: log in on A, make a folder and drop a file into it, generate
+ * an invite; open the invite link as the person on B (A's "where is your account" step sends them
+ * to B), log in on B and accept; share the folder from A to B through the recipient
+ * autocomplete; accept on B, open the mounted share and read the file; revoke on A and see the
+ * share disappear on B. Every step leaves a screenshot in test-artifacts/web/.
+ */
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { needTool } from '../support/tools.js';
+import { startTestNode, type TestNode } from '../support/node.js';
+import { CHROMIUM, eventually, freePort, launch, shot, watchErrors } from './browser.js';
+
+const PASSWORD = 'correct horse battery staple';
+const CONTENT = 'Hello from Alice at site A — shared through the mesh.\n';
+
+describe('web UI end to end in Chromium (two sites)', function () {
+  this.timeout(120_000);
+  let a: TestNode;
+  let b: TestNode;
+  let browser: Browser;
+  let ctxA: BrowserContext;
+  let ctxB: BrowserContext;
+  let pageA: Page;
+  let pageB: Page;
+  const errors: string[] = [];
+
+  before(async function () {
+    needTool(this, CHROMIUM, 'the web UI is tested in a real browser');
+    const [pa, pb] = [await freePort(), await freePort()];
+    const urlA = `http://127.0.0.1:${pa}`;
+    const urlB = `http://127.0.0.1:${pb}`;
+    a = await startTestNode({ port: pa, trustedProviders: [urlB] });
+    b = await startTestNode({ port: pb, trustedProviders: [urlA] });
+    await a.services.users.add({ name: 'alice', password: PASSWORD, displayName: 'Alice Archer', email: 'alice@a.example' });
+    await b.services.users.add({ name: 'bruno', password: PASSWORD, displayName: 'Bruno Berg', email: 'bruno@b.example' });
+    browser = await launch();
+    ctxA = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    ctxB = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    ctxA.setDefaultTimeout(10_000);
+    ctxB.setDefaultTimeout(10_000);
+    pageA = await ctxA.newPage();
+    pageB = await ctxB.newPage();
+    errors.push(...[]);
+    for (const p of [pageA, pageB]) {
+      const list = watchErrors(p);
+      p.on('close', () => errors.push(...list));
+      (p as unknown as { errors: string[] }).errors = list;
+    }
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    const tag = (this.currentTest.title.match(/^\w+/)?.[0] ?? 'x').toLowerCase();
+    await shot(pageA, `failed-${tag}-page-a`).catch(() => {});
+    await shot(pageB, `failed-${tag}-page-b`).catch(() => {});
+    console.log('      status A:', await pageA.locator('#status').innerText().catch(() => '?'));
+    console.log('      status B:', await pageB.locator('#status').innerText().catch(() => '?'));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  const pageErrors = () => [pageA, pageB].flatMap((p) => (p as unknown as { errors?: string[] }).errors ?? []);
+
+  async function login(page: Page, user: string) {
+    await page.getByLabel('User name').fill(user);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+  }
+
+  /** A link of the main navigation. */
+  const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+  /** A link inside the page content. */
+  const inMain = (page: Page, name: string) => page.locator('#main').getByRole('link', { name, exact: true });
+
+  async function status(page: Page, text: RegExp) {
+    await page.locator('#status', { hasText: text }).waitFor();
+  }
+
+  it('A: logs in, makes a folder and drops a file into it', async () => {
+    await pageA.goto(a.url + '/');
+    await pageA.getByRole('heading', { name: 'Log in' }).waitFor();
+    await shot(pageA, '01-a-login');
+    await login(pageA, 'alice');
+    await pageA.getByRole('heading', { name: 'Files' }).waitFor();
+
+    await pageA.getByRole('button', { name: 'New folder' }).click();
+    await pageA.getByLabel('Folder name').fill('Project');
+    await pageA.getByRole('button', { name: 'Create' }).click();
+    await inMain(pageA, 'Project').click();
+    await pageA.getByText('This folder is empty.').waitFor();
+
+    const dataTransfer = await pageA.evaluateHandle((content) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([content], 'notes.txt', { type: 'text/plain' }));
+      return dt;
+    }, CONTENT);
+    const zone = pageA.locator('section.dropzone');
+    await zone.dispatchEvent('dragenter', { dataTransfer });
+    await zone.dispatchEvent('dragover', { dataTransfer });
+    await zone.dispatchEvent('drop', { dataTransfer });
+    await status(pageA, /Uploaded 1 file/);
+    await pageA.getByRole('button', { name: 'notes.txt', exact: true }).waitFor();
+    await shot(pageA, '02-a-files-uploaded');
+
+    const stored = await a.services.namespaces.forUser('alice');
+    const entry = await stored.stat('/Project/notes.txt');
+    assert.equal(entry.size, Buffer.byteLength(CONTENT));
+  });
+
+  let inviteLink = '';
+  it('A: generates an invite with copyable string and link', async () => {
+    await nav(pageA, 'Contacts & invites').click();
+    await pageA.getByRole('button', { name: 'Generate invite' }).click();
+    inviteLink = await pageA.getByLabel('Invite link', { exact: true }).inputValue();
+    const inviteString = await pageA.getByLabel('Invite string', { exact: true }).inputValue();
+    assert.match(inviteLink, /\/accept-invite\?/);
+    assert.ok(inviteString.length > 20);
+    await pageA.getByRole('button', { name: 'Copy invite link' }).waitFor();
+    await pageA.locator('.rows .row').first().waitFor();
+    await shot(pageA, '03-a-invite');
+  });
+
+  it('B: opens the invite link, names its site, logs in and accepts', async () => {
+    await pageB.goto(inviteLink);
+    await pageB.getByRole('heading', { name: 'Where is your account?' }).waitFor();
+    await shot(pageB, '04-b-wayf-on-a');
+    await pageB.getByLabel('Your site').fill(new URL(b.url).host);
+    await pageB.getByRole('button', { name: 'Continue to my site' }).click();
+    await pageB.waitForURL((u) => u.origin === new URL(b.url).origin && u.pathname === '/accept-invite');
+    await pageB.getByRole('heading', { name: 'Log in' }).waitFor();
+    await login(pageB, 'bruno');
+    assert.equal(await pageB.getByLabel('Inviting site').inputValue(), new URL(a.url).host);
+    await shot(pageB, '05-b-accept-invite');
+    await pageB.getByRole('button', { name: 'Accept invite' }).click();
+    await pageB.getByRole('heading', { name: 'Invite accepted' }).waitFor();
+    await pageB.getByRole('link', { name: 'See your contacts' }).click();
+    await pageB.getByText(`alice@${new URL(a.url).host}`).waitFor();
+    await shot(pageB, '06-b-contacts');
+  });
+
+  it('A: shares the folder with B through the recipient autocomplete', async () => {
+    await pageA.reload();
+    await pageA.getByText(`bruno@${new URL(b.url).host}`).waitFor();
+    await nav(pageA, 'Files').click();
+    await pageA.getByRole('button', { name: 'Share Project' }).click();
+    const recipient = pageA.getByRole('combobox', { name: 'Recipient' });
+    await recipient.pressSequentially('Bru');
+    const option = pageA.getByRole('option', { name: /Bruno Berg/ });
+    await option.waitFor();
+    await shot(pageA, '07-a-share-autocomplete');
+    await recipient.press('ArrowDown');
+    await recipient.press('Enter');
+    assert.match(await recipient.inputValue(), /bruno@/);
+    await pageA.getByRole('radio', { name: /Viewer/ }).check();
+    await pageA.getByRole('dialog').getByRole('button', { name: 'Share' }).click();
+    await status(pageA, /Shared Project with Bruno Berg/);
+    await nav(pageA, 'Shares').click();
+    await pageA.locator('.row', { hasText: 'Project' }).waitFor();
+    await shot(pageA, '08-a-sent-shares');
+  });
+
+  it('B: accepts the share, opens it and reads the file', async () => {
+    await nav(pageB, 'Shares').click();
+    const row = pageB.locator('.row', { hasText: 'Project' });
+    await row.waitFor();
+    await shot(pageB, '09-b-received-pending');
+    await pageB.getByRole('button', { name: 'Accept Project' }).click();
+    await status(pageB, /Accepted Project/);
+    await pageB.getByRole('link', { name: 'Open Project' }).click();
+    await pageB.getByRole('button', { name: 'notes.txt', exact: true }).waitFor();
+    await shot(pageB, '10-b-mounted-share');
+
+    await nav(pageB, 'Files').click();
+    await inMain(pageB, 'Shares').click();
+    const mount = pageB.locator('tr', { hasText: 'Project' });
+    await mount.locator('.badge-remote').waitFor();
+    assert.match(await mount.locator('.badge-remote').innerText(), new RegExp(`alice.*${new URL(a.url).host.replace(/\./g, '\\.')}|Alice Archer.*${new URL(a.url).host.replace(/\./g, '\\.')}`));
+    await shot(pageB, '11-b-shares-folder-remote');
+
+    await mount.getByRole('link', { name: 'Project' }).click();
+    await pageB.getByRole('button', { name: 'notes.txt', exact: true }).click();
+    const content = pageB.getByLabel('Content of notes.txt');
+    await content.waitFor();
+    assert.equal(await content.textContent(), CONTENT);
+    await shot(pageB, '12-b-file-preview');
+    await pageB.getByRole('button', { name: 'Close' }).click();
+  });
+
+  it('A: revokes the share, and it disappears on B', async () => {
+    await pageA.reload();
+    await pageA.getByRole('button', { name: /^Revoke Project/ }).click();
+    await pageA.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await status(pageA, /Revoked Project/);
+    await pageA.getByText('You have not shared anything yet.').waitFor();
+    await shot(pageA, '13-a-revoked');
+
+    await pageB.goto(b.url + '/#/files/Shares');
+    await eventually('the revoked share leaves B\'s /Shares', async () => {
+      await pageB.getByRole('button', { name: 'Refresh the list' }).click();
+      await pageB.locator('.file-list[aria-busy="false"]').waitFor();
+      return (await pageB.locator('tr', { hasText: 'Project' }).count()) === 0;
+    });
+    await shot(pageB, '14-b-share-gone');
+    await nav(pageB, 'Shares').click();
+    await pageB.getByText('Nothing has been shared with you yet.').waitFor();
+  });
+
+  it('works on a phone-sized screen and raised no script errors', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      const page = await phone.newPage();
+      const errs = watchErrors(page);
+      await page.goto(a.url + '/');
+      await login(page, 'alice');
+      await inMain(page, 'Project').waitFor();
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `no horizontal scrolling (page is ${width}px wide)`);
+      await shot(page, '15-a-phone-files');
+      assert.deepEqual(errs, []);
+    } finally {
+      await phone.close();
+    }
+    assert.deepEqual(pageErrors(), []);
+  });
+});
