@@ -55,10 +55,16 @@ export function resourceJson(entry: Entry, owner: Owner, metadata?: Record<strin
     path: revaPath(entry.path),
     permissions: entry.remote ? entry.permissions : Perm.ALL,
     size: Math.trunc(entry.size),
-    owner: { opaque_id: entry.remote ? entry.remote.owner : (entry.owner ?? owner.uid), idp: entry.remote ? entry.remote.provider : owner.idp },
+    owner: entry.remote ? remoteOwner(entry.remote.owner, entry.remote.provider) : { opaque_id: entry.owner ?? owner.uid, idp: owner.idp },
   };
   if (metadata) out.arbitrary_metadata = { metadata };
   return out;
+}
+
+/** `einstein@sender.org` (an OCM address) → `{opaque_id: "einstein", idp: "sender.org"}`. */
+function remoteOwner(address: string, provider: string): { opaque_id: string; idp: string } {
+  const at = address.lastIndexOf('@');
+  return at > 0 ? { opaque_id: address.slice(0, at), idp: address.slice(at + 1) || provider } : { opaque_id: address, idp: provider };
 }
 
 export function versionJson(v: Version): { key: string; size: number; mtime: number; etag: string } {
