@@ -25,6 +25,20 @@ export class MountProps {
     else await this.sub.del(`${mountId}!${path}`);
   }
 
+  /** Copies the properties of `from` and everything below it to `to` (replacing what was there). */
+  async copyTree(fromMount: string, from: string, toMount: string, to: string): Promise<void> {
+    await this.forget(toMount, to);
+    const prefix = `${fromMount}!${from === '/' ? '' : from}`;
+    const ops: Array<{ type: 'put'; key: string; value: Record<string, string> }> = [];
+    for await (const [key, value] of this.sub.iterator({ gte: prefix, lt: prefix + '\uffff' })) {
+      const rest = key.slice(prefix.length);
+      if (rest !== '' && !rest.startsWith('/')) continue;
+      const target = to === '/' ? rest || '/' : to + rest;
+      ops.push({ type: 'put', key: `${toMount}!${target}`, value });
+    }
+    if (ops.length) await this.sub.batch(ops);
+  }
+
   /** Forgets the properties of `path` and everything below it. */
   async forget(mountId: string, path: string): Promise<void> {
     const prefix = `${mountId}!${path === '/' ? '' : path}`;

@@ -170,6 +170,13 @@ export class NamespaceFs implements Fs {
       depth: options.depth,
       signal: options.signal,
     });
+    if (this.props && src.kind === 'mount') {
+      // Dead properties kept here for mounted paths follow the resource (mount to mount).
+      if (dst.kind === 'mount') await this.props.copyTree(src.mount.record.id, src.rel, dst.mount.record.id, dst.rel);
+      if (mode === 'move') await this.props.forget(src.mount.record.id, src.rel);
+    } else if (this.props && dst.kind === 'mount') {
+      await this.props.forget(dst.mount.record.id, dst.rel);
+    }
     return { ...result, entry: dst.kind === 'mount' ? this.rebase(result.entry, dst.mount) : result.entry };
   }
 
