@@ -91,6 +91,20 @@ describe('mounts: received shares mounted under /Shares', function () {
       assert.ok(!(await propfindNames(b, 'marie', '/Shares')).some((h) => h.includes('/Shares/proj')));
     });
 
+    it('hides a share the sender revoked silently (401 on access), and removes its record', async () => {
+      await putFile(a, 'einstein', '/silent/s.txt', 'soon gone');
+      const id = await shareAndAccept('/silent', 'viewer');
+      assert.equal(await (await dav(b, 'marie', 'GET', '/Shares/silent/s.txt')).text(), 'soon gone');
+      const sent = await a.services.ocm.sent.get('einstein', id);
+      await a.services.ocm.sent.remove(sent); // no SHARE_UNSHARED notification
+      await new Promise((r) => setTimeout(r, 400)); // past the metadata TTL
+      assert.equal((await dav(b, 'marie', 'GET', '/Shares/silent/s.txt')).status, 404);
+      assert.equal((await dav(b, 'marie', 'PROPFIND', '/Shares/silent', { headers: { depth: '0' } })).status, 404);
+      assert.ok(!(await propfindNames(b, 'marie', '/Shares')).some((h) => h.includes('/Shares/silent')));
+      const left = (await client(b, 'marie').get('/sciencemesh/received-shares')).json as Array<{ name: string }>;
+      assert.ok(!left.some((s) => s.name === 'silent'));
+    });
+
     it('refuses writes into a read-only share with 403 and picks a free name when taken', async () => {
       await putFile(a, 'einstein', '/ro/r.txt', 'read only');
       await putFile(b, 'marie', '/Shares/ro/local.txt', 'a local folder of the same name');
@@ -125,6 +139,28 @@ describe('mounts: received shares mounted under /Shares', function () {
       writeFileSync(join(srv.dir, 'third.txt'), 'third party');
       await mountAt('third', srv.url);
       assert.equal(await (await dav(b, 'marie', 'GET', '/Shares/third/third.txt')).text(), 'third party');
+      await srv.close();
+    });
+
+    it('serves mounts through the EFSS API (GetMD, ListFolder, Download) as revad sees them', async () => {
+      const srv = await startWebdavServer();
+      writeFileSync(join(srv.dir, 'efss.txt'), 'via revad');
+      await mountAt('efss', srv.url);
+      const api = (verb: string, init: RequestInit = {}) =>
+        fetch(`${b.url}/apps/sciencemesh/~marie/api/storage/${verb}`, {
+          method: 'POST',
+          ...init,
+          headers: { 'x-reva-secret': b.config.revaSecret, 'content-type': 'application/json', ...(init.headers ?? {}) },
+        });
+      const md = await api('GetMD', { body: JSON.stringify({ ref: { path: '/home/Shares/efss/efss.txt' } }) });
+      assert.equal(md.status, 200);
+      assert.equal((await md.json()).size, 9);
+      const ls = await api('ListFolder', { body: JSON.stringify({ ref: { path: '/home/Shares' } }) });
+      assert.equal(ls.status, 200);
+      assert.ok(((await ls.json()) as Array<{ path: string }>).some((e) => e.path.endsWith('/Shares/efss')));
+      const dl = await api('Download/home/Shares/efss/efss.txt', { method: 'GET' });
+      assert.equal(dl.status, 200);
+      assert.equal(await dl.text(), 'via revad');
       await srv.close();
     });
 
