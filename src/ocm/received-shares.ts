@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config.js';
 import { providerDomain } from '../config.js';
-import { ForbiddenError, NotFoundError, NotImplementedError } from '../errors.js';
+import { BadRequestError, ForbiddenError, NotFoundError, NotImplementedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProviderTrust } from './addresses.js';
 import { normalizeProvider, parseOcmAddress } from './addresses.js';
@@ -76,6 +76,8 @@ export class ReceivedShares {
       throw new NotImplementedError(`resource type "${incoming.resourceType}" is not supported`);
     }
     const access = webdavAccessOf(incoming);
+    // A share for a user of another provider is not for anyone here.
+    if (recipientAddr.provider !== this.domain) throw new NotFoundError(`${incoming.shareWith} is not a user of this provider`);
     const user = await this.deps.users.lookup(recipientAddr.user);
     if (!user) throw new NotFoundError(`unknown recipient ${recipientAddr.user}`);
     const known = await this.deps.contacts.get(user.name, sender.provider, sender.user);
@@ -88,6 +90,7 @@ export class ReceivedShares {
     } catch (err) {
       if (!/^https?:\/\//i.test(access.uri)) throw err; // a relative or empty uri needs the sender's WebDAV root
     }
+    if (/^https?:\/\//i.test(access.uri)) assertSenderHost(access.uri, sender.provider, disco);
     const uri = /^https?:\/\//i.test(access.uri)
       ? access.uri
       : access.uri === ''
@@ -216,6 +219,25 @@ export class ReceivedShares {
   /** This node's own provider domain. */
   get domain(): string {
     return providerDomain(this.deps.config.publicUrl);
+  }
+}
+
+/**
+ * An absolute share uri must point at the sender's own site (its provider host, or the host of
+ * its discovery endPoint / WebDAV root): otherwise the receiver would fetch arbitrary URLs on
+ * the sender's say-so (SSRF). BadRequestError with validationErrors otherwise.
+ */
+function assertSenderHost(uri: string, provider: string, disco: RemoteDiscovery | undefined): void {
+  const host = new URL(uri).host.toLowerCase();
+  const allowed = new Set([provider]);
+  if (disco) {
+    allowed.add(new URL(disco.endPoint).host.toLowerCase());
+    allowed.add(new URL(disco.webdavRoot).host.toLowerCase());
+  }
+  if (!allowed.has(host)) {
+    throw new BadRequestError('the share uri is not on the sender\'s site', {
+      validationErrors: [{ name: 'protocol.webdav.uri', message: `host ${host} is not the sender's (${provider})` }],
+    });
   }
 }
 

@@ -71,6 +71,11 @@ describe('OCM bad input stores nothing and the node keeps serving', function () 
     const badUri = good() as any;
     badUri.protocol.webdav.uri = 'https://http://evil';
     assert.equal((await post('/ocm/shares', JSON.stringify(badUri))).status, 400);
+    const ssrf = good() as any;
+    ssrf.protocol.webdav.uri = 'http://169.254.169.254/latest/meta-data/';
+    const r2 = await post('/ocm/shares', JSON.stringify(ssrf));
+    assert.equal(r2.status, 400);
+    assert.equal(r2.json.validationErrors[0].name, 'protocol.webdav.uri');
     const ia = await post('/ocm/invite-accepted', JSON.stringify({ recipientProvider: domainOf(a), token: 5 }));
     assert.equal(ia.status, 400);
     assert.ok(ia.json.validationErrors.length >= 2);
@@ -81,6 +86,7 @@ describe('OCM bad input stores nothing and the node keeps serving', function () 
 
   it('unknown recipient 404; unsupported protocol, share type or requirement 501', async () => {
     assert.equal((await post('/ocm/shares', JSON.stringify({ ...good(), shareWith: `nobody@${domainOf(b)}` }))).status, 404);
+    assert.equal((await post('/ocm/shares', JSON.stringify({ ...good(), shareWith: 'marie@elsewhere.example' }))).status, 404);
     const p = good() as any;
     p.protocol = { name: 'ssh', ssh: {} };
     assert.equal((await post('/ocm/shares', JSON.stringify(p))).status, 501);

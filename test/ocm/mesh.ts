@@ -102,7 +102,8 @@ export async function raw(url: string, init: RequestInit = {}) {
 }
 
 /** A valid OCM 1.1 share payload from `sender` to `shareWith`. */
-export function sharePayload(shareWith: string, sender: string, secret = 'a-secret-of-enough-length-1234567') {
+export function sharePayload(shareWith: string, sender: string, secret = 'a-secret-of-enough-length-' + Math.random().toString(36).slice(2)) {
+  const senderHost = sender.slice(sender.lastIndexOf('@') + 1);
   return {
     shareWith,
     name: 'x.txt',
@@ -111,6 +112,6 @@ export function sharePayload(shareWith: string, sender: string, secret = 'a-secr
     sender,
     shareType: 'user',
     resourceType: 'file',
-    protocol: { name: 'multi', options: {}, webdav: { uri: 'https://example.org/remote.php/dav/ocm/abc', sharedSecret: secret, permissions: ['read'] } },
+    protocol: { name: 'multi', options: {}, webdav: { uri: `http://${senderHost}/remote.php/dav/ocm/abc`, sharedSecret: secret, permissions: ['read'] } },
   };
 }
