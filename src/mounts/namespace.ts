@@ -241,7 +241,8 @@ export class NamespaceFs implements Fs {
         name,
         type: 'dir' as const,
         size: 0,
-        mtime: Math.max(0, ...this.mounts().map((m) => m.record.createdAt)),
+        // Never 0 (clients refuse 1970): the newest of the home root and the mounts' creation.
+        mtime: Math.max((await this.home.stat('/')).mtime, ...this.mounts().map((m) => m.record.createdAt)),
         fileId: `shares-${this.user}`,
         mime: 'httpd/unix-directory',
         permissions: Perm.READ | Perm.CREATE,
