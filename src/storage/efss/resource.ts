@@ -53,12 +53,24 @@ export function resourceJson(entry: Entry, owner: Owner, metadata?: Record<strin
     mime_type: dir ? DIR_MIME : entry.mime || 'application/octet-stream',
     mtime: { seconds: seconds(entry.mtime) },
     path: revaPath(entry.path),
-    permissions: entry.remote ? entry.permissions : Perm.ALL,
+    permissions: entry.remote ? revaRole(entry.permissions) : Perm.ALL,
     size: Math.trunc(entry.size),
     owner: entry.remote ? remoteOwner(entry.remote.owner, entry.remote.provider) : { opaque_id: entry.owner ?? owner.uid, idp: owner.idp },
   };
   if (metadata) out.arbitrary_metadata = { metadata };
   return out;
+}
+
+/**
+ * A Nextcloud permission mask as one of the four values reva v3 maps to a role (31 manager,
+ * 15 editor, 1 viewer, 4 uploader); any other value would read as "denied". Rounds down: a
+ * mask with every bit is 31, any write bit with read is 15, read alone is 1, create alone is 4.
+ */
+export function revaRole(mask: number): number {
+  if ((mask & Perm.ALL) === Perm.ALL) return Perm.ALL;
+  const write = Perm.UPDATE | Perm.CREATE | Perm.DELETE;
+  if (mask & Perm.READ) return mask & write ? Perm.READ | write : Perm.READ;
+  return mask & Perm.CREATE ? Perm.CREATE : 0;
 }
 
 /** `einstein@sender.org` (an OCM address) → `{opaque_id: "einstein", idp: "sender.org"}`. */
