@@ -8,7 +8,7 @@
  * Unknown, revoked or expired secrets → 401 at once.
  */
 import type { Context, Next } from 'koa';
-import { NotFoundError, UnauthorizedError } from '../errors.js';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
 import { PermissionFs } from '../fs/permission-fs.js';
 import { ScopedFs } from '../fs/scoped-fs.js';
 import { Perm } from '../fs/types.js';
@@ -18,6 +18,8 @@ import type { OcmRouterDeps } from './router-deps.js';
 
 const OCM_PREFIX = '/remote.php/dav/ocm/';
 const PUBLIC_PREFIX = '/public.php/webdav';
+/** What a read-only share allows (ocm.md: GET/HEAD/PROPFIND/OPTIONS). */
+const READ_METHODS = new Set(['GET', 'HEAD', 'PROPFIND', 'OPTIONS']);
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="meshdav share", Bearer realm="meshdav share"' };
 
 /** Perm bit mask a share's OCM permissions grant. */
@@ -52,7 +54,13 @@ export function shareEndpoint(deps: OcmRouterDeps) {
     if (share.fileId.startsWith('fileid-')) root = legacyPath(share.fileId);
     else if (typeof home.pathById === 'function') root = await home.pathById(share.fileId);
     else throw new NotFoundError('the shared resource cannot be resolved');
-    const fs = new PermissionFs(new ScopedFs(home, root), permMask(share.permissions));
+    const mask = permMask(share.permissions);
+    // Methods that change state and never reach the Fs (LOCK/UNLOCK) are refused here; the rest
+    // are refused by PermissionFs as well, this only answers them before any body is read.
+    if ((mask & Perm.UPDATE) === 0 && !READ_METHODS.has(ctx.method)) {
+      throw new ForbiddenError('this share is read-only');
+    }
+    const fs = new PermissionFs(new ScopedFs(home, root), mask);
     await deps.serveDav(ctx, { fs, base, lockScope: `share:${share.id}` });
   }
 

@@ -70,6 +70,9 @@ describe('OCM share endpoint (/remote.php/dav/ocm/{id}, /public.php/webdav)', fu
     assert.equal((await raw(url(shares.ro!, '/new'), { method: 'MKCOL', headers: h })).status, 403);
     assert.equal((await raw(url(shares.ro!, '/inner/a.txt'), { method: 'DELETE', headers: h })).status, 403);
     assert.equal((await raw(url(shares.ro!, '/inner/a.txt'), { method: 'MOVE', headers: { ...h, destination: url(shares.ro!, '/inner/b.txt') } })).status, 403);
+    const lockBody = '<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockinfo>';
+    assert.equal((await raw(url(shares.ro!, '/inner/a.txt'), { method: 'LOCK', headers: { ...h, 'content-type': 'application/xml' }, body: lockBody })).status, 403);
+    assert.equal((await raw(url(shares.ro!, '/inner/a.txt'), { method: 'PROPPATCH', headers: h, body: '<?xml version="1.0"?><d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><x xmlns="urn:x">1</x></d:prop></d:set></d:propertyupdate>' })).status, 403);
     const pf = await raw(url(shares.ro!, '/inner/a.txt'), {
       method: 'PROPFIND',
       headers: { ...h, depth: '0', 'content-type': 'application/xml' },
