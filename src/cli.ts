@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerServe } from './cli/serve.js';
 import { registerUser } from './cli/user.js';
 import { registerScan } from './cli/scan.js';
+import { registerClient } from './cli/client/index.js';
 import { registerInvite } from './cli/invite.js';
 import { registerShare } from './cli/share.js';
 import { CliError, describeError } from './cli/errors.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerUser(program);
   registerScan(program);
+  registerClient(program);
   registerInvite(program);
   registerShare(program);
   return program;

@@ -1,7 +1,8 @@
 /**
  * CLI failures: one line that says what failed and what to do, and a documented exit code.
  *   1 general failure · 2 usage · 3 cannot reach the node · 4 authentication failed ·
- *   5 not found · 6 conflict or already exists · 7 quota exceeded · 8 refused (forbidden/untrusted)
+ *   5 not found · 6 conflict or already exists · 7 quota exceeded · 8 refused (forbidden/untrusted) ·
+ *   9 the server failed (5xx)
  */
 import { ConfigError } from '../config.js';
 import { MeshdavError } from '../errors.js';
@@ -15,6 +16,7 @@ export const EXIT = {
   CONFLICT: 6,
   QUOTA: 7,
   FORBIDDEN: 8,
+  SERVER: 9,
 } as const;
 
 export class CliError extends Error {
