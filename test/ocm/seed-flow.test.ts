@@ -75,6 +75,11 @@ describe('OCM seed flow between two real nodes', function () {
     const accepted = await marie.post(`/sciencemesh/received-shares/${received.id}/accept`);
     assert.equal(accepted.status, 200, accepted.text);
     assert.equal(accepted.json.state, 'accepted');
+    assert.equal(accepted.json.mountPoint, '/Shares/relativity.txt');
+    // The receiver reads it through its own WebDAV home (the mount fetches from the sender).
+    const viaMount = await marie.get('/remote.php/dav/files/marie/Shares/relativity.txt');
+    assert.equal(viaMount.status, 200);
+    assert.equal(viaMount.text, 'E = mc^2\n');
     const sentList = await einstein.get('/sciencemesh/sent-shares');
     assert.equal(sentList.json[0].state, 'accepted', 'SHARE_ACCEPTED reached the sender');
 
@@ -102,6 +107,7 @@ describe('OCM seed flow between two real nodes', function () {
     assert.equal(revoked.status, 200, revoked.text);
     assert.equal((await raw(rec.webdav.uri, { headers: bearer })).status, 401);
     assert.deepEqual((await marie.get('/sciencemesh/received-shares')).json, [], 'SHARE_UNSHARED removed it');
+    assert.equal((await marie.get('/remote.php/dav/files/marie/Shares/relativity.txt')).status, 404, 'and unmounted it');
     assert.deepEqual((await einstein.get('/sciencemesh/sent-shares')).json, []);
   });
 });
