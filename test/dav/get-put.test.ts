@@ -90,6 +90,22 @@ describe('DAV GET, HEAD and PUT', function () {
     assert.equal(ok.status, 201);
   });
 
+  it('assembles ownCloud v1 chunked uploads (OC-Chunked) in order, hiding the staging folder', async () => {
+    const parts = ['first-', 'second-', 'third'];
+    const name = (i: number) => `${n.base}/big.bin-chunking-4242-3-${i}`;
+    const headers = { 'oc-chunked': '1', 'x-oc-mtime': '1600000000', 'oc-total-length': String(parts.join('').length) };
+    assert.equal((await n.req('PUT', name(1), { body: parts[1], headers })).status, 201);
+    assert.equal((await n.req('PUT', name(0), { body: parts[0], headers })).status, 201);
+    const listing = await n.req('PROPFIND', `${n.base}/`, { headers: { depth: '1' } });
+    assert.doesNotMatch(listing.text, /chunking|meshdav-chunks/);
+    const last = await n.req('PUT', name(2), { body: parts[2], headers });
+    assert.equal(last.status, 201);
+    assert.ok(last.headers['oc-fileid'] && last.headers.etag);
+    assert.equal(last.headers['x-oc-mtime'], 'accepted');
+    assert.equal((await n.req('GET', `${n.base}/big.bin`)).text, parts.join(''));
+    assert.equal((await n.req('PROPFIND', `${n.base}/.meshdav-chunks`, { headers: { depth: '0' } })).status, 404);
+  });
+
   it('OPTIONS advertises DAV 1, 2 and the methods', async () => {
     const r = await n.req('OPTIONS', `${n.base}/`);
     assert.equal(r.status, 200);

@@ -9,6 +9,7 @@ import { hasDeadProps, hasQuota } from '../../fs/guards.js';
 import { BadRequestError, ForbiddenError } from '../../errors.js';
 import { hrefFor, type DavRequest } from '../context.js';
 import { parseDepth } from '../depth.js';
+import { STAGING } from './chunked-v1.js';
 import { propstat, sendMultistatus } from '../multistatus.js';
 import { ALLPROP_NAMES, LIVE_PROPS, tagFor, type LiveProp, type PropEnv, type Tag } from '../properties.js';
 import { encodeUrlPath } from '../../fs/path.js';
@@ -128,7 +129,9 @@ export async function propfind(req: DavRequest): Promise<void> {
   if (depth === 'infinity') throw new ForbiddenError('PROPFIND with Depth: infinity is not supported', { davCondition: 'propfind-finite-depth' });
   const query = parsePropfindBody(await readXmlBody(ctx, env.xmlBodyBytes));
   const root = await fs.stat(path);
-  const entries = depth === 1 && root.type === 'dir' ? [root, ...(await fs.list(path))] : [root];
+  const members = depth === 1 && root.type === 'dir' ? await fs.list(path) : [];
+  // The chunk staging folder is an implementation detail: never listed.
+  const entries = [root, ...(path === '/' ? members.filter((e) => e.path !== STAGING) : members)];
   const wantsQuota = query.names.some((n) => n.endsWith('}quota-used-bytes') || n.endsWith('}quota-available-bytes'));
   // Dead properties: for every entry when asked for by name; for allprop/propname only on the
   // request target (a listing's allprop does not read 10,000 property records; Nextcloud returns

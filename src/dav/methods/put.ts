@@ -6,6 +6,7 @@
  */
 import { BadRequestError, MethodNotAllowedError } from '../../errors.js';
 import { checkHttpPreconditions } from '../conditional.js';
+import { isChunkedV1, putChunkV1 } from './chunked-v1.js';
 import { assertUnlocked, setEntryHeaders, statOrNull, type DavRequest, emptyResponse } from '../context.js';
 
 function singleEtag(header: string): string | undefined {
@@ -17,21 +18,27 @@ function singleEtag(header: string): string | undefined {
   return v.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
 }
 
+/** X-OC-Mtime (seconds since the epoch, may have a fraction) → ms; junk → BadRequestError. */
+function parseMtime(raw: string): number | undefined {
+  if (!raw) return undefined;
+  const secs = Number(raw);
+  if (!Number.isFinite(secs) || secs < 0 || secs > 1e11) throw new BadRequestError('X-OC-Mtime must be seconds since the epoch');
+  return Math.round(secs * 1000);
+}
+
 export async function put(req: DavRequest): Promise<void> {
   const { ctx, fs, path, signal } = req;
   if (ctx.get('content-range')) throw new BadRequestError('Content-Range is not allowed on PUT');
+  if (isChunkedV1(req)) {
+    await putChunkV1(req, { mtime: parseMtime(ctx.get('x-oc-mtime')), checksum: ctx.get('oc-checksum') || undefined, signal });
+    return;
+  }
   const existing = await statOrNull(fs, path);
   if (existing?.type === 'dir') throw new MethodNotAllowedError('PUT on a collection', { headers: { Allow: 'OPTIONS, PROPFIND, PROPPATCH, DELETE, COPY, MOVE, LOCK, UNLOCK, MKCOL' } });
   checkHttpPreconditions(ctx, existing);
   assertUnlocked(req, path, { member: !existing });
 
-  let mtime: number | undefined;
-  const rawMtime = ctx.get('x-oc-mtime');
-  if (rawMtime) {
-    const secs = Number(rawMtime);
-    if (!Number.isFinite(secs) || secs < 0 || secs > 1e11) throw new BadRequestError('X-OC-Mtime must be seconds since the epoch');
-    mtime = Math.round(secs * 1000);
-  }
+  const mtime = parseMtime(ctx.get('x-oc-mtime'));
   let size: number | undefined;
   const rawLength = ctx.get('content-length');
   if (rawLength) {
