@@ -9,6 +9,8 @@
  *
  * Requests sent by the UI (`X-Requested-With: meshdav-web`) get their 401s without a
  * `WWW-Authenticate` challenge, so the browser never pops up its own password dialog.
+ * WebDAV answers to a session carry `Content-Security-Policy: sandbox`, so a user's HTML file
+ * opened in the browser never runs as a page of this site (stored XSS).
  */
 import type { Context, Next } from 'koa';
 import { createHash } from 'node:crypto';
@@ -20,6 +22,7 @@ export const UI_HEADER_VALUE = 'meshdav-web';
 export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const DAV_PATH = /^\/remote\.php\//;
 const SESSION_PATHS = [/^\/sciencemesh(\/|$)/, /^\/ocm\/send\/?$/, /^\/remote\.php\/dav\/files\/[^/]+(\/|$)/, /^\/remote\.php\/webdav(\/|$)/];
 
 export interface SessionUser {
@@ -96,14 +99,19 @@ export class WebSessions {
           ctx.state.sessionUser = { name: current.session.user } satisfies SessionUser;
         }
       }
-      if (ctx.get(UI_HEADER) !== UI_HEADER_VALUE) return next();
+      const fromUi = ctx.get(UI_HEADER) === UI_HEADER_VALUE;
       try {
         await next();
       } catch (err) {
-        if (err instanceof MeshdavError && err.status === 401) throw new UnauthorizedError(err.message);
+        if (fromUi && err instanceof MeshdavError && err.status === 401) throw new UnauthorizedError(err.message);
         throw err;
       }
-      if (ctx.status === 401) ctx.remove('WWW-Authenticate');
+      if (ctx.state.sessionUser && DAV_PATH.test(ctx.path)) {
+        // A user's file opened in the browser must never run as a page of this site.
+        ctx.set('Content-Security-Policy', "sandbox; default-src 'none'");
+        ctx.set('X-Content-Type-Options', 'nosniff');
+      }
+      if (fromUi && ctx.status === 401) ctx.remove('WWW-Authenticate');
     };
   }
 }

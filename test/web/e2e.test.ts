@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { needTool } from '../support/tools.js';
 import { startTestNode, type TestNode } from '../support/node.js';
-import { CHROMIUM, eventually, freePort, launch, shot, watchErrors } from './browser.js';
+import { rmSync } from 'node:fs';
+import { ARTIFACTS, CHROMIUM, eventually, freePort, launch, shot, watchErrors } from './browser.js';
 
 const PASSWORD = 'correct horse battery staple';
 const CONTENT = 'Hello from Alice at site A — shared through the mesh.\n';
@@ -28,6 +29,7 @@ describe('web UI end to end in Chromium (two sites)', function () {
 
   before(async function () {
     needTool(this, CHROMIUM, 'the web UI is tested in a real browser');
+    rmSync(ARTIFACTS, { recursive: true, force: true });
     const [pa, pb] = [await freePort(), await freePort()];
     const urlA = `http://127.0.0.1:${pa}`;
     const urlB = `http://127.0.0.1:${pb}`;
@@ -57,6 +59,10 @@ describe('web UI end to end in Chromium (two sites)', function () {
     await shot(pageB, `failed-${tag}-page-b`).catch(() => {});
     console.log('      status A:', await pageA.locator('#status').innerText().catch(() => '?'));
     console.log('      status B:', await pageB.locator('#status').innerText().catch(() => '?'));
+    for (const p of [pageA, pageB]) {
+      const alerts = await p.locator('[role=alert]').allInnerTexts().catch(() => []);
+      if (alerts.some(Boolean)) console.log('      alerts:', alerts.filter(Boolean));
+    }
   });
 
   after(async () => {

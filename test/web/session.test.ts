@@ -159,6 +159,7 @@ describe('web: sessions, CSRF and static files', function () {
     const get = await fetch(`${node.url}/remote.php/dav/files/alice/hello.txt`, { headers: { Cookie: cookie } });
     assert.equal(get.status, 200);
     assert.equal(await get.text(), 'hi there');
+    assert.match(get.headers.get('content-security-policy') ?? '', /^sandbox/, 'user files never run as pages of the site');
     const other = await fetch(`${node.url}/remote.php/dav/files/bob/`, { method: 'PROPFIND', headers: { ...auth, Depth: '0' } });
     assert.ok(other.status === 403 || other.status === 404 || other.status === 401, `bob's home: ${other.status}`);
     const invites = await fetch(`${node.url}/sciencemesh/list-invite`, { headers: { Cookie: cookie } });

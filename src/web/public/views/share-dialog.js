@@ -10,6 +10,7 @@ export function openShareDialog(entry, app) {
     let options = [];
     let active = -1;
     let seq = 0;
+    let timer;
     const listbox = h('ul', { id: 'recipient-list', role: 'listbox', class: 'combo-list', 'aria-label': 'Matching contacts', hidden: true });
     const input = h('input', {
       id: 'recipient', type: 'text', role: 'combobox', autocomplete: 'off', autofocus: true, required: true,
@@ -43,22 +44,26 @@ export function openShareDialog(entry, app) {
       listbox.children[active]?.scrollIntoView({ block: 'nearest' });
     };
     const pick = (c) => {
+      clearTimeout(timer);
+      seq++; // answers to searches still under way no longer matter
       picked = c;
       input.value = `${c.displayName || c.userId} (${c.userId}@${c.idp})`;
       hide();
     };
     const search = async () => {
-      picked = null;
       const mine = ++seq;
       try {
         const found = await contacts(input.value.trim());
-        if (mine === seq && document.activeElement === input) show(found.slice(0, 20));
+        if (mine === seq && !picked && document.activeElement === input) show(found.slice(0, 20));
       } catch (err) {
         if (mine === seq) app.fail(err);
       }
     };
-    let timer;
-    input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(search, 150); });
+    input.addEventListener('input', () => {
+      picked = null; // the text changed: the earlier choice no longer stands
+      clearTimeout(timer);
+      timer = setTimeout(search, 150);
+    });
     input.addEventListener('focus', () => { if (!picked) search(); });
     input.addEventListener('blur', () => setTimeout(hide, 100));
     input.addEventListener('keydown', (e) => {
