@@ -6,7 +6,8 @@
  * davfs2 < 1.7.2.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { needFuse, needTool } from '../support/tools.js';
 import { tempDir } from '../support/node.js';
@@ -53,10 +54,10 @@ describe('real client: davfs2 (mount -t davfs)', function () {
   it('copies files in (a new folder, a few MiB, a Unicode name) and reads them back', async () => {
     const a = await randomFile(join(dir, 'a.bin'), 4 * 1024 * 1024 + 3);
     const b = await randomFile(join(dir, 'b.txt'), 777);
-    mkdirSync(join(mnt, 'in folder'));
-    copyFileSync(join(dir, 'a.bin'), join(mnt, 'in folder', 'a.bin'));
-    copyFileSync(join(dir, 'b.txt'), join(mnt, 'in folder', 'bé ü.txt'));
-    assert.deepEqual(readdirSync(join(mnt, 'in folder')).sort(), ['a.bin', 'bé ü.txt']);
+    await mkdir(join(mnt, 'in folder'));
+    await copyFile(join(dir, 'a.bin'), join(mnt, 'in folder', 'a.bin'));
+    await copyFile(join(dir, 'b.txt'), join(mnt, 'in folder', 'bé ü.txt'));
+    assert.deepEqual((await readdir(join(mnt, 'in folder'))).sort(), ['a.bin', 'bé ü.txt']);
     assert.equal(await sha256File(join(mnt, 'in folder', 'a.bin')), a);
     assert.equal(await sha256File(join(mnt, 'in folder', 'bé ü.txt')), b);
   });
@@ -77,7 +78,7 @@ describe('real client: davfs2 (mount -t davfs)', function () {
     });
     assert.ok(put.status === 201 || put.status === 204, `PUT status ${put.status}`);
     await mountIt();
-    copyFileSync(join(mnt, 'from-server.bin'), join(dir, 'out.bin'));
+    await copyFile(join(mnt, 'from-server.bin'), join(dir, 'out.bin'));
     assert.equal(await sha256File(join(dir, 'out.bin')), hash);
   });
 });
