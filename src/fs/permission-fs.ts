@@ -51,7 +51,7 @@ export class PermissionFs implements Fs {
     }
     if (hasDeadProps(inn)) {
       this.getProps = (p) => inn.getProps(p);
-      this.patchProps = (p, patch) => {
+      this.patchProps = async (p, patch) => {
         this.need(Perm.UPDATE, 'change properties');
         return inn.patchProps(p, patch);
       };

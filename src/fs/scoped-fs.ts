@@ -5,7 +5,7 @@
  * Optional abilities of `fs` (move, copy, dead properties, quota, file ids) are exposed only when
  * `fs` has them, with paths translated. The root itself can be neither removed nor moved.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import { isCopier, isMover, hasDeadProps, hasFileIds, hasQuota } from './guards.js';
 import { isWithin, normalizePath, relativeTo } from './path.js';
@@ -45,8 +45,8 @@ export class ScopedFs implements Fs {
       this.copy = async (from, to, o) => this.mapResult(await inn.copy(this.outer(from), this.outerMutable(to), o));
     }
     if (hasDeadProps(inn)) {
-      this.getProps = (p) => inn.getProps(this.outer(p));
-      this.patchProps = (p, patch) => inn.patchProps(this.outer(p), patch);
+      this.getProps = async (p) => inn.getProps(this.outer(p));
+      this.patchProps = async (p, patch) => inn.patchProps(this.outer(p), patch);
     }
     if (hasQuota(inn)) this.quota = () => inn.quota();
     if (hasFileIds(inn)) {
@@ -90,7 +90,7 @@ export class ScopedFs implements Fs {
     return (await this.inner.list(this.outer(path))).map((e) => this.inward(e));
   }
 
-  openRead(path: string, options?: ReadOptions): Promise<Readable> {
+  async openRead(path: string, options?: ReadOptions): Promise<Readable> {
     return this.inner.openRead(this.outer(path), options);
   }
 
@@ -103,7 +103,7 @@ export class ScopedFs implements Fs {
     return this.inward(await this.inner.mkdir(this.outerMutable(path)));
   }
 
-  remove(path: string): Promise<void> {
+  async remove(path: string): Promise<void> {
     return this.inner.remove(this.outerMutable(path));
   }
 }
