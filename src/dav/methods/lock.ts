@@ -4,7 +4,9 @@
  * header. LOCK on an unmapped URL creates an empty file (201). Conflicts → 423.
  */
 import { Readable } from 'node:stream';
-import { BadRequestError, PreconditionFailedError } from '../../errors.js';
+import { BadRequestError, ForbiddenError, PreconditionFailedError } from '../../errors.js';
+import { Perm } from '../../fs/types.js';
+import { parentPath } from '../../fs/path.js';
 import { assertUnlocked, hrefFor, setEntryHeaders, statOrNull, type DavRequest } from '../context.js';
 import { parseDepth } from '../depth.js';
 import { parseTimeout, type Lock } from '../locks.js';
@@ -49,7 +51,14 @@ export async function lock(req: DavRequest): Promise<void> {
   if (depthHeader === 1) throw new BadRequestError('LOCK takes Depth 0 or infinity');
 
   const existing = await statOrNull(fs, path);
-  if (!existing) assertUnlocked(req, path, { member: true });
+  // A lock is a write: it needs write permission on the resource (or create on the parent).
+  if (existing) {
+    if ((existing.permissions & (Perm.UPDATE | Perm.CREATE)) === 0) throw new ForbiddenError('no permission to lock this resource');
+  } else {
+    const parent = await statOrNull(fs, parentPath(path));
+    if (parent && (parent.permissions & Perm.CREATE) === 0) throw new ForbiddenError('no permission to create here');
+    assertUnlocked(req, path, { member: true });
+  }
   const depth = depthHeader;
   const created = env.locks.create(target.lockScope, { root: path, scope: scopeKind, depth, owner, timeout, principal: target.user?.name });
   if (!existing) {
