@@ -110,4 +110,33 @@ describe('OCM seed flow between two real nodes', function () {
     assert.equal((await marie.get('/remote.php/dav/files/marie/Shares/relativity.txt')).status, 404, 'and unmounted it');
     assert.deepEqual((await einstein.get('/sciencemesh/sent-shares')).json, []);
   });
+
+  it('decline reaches the sender; GET generate-invite, list-providers and OCS v1 XML work too', async () => {
+    const einstein = client(a, 'einstein');
+    const marie = client(b, 'marie');
+    const inv = await einstein.get('/sciencemesh/generate-invite?description=via%20GET');
+    assert.equal(inv.status, 200);
+    assert.equal(inv.json.description, 'via GET');
+    const listed = await einstein.get('/sciencemesh/list-invite');
+    assert.ok(listed.json.some((i: { token: string }) => i.token === inv.json.token));
+
+    const providers = await marie.get('/sciencemesh/list-providers?search=127');
+    assert.deepEqual(providers.json, [{ full_name: a.url, domain: domainOf(a) }]);
+
+    const xml = await einstein.get('/ocs/v1.php/apps/files_sharing/api/v1/sharees?search=marie');
+    assert.equal(xml.status, 200);
+    assert.match(xml.text, /<statuscode>100<\/statuscode>/);
+    assert.match(xml.text, new RegExp(`<shareWith>marie@${domainOf(b).replace(/\./g, '\\.')}</shareWith>`));
+
+    await putFile(a, 'einstein', '/declined.txt', 'no thanks');
+    const sent = await einstein.post('/sciencemesh/create-share', { sourcePath: '/declined.txt', recipientUsername: 'marie', recipientHost: domainOf(b), role: 'editor' });
+    assert.equal(sent.status, 201, sent.text);
+    const rec = (await marie.get('/sciencemesh/received-shares')).json.find((r: { name: string }) => r.name === 'declined.txt');
+    assert.equal(rec.role, 'editor');
+    const declined = await marie.post(`/sciencemesh/received-shares/${rec.id}/decline`);
+    assert.equal(declined.json.state, 'declined');
+    const mine = (await einstein.get('/sciencemesh/sent-shares')).json.find((s: { id: string }) => s.id === sent.json.id);
+    assert.equal(mine.state, 'declined');
+    assert.equal((await marie.post('/sciencemesh/received-shares/no-such-id/accept')).status, 404);
+  });
 });
