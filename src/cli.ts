@@ -8,6 +8,7 @@ import { registerServe } from './cli/serve.js';
 import { registerUser } from './cli/user.js';
 import { registerScan } from './cli/scan.js';
 import { registerClient } from './cli/client/index.js';
+import { registerDemo } from './cli/demo.js';
 import { registerInvite } from './cli/invite.js';
 import { registerShare } from './cli/share.js';
 import { CliError, describeError } from './cli/errors.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerUser(program);
   registerScan(program);
   registerClient(program);
+  registerDemo(program);
   registerInvite(program);
   registerShare(program);
   return program;
