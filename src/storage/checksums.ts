@@ -6,57 +6,49 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BadRequestError, InsufficientStorageError } from '../errors.js';
+import { adler32Digest, adler32Update, type AdlerState } from './adler32.js';
+import { OffloadedHash } from './hash-worker.js';
 import type { Checksums } from '../fs/types.js';
 
-const MOD_ADLER = 65521;
-/** Largest block after which a and b must be reduced so they stay within int32 (V8 fast path). */
-const ADLER_BLOCK = 3500;
-
-/** Adler-32 (RFC 1950), incremental. */
+/** Adler-32 (RFC 1950), incremental; see adler32.ts. */
 export class Adler32 {
-  private a = 1;
-  private b = 0;
+  private readonly st: AdlerState = { a: 1, b: 0 };
 
   update(buf: Uint8Array): this {
-    let a = this.a;
-    let b = this.b;
-    const len = buf.length;
-    let i = 0;
-    while (i < len) {
-      const end = Math.min(len, i + ADLER_BLOCK);
-      for (; i < end; i++) {
-        a += buf[i]!;
-        b += a;
-      }
-      a %= MOD_ADLER;
-      b %= MOD_ADLER;
-    }
-    this.a = a;
-    this.b = b;
+    adler32Update(this.st, buf);
     return this;
   }
 
   /** Lower-case hex, 8 digits. */
   digest(): string {
-    return ((this.b * 65536 + this.a) >>> 0).toString(16).padStart(8, '0');
+    return adler32Digest(this.st);
   }
 }
 
 export const HASH_CHUNK = 1024 * 1024;
 
+/** Below this declared size hashing stays on the main thread (messaging would cost more). */
+const INLINE_MAX = 2 * HASH_CHUNK;
+
 /**
- * Pass-through stream that hashes and counts. Chunks are forwarded as they are (no copies).
- * Fails with InsufficientStorageError as soon as more than `limit` bytes went through.
+ * Pass-through stream that hashes and counts. Chunks are forwarded as they are (no copies on
+ * the data path). Fails with InsufficientStorageError as soon as more than `limit` bytes went
+ * through. Bodies of unknown or large size are hashed in a worker (hash-worker.ts).
  */
 export class HashingStream extends Transform {
   bytes = 0;
-  private readonly sha1: Hash = createHash('sha1');
-  private readonly md5: Hash = createHash('md5');
-  private readonly adler = new Adler32();
+  private readonly inline: { sha1: Hash; md5: Hash; adler: Adler32 } | null;
+  private readonly offload: OffloadedHash | null;
 
-  constructor(private readonly limit: number = Infinity) {
+  constructor(options: { limit?: number; expectedSize?: number } = {}) {
     super({ highWaterMark: HASH_CHUNK, readableHighWaterMark: HASH_CHUNK, writableHighWaterMark: HASH_CHUNK });
+    this.limit = options.limit ?? Infinity;
+    const small = options.expectedSize !== undefined && options.expectedSize <= INLINE_MAX;
+    this.inline = small ? { sha1: createHash('sha1'), md5: createHash('md5'), adler: new Adler32() } : null;
+    this.offload = small ? null : new OffloadedHash();
   }
+
+  private readonly limit: number;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
@@ -64,15 +56,33 @@ export class HashingStream extends Transform {
       cb(new InsufficientStorageError('quota exceeded'));
       return;
     }
-    this.sha1.update(chunk);
-    this.md5.update(chunk);
-    this.adler.update(chunk);
-    cb(null, chunk);
+    if (this.inline) {
+      this.inline.sha1.update(chunk);
+      this.inline.md5.update(chunk);
+      this.inline.adler.update(chunk);
+      cb(null, chunk);
+      return;
+    }
+    this.push(chunk);
+    this.offload!.push(chunk, () => cb());
   }
 
-  /** Only after the stream finished. */
-  checksums(): Required<Checksums> {
-    return { sha1: this.sha1.digest('hex'), md5: this.md5.digest('hex'), adler32: this.adler.digest() };
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    if (err) this.offload?.abandon();
+    cb(err);
+  }
+
+  /** Only after the stream finished; the digests of every byte that went through. */
+  async checksums(): Promise<Required<Checksums>> {
+    if (this.inline) {
+      return { sha1: this.inline.sha1.digest('hex'), md5: this.inline.md5.digest('hex'), adler32: this.inline.adler.digest() };
+    }
+    return this.offload!.finish();
+  }
+
+  /** Releases the worker when the stream will not be finished. */
+  abandon(): void {
+    this.offload?.abandon();
   }
 }
 

@@ -2,15 +2,13 @@
  * What every storage module needs to act on one user's home, and the helpers they share:
  * record lookup (adopting unknown paths), Entry construction, preconditions, ranged reads.
  */
-import { constants, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants, createReadStream, type Stats } from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import mime from 'mime-types';
 import type { Logger } from '../log.js';
-import { ConflictError, PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
+import { PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
 import { Perm, type Entry, type ReadOptions } from '../fs/types.js';
 import { HASH_CHUNK } from './checksums.js';
-import { translateFsError } from './fs-errors.js';
 import type { Layout } from './layout.js';
 import type { EntryRecord, MetaStore } from './meta-store.js';
 import type { KeyedMutex } from './mutex.js';
@@ -86,38 +84,28 @@ export function checkPreconditions(current: EntryRecord | undefined, options: { 
 }
 
 /**
- * Opens a regular file without following a final symlink and streams the requested range.
+ * Streams the regular file at `full` (already checked with resolveExisting, `size` from its
+ * lstat), or a range of it; the final component is opened with O_NOFOLLOW.
  * RangeNotSatisfiableError when the range starts beyond the end.
  */
-export async function openRange(full: string, path: string, options: ReadOptions = {}): Promise<Readable> {
-  let fh;
-  try {
-    fh = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (err) {
-    throw translateFsError(err, path);
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new ConflictError(`${path} is not a file`);
-    let start = 0;
-    let end = st.size - 1;
-    if (options.range) {
-      start = options.range.start;
-      if (options.range.end !== undefined) end = Math.min(options.range.end, st.size - 1);
-      if (!Number.isInteger(start) || start < 0 || start >= st.size || end < start) {
-        throw new RangeNotSatisfiableError(`range ${start}-${options.range.end ?? ''} not satisfiable for ${st.size} bytes`, {
-          headers: { 'Content-Range': `bytes */${st.size}` },
-        });
-      }
+export function openRange(full: string, path: string, size: number, options: ReadOptions = {}): Readable {
+  let start = 0;
+  let end = size - 1;
+  if (options.range) {
+    start = options.range.start;
+    if (options.range.end !== undefined) end = Math.min(options.range.end, size - 1);
+    if (!Number.isInteger(start) || start < 0 || start >= size || end < start) {
+      throw new RangeNotSatisfiableError(`range ${start}-${options.range.end ?? ''} not satisfiable for ${size} bytes`, {
+        headers: { 'Content-Range': `bytes */${size}` },
+      });
     }
-    const stream =
-      st.size === 0
-        ? fh.createReadStream({ highWaterMark: HASH_CHUNK, autoClose: true })
-        : fh.createReadStream({ start, end, highWaterMark: HASH_CHUNK, autoClose: true });
-    if (options.signal) addAbortSignal(options.signal, stream);
-    return stream;
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    throw translateFsError(err, path);
   }
+  // Numeric open flags are accepted by fs.open underneath; the typings only list strings.
+  const flags = (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string;
+  const stream =
+    size === 0
+      ? createReadStream(full, { flags, highWaterMark: HASH_CHUNK })
+      : createReadStream(full, { flags, start, end, highWaterMark: HASH_CHUNK });
+  if (options.signal) addAbortSignal(options.signal, stream);
+  return stream;
 }

@@ -94,7 +94,7 @@ export class LocalFs
     const full = this.full(path);
     const st = await resolveExisting(full, path);
     if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
-    return openRange(full, path, options);
+    return openRange(full, path, st.size, options);
   }
 
   write(path: string, body: Readable, options?: WriteOptions): Promise<WriteResult> {

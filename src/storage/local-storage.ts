@@ -10,6 +10,7 @@ import { Layout, validateUser } from './layout.js';
 import { LocalFs } from './local-fs.js';
 import { MetaStore, newEtag } from './meta-store.js';
 import { KeyedMutex } from './mutex.js';
+import { closeHashWorkers } from './hash-worker.js';
 import { scanStorage, type ScanReport } from './scan.js';
 import type { HomeContext } from './home.js';
 
@@ -96,5 +97,6 @@ export class LocalStorage {
   async close(): Promise<void> {
     this.closed = true;
     await this.mutex.drain();
+    await closeHashWorkers();
   }
 }

@@ -44,11 +44,11 @@ export interface ScanDeps {
 
 const UNADDRESSABLE = /[\u0000-\u001f\u007f\\]/;
 
-async function hashFile(full: string): Promise<{ size: number; sums: ReturnType<HashingStream['checksums']> }> {
+async function hashFile(full: string): Promise<{ size: number; sums: Awaited<ReturnType<HashingStream['checksums']>> }> {
   const hasher = new HashingStream();
   const sink = new Writable({ highWaterMark: HASH_CHUNK, write: (_c, _e, cb) => cb() });
   await pipeline(createReadStream(full, { highWaterMark: HASH_CHUNK, flags: 'r' }), hasher, sink);
-  return { size: hasher.bytes, sums: hasher.checksums() };
+  return { size: hasher.bytes, sums: await hasher.checksums() };
 }
 
 function childrenByParent(records: Array<[string, EntryRecord]>): Map<string, Array<[string, EntryRecord]>> {

@@ -74,7 +74,9 @@ export async function openVersion(home: HomeContext, rawPath: string, key: strin
   if (!/^\d+$/.test(key)) throw new NotFoundError(`no version ${key} of ${path}`);
   const v = await home.store.versions.get(versionKey(home.user, rec.id, key));
   if (!v) throw new NotFoundError(`no version ${key} of ${path}`);
-  return openRange(join(home.layout.versionDir(home.user, rec.id), key), path, options);
+  const vfile = join(home.layout.versionDir(home.user, rec.id), key);
+  const st = await resolveExisting(vfile, `${path} (version ${key})`);
+  return openRange(vfile, path, st.size, options);
 }
 
 export async function restoreVersion(home: HomeContext, rawPath: string, key: string): Promise<Entry> {

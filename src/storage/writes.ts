@@ -55,7 +55,7 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
   }
 
   const tmp = home.layout.tempPath();
-  const hasher = new HashingStream(limit);
+  const hasher = new HashingStream({ limit, expectedSize: options.size });
   try {
     try {
       await pipeline(body, hasher, createWriteStream(tmp, { flags: 'wx', highWaterMark: HASH_CHUNK }), options.signal ? { signal: options.signal } : {});
@@ -68,7 +68,7 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
     if (options.size !== undefined && hasher.bytes !== options.size) {
       throw new BadRequestError(`declared size ${options.size} but received ${hasher.bytes} bytes`);
     }
-    const sums = hasher.checksums();
+    const sums = await hasher.checksums();
     verifyChecksums(declared, sums);
     const mtime = Math.round(options.mtime ?? Date.now());
     await utimes(tmp, mtime / 1000, mtime / 1000);
@@ -109,6 +109,7 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
   } catch (err) {
     throw err instanceof NotFoundError ? new ConflictError(err.message) : err;
   } finally {
+    hasher.abandon();
     await rm(tmp, { force: true });
   }
 }

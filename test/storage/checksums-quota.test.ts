@@ -59,6 +59,15 @@ describe('checksums', function () {
       await expectError(put(fs, '/y', 'z', { checksum: `ADLER32:${adlerReference(Buffer.from('y'))}` }), BadRequestError, 'adler mismatch');
       assert.equal(await readText(fs, '/y'), 'y');
     });
+
+    it('hashes concurrent large uploads independently, also after an abandoned one', async function () {
+      const fs = await t.storage.home('alice');
+      const { failingBody } = await import('../contract/fs-helpers.js');
+      await assert.rejects(fs.write('/cut', failingBody(randomBytes(5 * 1024 * 1024))));
+      const datas = [0, 1, 2].map(() => randomBytes(3 * 1024 * 1024 + 5));
+      const entries = await Promise.all(datas.map((d, i) => fs.write(`/c${i}`, Readable.from([d.subarray(0, 777), d.subarray(777)]))));
+      entries.forEach((r, i) => assert.deepEqual(r.entry.checksums, { sha1: sha1(datas[i]!), md5: md5(datas[i]!), adler32: adlerReference(datas[i]!) }));
+    });
   });
 });
 
