@@ -13,6 +13,7 @@ import type { Layout } from './layout.js';
 import type { EntryRecord, MetaStore } from './meta-store.js';
 import type { KeyedMutex } from './mutex.js';
 import { Txn } from './txn.js';
+import { resolveMaybe } from './layout.js';
 
 export interface HomeContext {
   user: string;
@@ -42,6 +43,34 @@ export async function recordFor(home: HomeContext, path: string, st: Stats): Pro
     const adopted = await txn.getOrAdopt(path, st);
     await txn.commit();
     return adopted;
+  });
+}
+
+/**
+ * Records for several existing paths that have none (or one of the wrong type), made in one
+ * locked batch. Paths that vanished or turned into symlinks meanwhile are left out.
+ */
+export async function adoptAll(home: HomeContext, paths: string[]): Promise<Map<string, EntryRecord>> {
+  const stats = await Promise.all(paths.map((p) => resolveMaybe(home.layout.full(home.user, p), p).catch(() => null)));
+  return locked(home, async (txn) => {
+    const out = new Map<string, EntryRecord>();
+    for (let i = 0; i < paths.length; i++) {
+      const st = stats[i];
+      if (!st) continue;
+      const path = paths[i]!;
+      const again = await txn.get(path);
+      if (again && again.type === (st.isDirectory() ? 'dir' : 'file')) {
+        out.set(path, again);
+        continue;
+      }
+      if (again) {
+        txn.delId(again.id);
+        txn.del(path);
+      }
+      out.set(path, await txn.getOrAdopt(path, st));
+    }
+    await txn.commit();
+    return out;
   });
 }
 

@@ -30,7 +30,7 @@ import type {
   WriteResult,
 } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { locked, openRange, recordFor, toEntry, type HomeContext } from './home.js';
+import { adoptAll, locked, openRange, recordFor, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
 import { copyLocal, moveLocal } from './local-transfer.js';
@@ -76,15 +76,16 @@ export class LocalFs
     const kids = dirents.filter((d) => (d.isFile() || d.isDirectory()) && d.name.length <= 255 && !UNADDRESSABLE.test(d.name));
     const paths = kids.map((d) => `${base}/${d.name}`);
     const recs = await this.home.store.getMany(this.home.user, paths);
+    // Entries created behind meshdav's back get their records in one locked batch.
+    const missing = kids.map((d, i) => i).filter((i) => !recs[i] || recs[i]!.type !== (kids[i]!.isDirectory() ? 'dir' : 'file'));
+    if (missing.length) {
+      const adopted = await adoptAll(this.home, missing.map((i) => paths[i]!));
+      for (const i of missing) recs[i] = adopted.get(paths[i]!);
+    }
     const out: Entry[] = [];
     for (let i = 0; i < kids.length; i++) {
-      let rec: EntryRecord | undefined = recs[i];
-      if (!rec || rec.type !== (kids[i]!.isDirectory() ? 'dir' : 'file')) {
-        const kidSt = await resolveMaybe(this.full(paths[i]!), paths[i]!).catch(() => null);
-        if (!kidSt) continue;
-        rec = await recordFor(this.home, paths[i]!, kidSt);
-      }
-      out.push(toEntry(this.home, paths[i]!, rec));
+      const rec = recs[i];
+      if (rec) out.push(toEntry(this.home, paths[i]!, rec));
     }
     return out;
   }
