@@ -80,13 +80,18 @@ export class Invites {
       createdAt: now,
       expiresAt: now + this.deps.config.inviteExpiryHours * 3600_000,
     };
-    await this.deps.db.invites.put(invite.token, invite);
+    const db = this.deps.db;
+    await db.root.batch([
+      { type: 'put', key: invite.token, value: invite, sublevel: db.invites },
+      { type: 'put', key: `${owner}!${invite.token}`, value: invite.token, sublevel: db.invitesByOwner },
+    ] as never);
     return this.view(invite);
   }
 
   async list(owner: string): Promise<InviteView[]> {
-    const all = await valuesWithPrefix<Invite>(this.deps.db.invites, '');
-    return all.filter((i) => i.owner === owner).sort((a, b) => a.createdAt - b.createdAt).map((i) => this.view(i));
+    const tokens = await valuesWithPrefix<string>(this.deps.db.invitesByOwner, `${owner}!`);
+    const invites = (await this.deps.db.invites.getMany(tokens)).filter((i): i is Invite => i !== undefined);
+    return invites.sort((a, b) => a.createdAt - b.createdAt).map((i) => this.view(i));
   }
 
   view(i: Invite): InviteView {

@@ -131,7 +131,13 @@ export class ReceivedShares {
     return { share, recipientDisplayName: user.displayName };
   }
 
-  /** Stores a received share as given (also revad's addReceivedShare). */
+  /** Adds a share stored by revad (addReceivedShare): listeners see `created`. */
+  async add(share: ReceivedShare): Promise<void> {
+    await this.put(share);
+    await this.emit('created', share);
+  }
+
+  /** Stores a received share as given, without telling listeners. */
   async put(share: ReceivedShare): Promise<void> {
     const db = this.deps.db;
     await db.root.batch([

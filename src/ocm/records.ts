@@ -131,6 +131,8 @@ export class OcmDb {
   readonly notifications;
   /** sent share id → owner. */
   readonly sentOwner;
+  /** `{owner}!{token}` → token: one user's invites as a range. */
+  readonly invitesByOwner;
 
   constructor(readonly root: Db) {
     const db = root;
@@ -143,6 +145,7 @@ export class OcmDb {
     this.receivedByRemote = sub<string>('ocm-received-remote');
     this.notifications = sub<RecordedNotification>('ocm-notifications');
     this.sentOwner = sub<string>('ocm-sent-owner');
+    this.invitesByOwner = sub<string>('ocm-invites-owner');
   }
 }
 

@@ -123,7 +123,7 @@ export function revadOcmStore(deps: OcmRouterDeps) {
         updatedAt: now,
         ...(secondsOf(field(body, 'expiration')) ? { expiresAt: secondsOf(field(body, 'expiration'))! * 1000 } : {}),
       };
-      await ocm.received.put(share);
+      await ocm.received.add(share);
       ctx.status = 201;
       ctx.type = 'text/plain';
       ctx.body = share.id;
