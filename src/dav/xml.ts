@@ -157,7 +157,8 @@ function serializeNode(n: XmlNode): string {
   const tag = n.ns ? `x:${n.local}` : n.local;
   const decl = n.ns ? ` xmlns:x="${escapeXml(n.ns)}"` : '';
   const attrs = Object.entries(n.attrs)
-    .filter(([k]) => !k.includes(':'))
+    // Unprefixed attributes and xml:* (predeclared) travel; other prefixed ones lose their binding.
+    .filter(([k]) => !k.includes(':') || k.startsWith('xml:'))
     .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
     .join('');
   if (n.children.length === 0) return `<${tag}${decl}${attrs}/>`;

@@ -15,6 +15,8 @@ function setCommonHeaders(req: DavRequest, e: Entry): void {
   setEntryHeaders(ctx, e);
   ctx.set('Last-Modified', new Date(e.mtime).toUTCString());
   ctx.set('Accept-Ranges', 'bytes');
+  // Nextcloud clients verify downloads against it.
+  if (e.type === 'file' && e.checksums?.sha1) ctx.set('OC-Checksum', `SHA1:${e.checksums.sha1}`);
 }
 
 async function serve(req: DavRequest, withBody: boolean): Promise<void> {
