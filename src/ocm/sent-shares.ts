@@ -14,6 +14,7 @@ import {
   UnauthorizedError,
 } from '../errors.js';
 import { normalizePath } from '../fs/path.js';
+import type { Entry, Fs } from '../fs/types.js';
 import type { Contacts } from './contacts.js';
 import type { Homes, UserDirectory } from './deps.js';
 import type { DiscoveryClient } from './discovery.js';
@@ -74,7 +75,7 @@ export class SentShares {
     const me = await this.deps.users.lookup(owner);
     if (!me) throw new NotFoundError(`unknown user ${owner}`);
     const home = await this.deps.homes.home(owner);
-    const entry = await home.stat(normalizePath(input.sourcePath));
+    const entry = await statSource(home, normalizePath(input.sourcePath));
     if (entry.path === '/') throw new ForbiddenError('the home folder itself cannot be shared');
     const now = Date.now();
     const share: SentShare = {
@@ -201,6 +202,16 @@ export class SentShares {
     const share = await this.findById(providerId);
     if (!share || !secret || !sameSecret(share.secret, secret)) throw new ForbiddenError('unknown share or wrong secret');
     await this.setState(share, state);
+  }
+}
+
+/** The source entry; reva-style `/home/…` paths are accepted when no such folder exists in the home. */
+async function statSource(home: Fs, path: string): Promise<Entry> {
+  try {
+    return await home.stat(path);
+  } catch (err) {
+    if (!(err instanceof NotFoundError) || !/^\/home(\/|$)/.test(path)) throw err;
+    return home.stat(normalizePath(path.slice('/home'.length) || '/'));
   }
 }
 

@@ -129,7 +129,7 @@ describe('OCM seed flow between two real nodes', function () {
     assert.match(xml.text, new RegExp(`<shareWith>marie@${domainOf(b).replace(/\./g, '\\.')}</shareWith>`));
 
     await putFile(a, 'einstein', '/declined.txt', 'no thanks');
-    const sent = await einstein.post('/sciencemesh/create-share', { sourcePath: '/declined.txt', recipientUsername: 'marie', recipientHost: domainOf(b), role: 'editor' });
+    const sent = await einstein.post('/ocm/send', { sourcePath: '/home/declined.txt', targetPath: '/', type: 'file', recipientUsername: 'marie', recipientHost: domainOf(b), role: 'editor' });
     assert.equal(sent.status, 201, sent.text);
     const rec = (await marie.get('/sciencemesh/received-shares')).json.find((r: { name: string }) => r.name === 'declined.txt');
     assert.equal(rec.role, 'editor');
