@@ -52,9 +52,15 @@ const webdavProtocolObject = z
   })
   .passthrough();
 
+/** A resource name: it becomes a mount point name at the receiver, so one path segment only. */
+export function isResourceName(n: string): boolean {
+  return n.length <= 255 && !/[/\\\u0000-\u001f\u007f]/.test(n) && n !== '.' && n !== '..';
+}
+const resourceName = str.refine(isResourceName, 'must be a single file or folder name of at most 255 characters');
+
 export const incomingShareSchema = z.object({
   shareWith: str,
-  name: str,
+  name: resourceName,
   description: optStr,
   providerId: z.union([z.string().min(1), z.number()]).transform(String),
   owner: str,

@@ -23,6 +23,7 @@ import {
   str,
   userIdOf,
 } from './efss-share.js';
+import { isResourceName } from './payloads.js';
 import { newId, type ReceivedShare, type SentShare } from './records.js';
 import type { OcmRouterDeps } from './router-deps.js';
 
@@ -102,7 +103,8 @@ export function revadOcmStore(deps: OcmRouterDeps) {
       const uri = str(field(webdav, 'uri'));
       const secret = str(field(webdav, 'sharedSecret', 'shared_secret'));
       const remoteShareId = str(field(body, 'remoteShareId', 'remote_share_id'));
-      const missing = [!owner && 'owner', !uri && 'protocols[].webdavOptions.uri', !secret && 'protocols[].webdavOptions.sharedSecret', !remoteShareId && 'remoteShareId'].filter(Boolean) as string[];
+      const name = str(field(body, 'name')) || remoteShareId;
+      const missing = [!owner && 'owner', !uri && 'protocols[].webdavOptions.uri', !secret && 'protocols[].webdavOptions.sharedSecret', !remoteShareId && 'remoteShareId', !isResourceName(name) && 'name'].filter(Boolean) as string[];
       if (missing.length) throw new BadRequestError('invalid received share', { validationErrors: missing.map((name) => ({ name, message: 'required' })) });
       const rt = String(field(body, 'resourceType', 'resource_type') ?? '');
       const senderProvider = safeDomain(creator!.idp || owner!.idp || hostOf(uri));
@@ -111,7 +113,7 @@ export function revadOcmStore(deps: OcmRouterDeps) {
         id: newId(),
         recipient,
         remoteShareId,
-        name: str(field(body, 'name')) || remoteShareId,
+        name,
         resourceType: rt === '2' || /CONTAINER/i.test(rt) || rt === 'folder' ? 'folder' : 'file',
         shareType: 'user',
         owner: `${owner!.opaqueId}@${safeDomain(owner!.idp) || senderProvider}`,

@@ -71,6 +71,11 @@ describe('OCM bad input stores nothing and the node keeps serving', function () 
     const badUri = good() as any;
     badUri.protocol.webdav.uri = 'https://http://evil';
     assert.equal((await post('/ocm/shares', JSON.stringify(badUri))).status, 400);
+    for (const name of ['../../etc', 'a/b', '..', 'x\u0000y']) {
+      const r3 = await post('/ocm/shares', JSON.stringify({ ...good(), name }));
+      assert.equal(r3.status, 400, name);
+      assert.equal(r3.json.validationErrors[0].name, 'name');
+    }
     const ssrf = good() as any;
     ssrf.protocol.webdav.uri = 'http://169.254.169.254/latest/meta-data/';
     const r2 = await post('/ocm/shares', JSON.stringify(ssrf));
