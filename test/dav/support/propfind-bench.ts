@@ -61,6 +61,38 @@ for (let i = 0; i < rounds; i++) {
 }
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 console.log(`PROPFIND Depth 1 allprop of ${FILES} files, median of ${rounds}: meshdav ${med(m).toFixed(3)} s, rclone ${med(c).toFixed(3)} s, ratio ${(med(m) / med(c)).toFixed(2)}×`);
+// 100 concurrent clients GETting small files for a few seconds (requests/s, errors). The load runs
+// in this process, beside meshdav's server, so meshdav's figure is pessimistic; bench/dav.ts runs
+// meshdav as a child process.
+const { Pool } = await import('undici');
+async function load(base: string, seconds: number): Promise<{ rps: number; errors: number }> {
+  const url = new URL(base);
+  const pool = new Pool(url.origin, { connections: 100 });
+  const end = Date.now() + seconds * 1000;
+  let done = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: 100 }, async (_, w) => {
+      let i = w;
+      while (Date.now() < end) {
+        try {
+          const r = await pool.request({ path: `${url.pathname}file-${String(i % FILES).padStart(5, '0')}.txt`, method: 'GET' });
+          await r.body.arrayBuffer();
+          if (r.statusCode === 200) done++;
+          else errors++;
+        } catch {
+          errors++;
+        }
+        i += 100;
+      }
+    }),
+  );
+  await pool.close();
+  return { rps: done / seconds, errors };
+}
+const lm = await load(mesh, 5);
+const lc = await load(rc, 5);
+console.log(`100 clients × 5 s small GETs: meshdav ${lm.rps.toFixed(0)} req/s (${lm.errors} errors), rclone ${lc.rps.toFixed(0)} req/s (${lc.errors} errors), ratio ${(lm.rps / lc.rps).toFixed(2)}×`);
 rclone.kill();
 server.close();
 await storage.close?.();
