@@ -12,10 +12,15 @@ import {
   NotFoundError,
 } from '../errors.js';
 
-/** Maps an error met while touching `path` to a typed error; typed errors pass through unchanged. */
-export function translateFsError(err: unknown, path: string): MeshdavError {
+/**
+ * Maps an error met while touching `path` to a typed error; typed errors pass through unchanged.
+ * `lookup`: the error came from resolving an existing path, where a file in the middle of the
+ * path (ENOTDIR) just means the path does not exist.
+ */
+export function translateFsError(err: unknown, path: string, options: { lookup?: boolean } = {}): MeshdavError {
   if (isMeshdavError(err)) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (options.lookup && code === 'ENOTDIR') return new NotFoundError(`${path} not found`, { cause: err });
   switch (code) {
     case 'ENOENT':
       return new NotFoundError(`${path} not found`, { cause: err });

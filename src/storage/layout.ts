@@ -77,9 +77,7 @@ export async function resolveExisting(full: string, path: string): Promise<Stats
   try {
     [real, st] = await Promise.all([realpath(full), lstat(full)]);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`${path} not found`);
-    throw translateFsError(err, path);
+    throw translateFsError(err, path, { lookup: true });
   }
   if (real !== full || st.isSymbolicLink()) throw new ForbiddenError(`${path} passes through a symbolic link`);
   if (!st.isFile() && !st.isDirectory()) throw new ForbiddenError(`${path} is not a regular file or folder`);

@@ -78,6 +78,8 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
       if (!pSt || !pSt.isDirectory()) throw new ConflictError(`parent folder ${parent} does not exist`);
       const now = await resolveMaybe(full, path);
       if (now?.isDirectory()) throw new ConflictError(`${path} is a folder`);
+      const stale = now ? undefined : await txn.get(path);
+      if (stale) txn.delId(stale.id); // a record left by an out-of-band removal
       const old = now ? await txn.getOrAdopt(path, now) : undefined;
       checkPreconditions(old, options);
       const oldSize = old?.size ?? 0;
@@ -89,7 +91,8 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
       try {
         await rename(tmp, full);
       } catch (err) {
-        throw translateFsError(err, path);
+        const e = translateFsError(err, path);
+        throw e instanceof NotFoundError ? new ConflictError(`parent folder ${parent} vanished`) : e;
       }
       const rec: EntryRecord = {
         ...(old ?? {}),
@@ -106,8 +109,6 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
       await txn.commit();
       return { entry: toEntry(home, path, rec), created: !old };
     });
-  } catch (err) {
-    throw err instanceof NotFoundError ? new ConflictError(err.message) : err;
   } finally {
     hasher.abandon();
     await rm(tmp, { force: true });
