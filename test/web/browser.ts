@@ -65,3 +65,36 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Accessibility basics of the current page: every visible form control has a label, every
+ * button and link a name, ids are unique, there is one <main> and one visible <h1>, and a live
+ * status region. Returns the problems. (Plain JavaScript source: tsx's helpers do not exist in
+ * the page.)
+ */
+const A11Y_CHECK = `(() => {
+  const problems = [];
+  const visible = (el) => !el.closest('[hidden]') && el.offsetParent !== null;
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    if (!visible(el) && el.type !== 'file') continue;
+    const named = (el.labels && el.labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    if (!named) problems.push('unlabelled control: ' + el.outerHTML.slice(0, 100));
+  }
+  for (const el of document.querySelectorAll('button, a[href]')) {
+    if (!visible(el)) continue;
+    const img = el.querySelector('img[alt]');
+    const name = (el.getAttribute('aria-label') || el.textContent || '').trim() || (img && img.getAttribute('alt'));
+    if (!name) problems.push('nameless ' + el.tagName.toLowerCase() + ': ' + el.outerHTML.slice(0, 100));
+  }
+  const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);
+  for (const id of new Set(ids)) if (ids.filter((x) => x === id).length > 1) problems.push('duplicate id ' + id);
+  if (document.querySelectorAll('main').length !== 1) problems.push('not exactly one <main>');
+  const h1 = [...document.querySelectorAll('h1')].filter(visible).length;
+  if (h1 !== 1) problems.push(h1 + ' visible <h1> elements');
+  if (!document.querySelector('[role=status][aria-live]')) problems.push('no live status region');
+  return problems;
+})()`;
+
+export async function a11yProblems(page: Page): Promise<string[]> {
+  return page.evaluate(A11Y_CHECK) as Promise<string[]>;
+}

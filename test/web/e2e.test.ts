@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { needTool } from '../support/tools.js';
 import { startTestNode, type TestNode } from '../support/node.js';
-import { rmSync } from 'node:fs';
-import { ARTIFACTS, CHROMIUM, eventually, freePort, launch, shot, watchErrors } from './browser.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { a11yProblems, ARTIFACTS, CHROMIUM, eventually, freePort, launch, shot, watchErrors } from './browser.js';
 
 const PASSWORD = 'correct horse battery staple';
 const CONTENT = 'Hello from Alice at site A — shared through the mesh.\n';
@@ -84,6 +84,12 @@ describe('web UI end to end in Chromium (two sites)', function () {
   /** A link inside the page content. */
   const inMain = (page: Page, name: string) => page.locator('#main').getByRole('link', { name, exact: true });
 
+  /** Screenshot of a step, and the accessibility basics of what it shows. */
+  async function step(page: Page, name: string) {
+    await shot(page, name);
+    assert.deepEqual(await a11yProblems(page), [], `accessibility problems at ${name}`);
+  }
+
   async function status(page: Page, text: RegExp) {
     await page.locator('#status', { hasText: text }).waitFor();
   }
@@ -91,7 +97,7 @@ describe('web UI end to end in Chromium (two sites)', function () {
   it('A: logs in, makes a folder and drops a file into it', async () => {
     await pageA.goto(a.url + '/');
     await pageA.getByRole('heading', { name: 'Log in' }).waitFor();
-    await shot(pageA, '01-a-login');
+    await step(pageA, '01-a-login');
     await login(pageA, 'alice');
     await pageA.getByRole('heading', { name: 'Files' }).waitFor();
 
@@ -112,11 +118,60 @@ describe('web UI end to end in Chromium (two sites)', function () {
     await zone.dispatchEvent('drop', { dataTransfer });
     await status(pageA, /Uploaded 1 file/);
     await pageA.getByRole('button', { name: 'notes.txt', exact: true }).waitFor();
-    await shot(pageA, '02-a-files-uploaded');
+    await step(pageA, '02-a-files-uploaded');
 
     const stored = await a.services.namespaces.forUser('alice');
     const entry = await stored.stat('/Project/notes.txt');
     assert.equal(entry.size, Buffer.byteLength(CONTENT));
+  });
+
+  it('A: shows upload progress and can cancel an upload', async () => {
+    const cdp = await ctxA.newCDPSession(pageA);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 10, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+    try {
+      await pageA.locator('#upload-input').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4 * 1024 * 1024, 7) });
+      const bar = pageA.getByRole('progressbar', { name: 'Uploading big.bin' });
+      await eventually('the progress bar shows part of the upload', async () => {
+        const v = await bar.evaluate((el) => (el as HTMLProgressElement).value).catch(() => 0);
+        return v > 0 && v < 100;
+      });
+      await step(pageA, '02b-a-upload-progress');
+      await pageA.getByRole('button', { name: 'Cancel upload of big.bin' }).click();
+      await status(pageA, /upload cancelled/);
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
+    }
+    await pageA.getByRole('button', { name: 'Refresh the list' }).click();
+    await pageA.locator('.file-list[aria-busy="false"]').waitFor();
+    assert.equal(await pageA.getByRole('button', { name: 'big.bin', exact: true }).count(), 0, 'a cancelled upload leaves no file');
+  });
+
+  it('A: downloads, renames and deletes files', async () => {
+    const [download] = await Promise.all([
+      pageA.waitForEvent('download'),
+      pageA.getByRole('link', { name: 'Download notes.txt' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'notes.txt');
+    assert.equal(readFileSync((await download.path())!, 'utf8'), CONTENT);
+
+    await pageA.locator('#upload-input').setInputFiles({ name: 'draft.txt', mimeType: 'text/plain', buffer: Buffer.from('draft') });
+    await pageA.getByRole('button', { name: 'draft.txt', exact: true }).waitFor();
+    await pageA.getByRole('button', { name: 'Rename draft.txt' }).click();
+    const name = pageA.getByLabel('New name');
+    await name.fill('final.txt');
+    await name.press('Enter');
+    await pageA.getByRole('button', { name: 'final.txt', exact: true }).waitFor();
+    assert.equal(await pageA.getByRole('button', { name: 'draft.txt', exact: true }).count(), 0);
+    const home = await a.services.namespaces.forUser('alice');
+    assert.equal((await home.stat('/Project/final.txt')).size, 5);
+
+    await pageA.getByRole('button', { name: 'Delete final.txt' }).click();
+    await pageA.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await status(pageA, /Deleted final.txt/);
+    await pageA.getByRole('button', { name: 'final.txt', exact: true }).waitFor({ state: 'detached' });
+    await assert.rejects(home.stat('/Project/final.txt'), { status: 404 });
   });
 
   let inviteLink = '';
@@ -129,25 +184,25 @@ describe('web UI end to end in Chromium (two sites)', function () {
     assert.ok(inviteString.length > 20);
     await pageA.getByRole('button', { name: 'Copy invite link' }).waitFor();
     await pageA.locator('.rows .row').first().waitFor();
-    await shot(pageA, '03-a-invite');
+    await step(pageA, '03-a-invite');
   });
 
   it('B: opens the invite link, names its site, logs in and accepts', async () => {
     await pageB.goto(inviteLink);
     await pageB.getByRole('heading', { name: 'Where is your account?' }).waitFor();
-    await shot(pageB, '04-b-wayf-on-a');
+    await step(pageB, '04-b-wayf-on-a');
     await pageB.getByLabel('Your site').fill(new URL(b.url).host);
     await pageB.getByRole('button', { name: 'Continue to my site' }).click();
     await pageB.waitForURL((u) => u.origin === new URL(b.url).origin && u.pathname === '/accept-invite');
     await pageB.getByRole('heading', { name: 'Log in' }).waitFor();
     await login(pageB, 'bruno');
     assert.equal(await pageB.getByLabel('Inviting site').inputValue(), new URL(a.url).host);
-    await shot(pageB, '05-b-accept-invite');
+    await step(pageB, '05-b-accept-invite');
     await pageB.getByRole('button', { name: 'Accept invite' }).click();
     await pageB.getByRole('heading', { name: 'Invite accepted' }).waitFor();
     await pageB.getByRole('link', { name: 'See your contacts' }).click();
     await pageB.getByText(`alice@${new URL(a.url).host}`).waitFor();
-    await shot(pageB, '06-b-contacts');
+    await step(pageB, '06-b-contacts');
   });
 
   it('A: shares the folder with B through the recipient autocomplete', async () => {
@@ -159,7 +214,7 @@ describe('web UI end to end in Chromium (two sites)', function () {
     await recipient.pressSequentially('Bru');
     const option = pageA.getByRole('option', { name: /Bruno Berg/ });
     await option.waitFor();
-    await shot(pageA, '07-a-share-autocomplete');
+    await step(pageA, '07-a-share-autocomplete');
     await recipient.press('ArrowDown');
     await recipient.press('Enter');
     assert.match(await recipient.inputValue(), /bruno@/);
@@ -168,33 +223,36 @@ describe('web UI end to end in Chromium (two sites)', function () {
     await status(pageA, /Shared Project with Bruno Berg/);
     await nav(pageA, 'Shares').click();
     await pageA.locator('.row', { hasText: 'Project' }).waitFor();
-    await shot(pageA, '08-a-sent-shares');
+    await step(pageA, '08-a-sent-shares');
   });
 
   it('B: accepts the share, opens it and reads the file', async () => {
     await nav(pageB, 'Shares').click();
     const row = pageB.locator('.row', { hasText: 'Project' });
     await row.waitFor();
-    await shot(pageB, '09-b-received-pending');
+    await step(pageB, '09-b-received-pending');
     await pageB.getByRole('button', { name: 'Accept Project' }).click();
     await status(pageB, /Accepted Project/);
     await pageB.getByRole('link', { name: 'Open Project' }).click();
     await pageB.getByRole('button', { name: 'notes.txt', exact: true }).waitFor();
-    await shot(pageB, '10-b-mounted-share');
+    await pageB.getByText('This folder is read-only for you.').waitFor();
+    assert.equal(await pageB.getByRole('button', { name: 'Upload', exact: true }).count(), 0, 'viewers cannot upload');
+    assert.equal(await pageB.getByRole('button', { name: 'Delete notes.txt' }).count(), 0, 'viewers cannot delete');
+    await step(pageB, '10-b-mounted-share');
 
     await nav(pageB, 'Files').click();
     await inMain(pageB, 'Shares').click();
     const mount = pageB.locator('tr', { hasText: 'Project' });
     await mount.locator('.badge-remote').waitFor();
     assert.match(await mount.locator('.badge-remote').innerText(), new RegExp(`alice.*${new URL(a.url).host.replace(/\./g, '\\.')}|Alice Archer.*${new URL(a.url).host.replace(/\./g, '\\.')}`));
-    await shot(pageB, '11-b-shares-folder-remote');
+    await step(pageB, '11-b-shares-folder-remote');
 
     await mount.getByRole('link', { name: 'Project' }).click();
     await pageB.getByRole('button', { name: 'notes.txt', exact: true }).click();
     const content = pageB.getByLabel('Content of notes.txt');
     await content.waitFor();
     assert.equal(await content.textContent(), CONTENT);
-    await shot(pageB, '12-b-file-preview');
+    await step(pageB, '12-b-file-preview');
     await pageB.getByRole('button', { name: 'Close' }).click();
   });
 
@@ -204,7 +262,7 @@ describe('web UI end to end in Chromium (two sites)', function () {
     await pageA.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await status(pageA, /Revoked Project/);
     await pageA.getByText('You have not shared anything yet.').waitFor();
-    await shot(pageA, '13-a-revoked');
+    await step(pageA, '13-a-revoked');
 
     await pageB.goto(b.url + '/#/files/Shares');
     await eventually('the revoked share leaves B\'s /Shares', async () => {
@@ -212,7 +270,7 @@ describe('web UI end to end in Chromium (two sites)', function () {
       await pageB.locator('.file-list[aria-busy="false"]').waitFor();
       return (await pageB.locator('tr', { hasText: 'Project' }).count()) === 0;
     });
-    await shot(pageB, '14-b-share-gone');
+    await step(pageB, '14-b-share-gone');
     await nav(pageB, 'Shares').click();
     await pageB.getByText('Nothing has been shared with you yet.').waitFor();
   });
@@ -227,7 +285,7 @@ describe('web UI end to end in Chromium (two sites)', function () {
       await inMain(page, 'Project').waitFor();
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `no horizontal scrolling (page is ${width}px wide)`);
-      await shot(page, '15-a-phone-files');
+      await step(page, '15-a-phone-files');
       assert.deepEqual(errs, []);
     } finally {
       await phone.close();

@@ -15,18 +15,22 @@ export async function renderFiles(main, app, path) {
   const sharesFolder = app.session.node.sharesFolder;
   const list = h('div', { class: 'file-list', 'aria-busy': 'true' });
   const uploads = h('ul', { class: 'uploads', 'aria-label': 'Uploads' });
-  const picker = h('input', { type: 'file', multiple: true, id: 'upload-input', class: 'visually-hidden', tabindex: '-1',
+  const picker = h('input', { type: 'file', multiple: true, id: 'upload-input', class: 'visually-hidden', tabindex: '-1', 'aria-label': 'Files to upload',
     onchange: () => { uploadAll([...picker.files]); picker.value = ''; } });
-  const actions = h('div', { class: 'toolbar-actions' },
+  const writeButtons = [
     h('button', { type: 'button', class: 'btn', onclick: newFolder }, 'New folder'),
     h('button', { type: 'button', class: 'btn btn-primary', onclick: () => picker.click() }, 'Upload'),
+  ];
+  const hint = h('p', { class: 'hint muted' }, 'Drop files here to upload them to this folder.');
+  const actions = h('div', { class: 'toolbar-actions' },
+    writeButtons,
     h('button', { type: 'button', class: 'btn btn-quiet', onclick: load, 'aria-label': 'Refresh the list' }, 'Refresh'),
     picker,
   );
   const zone = h('section', { class: 'card dropzone', 'aria-labelledby': 'files-title' },
     h('div', { class: 'toolbar' }, h('h1', { id: 'files-title' }, 'Files'), actions),
     breadcrumb(path),
-    h('p', { class: 'hint muted' }, 'Drop files here to upload them to this folder.'),
+    hint,
     uploads,
     list,
   );
@@ -34,14 +38,15 @@ export async function renderFiles(main, app, path) {
   document.title = `${path === '/' ? 'Files' : path.split('/').pop()} · meshdav`;
 
   let depth = 0;
-  zone.addEventListener('dragenter', (e) => { if (hasFiles(e)) { depth++; zone.classList.add('dragging'); } });
+  let canCreate = true;
+  zone.addEventListener('dragenter', (e) => { if (hasFiles(e) && canCreate) { depth++; zone.classList.add('dragging'); } });
   zone.addEventListener('dragleave', () => { if (--depth <= 0) { depth = 0; zone.classList.remove('dragging'); } });
-  zone.addEventListener('dragover', (e) => { if (hasFiles(e)) e.preventDefault(); });
+  zone.addEventListener('dragover', (e) => { if (hasFiles(e) && canCreate) e.preventDefault(); });
   zone.addEventListener('drop', (e) => {
     e.preventDefault();
     depth = 0;
     zone.classList.remove('dragging');
-    uploadAll([...(e.dataTransfer?.files ?? [])]);
+    if (canCreate) uploadAll([...(e.dataTransfer?.files ?? [])]);
   });
 
   await load();
@@ -50,7 +55,10 @@ export async function renderFiles(main, app, path) {
     list.setAttribute('aria-busy', 'true');
     try {
       const inShares = path === '/' || path === sharesFolder || path.startsWith(sharesFolder + '/');
-      const [{ children }, mounts] = await Promise.all([api.list(path), inShares ? mountsByPath() : new Map()]);
+      const [{ self, children }, mounts] = await Promise.all([api.list(path), inShares ? mountsByPath() : new Map()]);
+      canCreate = self ? self.canCreate : true;
+      for (const b of writeButtons) b.hidden = !canCreate;
+      hint.textContent = canCreate ? 'Drop files here to upload them to this folder.' : 'This folder is read-only for you.';
       children.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'dir' ? -1 : 1));
       list.replaceChildren(children.length ? table(children, mounts) : h('p', { class: 'empty' }, 'This folder is empty.'));
     } catch (err) {
@@ -107,7 +115,7 @@ export async function renderFiles(main, app, path) {
       !isDir && h('a', { class: 'btn btn-small', href: api.davUrl(entry.path), download: entry.name, 'aria-label': `Download ${entry.name}` }, 'Download'),
       !remote && entry.canShare && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Share ${entry.name}`,
         onclick: () => openShareDialog(entry, app) }, 'Share'),
-      entry.canDelete && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rename ${entry.name}`, onclick: () => rename(entry) }, 'Rename'),
+      entry.canRename && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rename ${entry.name}`, onclick: () => rename(entry) }, 'Rename'),
       entry.canDelete && h('button', { type: 'button', class: 'btn btn-small btn-danger-quiet', 'aria-label': `Delete ${entry.name}`, onclick: () => del(entry) }, 'Delete'),
     ];
     return h('tr', { 'data-name': entry.name, class: remote ? 'is-remote' : '' },
@@ -124,8 +132,8 @@ export async function renderFiles(main, app, path) {
     if (name.includes('/')) return announce('A name cannot contain "/".', 'error');
     try {
       await api.mkdir(join(path, name));
-      announce(`Folder ${name} created`);
       await load();
+      announce(`Folder ${name} created`);
     } catch (err) {
       app.fail(err);
     }
@@ -137,8 +145,8 @@ export async function renderFiles(main, app, path) {
     if (name.includes('/')) return announce('A name cannot contain "/".', 'error');
     try {
       await api.move(entry.path, join(parent(entry.path), name));
-      announce(`Renamed ${entry.name} to ${name}`);
       await load();
+      announce(`Renamed ${entry.name} to ${name}`);
     } catch (err) {
       app.fail(err);
     }
@@ -150,8 +158,8 @@ export async function renderFiles(main, app, path) {
     if (!ok) return;
     try {
       await api.remove(entry.path);
-      announce(`Deleted ${entry.name}`);
       await load();
+      announce(`Deleted ${entry.name}`);
     } catch (err) {
       app.fail(err);
     }
@@ -183,8 +191,8 @@ export async function renderFiles(main, app, path) {
         app.fail(err);
       }
     }));
-    if (done) announce(`Uploaded ${done} file${done === 1 ? '' : 's'}`);
     await load();
+    if (done) announce(`Uploaded ${done} file${done === 1 ? '' : 's'}`);
   }
 }
 

@@ -19,8 +19,8 @@ export function renderShares(main, app) {
   const act = (fn, message) => async () => {
     try {
       await fn();
-      announce(message);
       await load();
+      announce(message);
     } catch (err) {
       app.fail(err);
     }
