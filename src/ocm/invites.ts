@@ -54,6 +54,9 @@ export function decodeInviteString(s: string): { token: string; providerDomain: 
 }
 
 export class Invites {
+  /** Tokens whose acceptance is being processed right now. */
+  private readonly accepting = new Set<string>();
+
   constructor(
     private readonly deps: {
       config: Config;
@@ -115,16 +118,22 @@ export class Invites {
   async handleInviteAccepted(req: InviteAcceptedRequest): Promise<{ userID: string; email: string; name: string }> {
     const provider = normalizeProvider(req.recipientProvider);
     if (!this.deps.trust.isTrusted(provider)) throw new ForbiddenError(`provider ${provider} is not trusted`);
-    const invite = (await this.deps.db.invites.get(req.token)) ?? undefined;
-    if (!invite) throw new BadRequestError('invalid or non existing token');
-    if (invite.expiresAt <= Date.now()) throw new BadRequestError('token expired');
-    if (invite.acceptedBy) throw new AlreadyExistsError('invitation already accepted');
-    const owner = await this.deps.users.lookup(invite.owner);
-    if (!owner) throw new BadRequestError('the inviting user no longer exists');
-    // Mark first, so two concurrent acceptances cannot both succeed.
-    await this.deps.db.invites.put(invite.token, { ...invite, acceptedBy: { userId: req.userID, provider, at: Date.now() } });
-    await this.deps.contacts.add({ owner: invite.owner, userId: req.userID, provider, name: req.name, email: req.email });
-    return { userID: owner.name, email: owner.email, name: owner.displayName };
+    // One acceptance per token at a time: a concurrent second one is a 409, as a later one is.
+    if (this.accepting.has(req.token)) throw new AlreadyExistsError('invitation already accepted');
+    this.accepting.add(req.token);
+    try {
+      const invite = (await this.deps.db.invites.get(req.token)) ?? undefined;
+      if (!invite) throw new BadRequestError('invalid or non existing token');
+      if (invite.expiresAt <= Date.now()) throw new BadRequestError('token expired');
+      if (invite.acceptedBy) throw new AlreadyExistsError('invitation already accepted');
+      const owner = await this.deps.users.lookup(invite.owner);
+      if (!owner) throw new BadRequestError('the inviting user no longer exists');
+      await this.deps.db.invites.put(invite.token, { ...invite, acceptedBy: { userId: req.userID, provider, at: Date.now() } });
+      await this.deps.contacts.add({ owner: invite.owner, userId: req.userID, provider, name: req.name, email: req.email });
+      return { userID: owner.name, email: owner.email, name: owner.displayName };
+    } finally {
+      this.accepting.delete(req.token);
+    }
   }
 
   /**

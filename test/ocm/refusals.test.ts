@@ -81,6 +81,10 @@ describe('OCM refusals between three real nodes', function () {
     const bogus = await client(b, 'pierre').post('/sciencemesh/accept-invite', { token: 'x'.repeat(32), providerDomain: domainOf(a) });
     assert.equal(bogus.status, 400);
     assert.equal((await b.services.ocm.contacts.list('pierre')).length, 0);
+    // Two concurrent acceptances of one token: exactly one wins.
+    const inv2 = await invite(a, 'einstein');
+    const both = await Promise.all(['marie', 'pierre'].map((u) => client(b, u).post('/sciencemesh/accept-invite', { invite_string: inv2.invite_string })));
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 409]);
   });
 
   it('an expired token is refused with 400', async () => {
