@@ -3,7 +3,7 @@
  * plus a byte count with an optional limit (quota). Also parses client-declared checksums
  * (`SHA1:hex`, `MD5:hex`, `ADLER32:hex`, several separated by spaces as in OC-Checksum).
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BadRequestError, InsufficientStorageError } from '../errors.js';
 import { adler32Digest, adler32Update, type AdlerState } from './adler32.js';
@@ -27,28 +27,30 @@ export class Adler32 {
 
 export const HASH_CHUNK = 1024 * 1024;
 
-/** Below this declared size hashing stays on the main thread (messaging would cost more). */
+/** Bodies up to this size are hashed on the main thread (cheaper than waking the workers). */
 const INLINE_MAX = 2 * HASH_CHUNK;
 
 /**
  * Pass-through stream that hashes and counts. Chunks are forwarded as they are (no copies on
  * the data path). Fails with InsufficientStorageError as soon as more than `limit` bytes went
- * through. Bodies of unknown or large size are hashed in a worker (hash-worker.ts).
+ * through. The first INLINE_MAX bytes are held (copied) until it is clear whether the body is
+ * small (hashed inline at the end) or large (handed to the hash workers of hash-worker.ts,
+ * held bytes first); a declared size above INLINE_MAX goes to the workers at once.
  */
 export class HashingStream extends Transform {
   bytes = 0;
-  private readonly inline: { sha1: Hash; md5: Hash; adler: Adler32 } | null;
-  private readonly offload: OffloadedHash | null;
+  private readonly limit: number;
+  private held: Buffer[] | null = [];
+  private offload: OffloadedHash | null = null;
 
   constructor(options: { limit?: number; expectedSize?: number } = {}) {
     super({ highWaterMark: HASH_CHUNK, readableHighWaterMark: HASH_CHUNK, writableHighWaterMark: HASH_CHUNK });
     this.limit = options.limit ?? Infinity;
-    const small = options.expectedSize !== undefined && options.expectedSize <= INLINE_MAX;
-    this.inline = small ? { sha1: createHash('sha1'), md5: createHash('md5'), adler: new Adler32() } : null;
-    this.offload = small ? null : new OffloadedHash();
+    if (options.expectedSize !== undefined && options.expectedSize > INLINE_MAX) {
+      this.held = null;
+      this.offload = new OffloadedHash();
+    }
   }
-
-  private readonly limit: number;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
@@ -56,14 +58,25 @@ export class HashingStream extends Transform {
       cb(new InsufficientStorageError('quota exceeded'));
       return;
     }
-    if (this.inline) {
-      this.inline.sha1.update(chunk);
-      this.inline.md5.update(chunk);
-      this.inline.adler.update(chunk);
-      cb(null, chunk);
+    this.push(chunk);
+    if (this.held) {
+      this.held.push(Buffer.from(chunk));
+      if (this.bytes <= INLINE_MAX) {
+        cb();
+        return;
+      }
+      const held = this.held;
+      this.held = null;
+      this.offload = new OffloadedHash();
+      const offload = this.offload;
+      let i = 0;
+      const next = (): void => {
+        if (i < held.length) offload.push(held[i++]!, next);
+        else cb();
+      };
+      next();
       return;
     }
-    this.push(chunk);
     this.offload!.push(chunk, () => cb());
   }
 
@@ -74,13 +87,21 @@ export class HashingStream extends Transform {
 
   /** Only after the stream finished; the digests of every byte that went through. */
   async checksums(): Promise<Required<Checksums>> {
-    if (this.inline) {
-      return { sha1: this.inline.sha1.digest('hex'), md5: this.inline.md5.digest('hex'), adler32: this.inline.adler.digest() };
+    if (this.held) {
+      const sha1 = createHash('sha1');
+      const md5 = createHash('md5');
+      const adler = new Adler32();
+      for (const c of this.held) {
+        sha1.update(c);
+        md5.update(c);
+        adler.update(c);
+      }
+      return { sha1: sha1.digest('hex'), md5: md5.digest('hex'), adler32: adler.digest() };
     }
     return this.offload!.finish();
   }
 
-  /** Releases the worker when the stream will not be finished. */
+  /** Releases the workers when the stream will not be finished. */
   abandon(): void {
     this.offload?.abandon();
   }
