@@ -153,18 +153,6 @@ export class SentShares {
     return share;
   }
 
-  /**
-   * The share a request may open: `id` (when given in the URL) must match the share the secret
-   * belongs to. UnauthorizedError otherwise — unknown, revoked, expired or another share's secret.
-   */
-  async authorize(secret: string, id?: string): Promise<SentShare> {
-    const share = await this.findBySecret(secret);
-    if (!share || (id !== undefined && share.id !== id)) {
-      throw new UnauthorizedError('invalid or revoked share secret', { headers: { 'WWW-Authenticate': 'Bearer realm="meshdav"' } });
-    }
-    return share;
-  }
-
   /** Deletes the share (its secret is dead from now on) and tells the receiver, best effort. */
   async revoke(owner: string, id: string): Promise<SentShare> {
     const share = await this.get(owner, id);

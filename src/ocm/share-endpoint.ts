@@ -2,7 +2,8 @@
  * The share WebDAV endpoint other sites read shares through:
  *   `/remote.php/dav/ocm/{shareId}/…` — `Authorization: Bearer {secret}`, or Basic with the
  *     secret as user name (password ignored, usually empty);
- *   `/public.php/webdav/…` — legacy OCM 1.0 receivers: Basic, user name = secret.
+ *   `/remote.php/dav/ocm/…` (no share id) and `/public.php/webdav/…` — legacy OCM 1.0 receivers
+ *     (Nextcloud), which read at the discovery WebDAV root: Basic, user name = secret.
  * The secret opens exactly its own share: the owner's storage scoped to the shared file or folder
  * (ScopedFs), with the share's permissions enforced (PermissionFs), served by the DAV engine.
  * Unknown, revoked or expired secrets → 401 at once.
@@ -16,7 +17,7 @@ import type { SentShare, WebdavPermission } from './records.js';
 import { legacyPath } from './revad-store.js';
 import type { OcmRouterDeps } from './router-deps.js';
 
-const OCM_PREFIX = '/remote.php/dav/ocm/';
+const OCM_ROOT = '/remote.php/dav/ocm';
 const PUBLIC_PREFIX = '/public.php/webdav';
 /** What a read-only share allows (ocm.md: GET/HEAD/PROPFIND/OPTIONS). */
 const READ_METHODS = new Set(['GET', 'HEAD', 'PROPFIND', 'OPTIONS']);
@@ -32,17 +33,16 @@ export function permMask(perms: WebdavPermission[]): number {
 }
 
 /** The secret a request carries: Bearer token, or the user name of Basic auth. */
-function secretOf(ctx: Context): string | undefined {
-  const h = ctx.get('authorization');
-  const m = /^(\w+)\s+(.+)$/.exec(h.trim());
+function credentialsOf(ctx: Context): { scheme: 'bearer' | 'basic'; secret: string } | undefined {
+  const m = /^(\w+)\s+(.+)$/.exec(ctx.get('authorization').trim());
   if (!m) return undefined;
   const scheme = m[1]!.toLowerCase();
-  if (scheme === 'bearer') return m[2]!.trim() || undefined;
+  if (scheme === 'bearer') return m[2]!.trim() ? { scheme, secret: m[2]!.trim() } : undefined;
   if (scheme !== 'basic') return undefined;
   const decoded = Buffer.from(m[2]!.trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const user = colon < 0 ? decoded : decoded.slice(0, colon);
-  return user || undefined;
+  return user ? { scheme, secret: user } : undefined;
 }
 
 export function shareEndpoint(deps: OcmRouterDeps) {
@@ -66,33 +66,25 @@ export function shareEndpoint(deps: OcmRouterDeps) {
 
   return async function shareDav(ctx: Context, next: Next): Promise<void> {
     const path = ctx.path;
-    let base: string;
-    let id: string | undefined;
-    if (path.startsWith(OCM_PREFIX)) {
-      const rest = path.slice(OCM_PREFIX.length);
-      const seg = rest.split('/')[0]!;
-      if (seg === '') return next();
-      try {
-        id = decodeURIComponent(seg);
-      } catch {
-        throw new NotFoundError('no such share');
-      }
-      base = OCM_PREFIX + seg;
-    } else if (path === PUBLIC_PREFIX || path.startsWith(PUBLIC_PREFIX + '/')) {
-      base = PUBLIC_PREFIX;
-    } else {
-      return next();
-    }
+    const ocmRoot = path === OCM_ROOT || path.startsWith(OCM_ROOT + '/');
+    const publicRoot = path === PUBLIC_PREFIX || path.startsWith(PUBLIC_PREFIX + '/');
+    if (!ocmRoot && !publicRoot) return next();
     ctx.state.dav = true;
-    const secret = secretOf(ctx);
-    if (!secret) throw new UnauthorizedError('a share secret is required', { headers: CHALLENGE });
-    let share: SentShare;
+    const auth = credentialsOf(ctx);
+    if (!auth) throw new UnauthorizedError('a share secret is required', { headers: CHALLENGE });
+    const share = await ocm.sent.findBySecret(auth.secret);
+    if (!share) throw new UnauthorizedError('invalid or revoked share secret', { headers: CHALLENGE });
+    if (publicRoot) return serve(ctx, share, PUBLIC_PREFIX);
+    const seg = path.slice(OCM_ROOT.length + 1).split('/')[0]!;
+    let id: string | undefined;
     try {
-      share = await ocm.sent.authorize(secret, id);
-    } catch (err) {
-      if (err instanceof UnauthorizedError) throw new UnauthorizedError(err.message, { headers: CHALLENGE });
-      throw err;
+      id = decodeURIComponent(seg);
+    } catch {
+      id = undefined;
     }
-    await serve(ctx, share, base);
+    if (id === share.id) return serve(ctx, share, `${OCM_ROOT}/${seg}`);
+    // OCM 1.0 receivers (Nextcloud) read at the discovery WebDAV root itself, with Basic auth.
+    if (auth.scheme === 'basic') return serve(ctx, share, OCM_ROOT);
+    throw new UnauthorizedError('this secret does not open that share', { headers: CHALLENGE });
   };
 }

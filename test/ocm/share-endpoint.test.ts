@@ -54,12 +54,21 @@ describe('OCM share endpoint (/remote.php/dav/ocm/{id}, /public.php/webdav)', fu
   it("a share's secret opens that share and no other", async () => {
     assert.equal((await raw(url(shares.rw!, '/b.txt'), { headers: bearer(shares.ro!) })).status, 401);
     const basicRo = { authorization: 'Basic ' + Buffer.from(`${shares.ro!.secret}:`).toString('base64') };
-    assert.equal((await raw(url(shares.rw!, '/b.txt'), { headers: basicRo })).status, 401);
+    // With Basic, a path under another share's id is a path inside the secret's own share (OCM 1.0 root): not found.
+    const cross = await raw(url(shares.rw!, '/b.txt'), { headers: basicRo });
+    assert.equal(cross.status, 404);
+    assert.ok(!cross.text.includes('writable'));
+    // OCM 1.0 receivers (Nextcloud) read at the discovery WebDAV root with Basic.
+    const legacy = await raw(`${a.url}/remote.php/dav/ocm/inner/a.txt`, { headers: basicRo });
+    assert.equal(legacy.status, 200);
+    assert.equal(legacy.text, 'read only');
+    assert.equal((await raw(`${a.url}/remote.php/dav/ocm/inner/a.txt`, { headers: bearer(shares.ro!) })).status, 401);
     // public.php serves the share the secret belongs to.
     const pub = await raw(`${a.url}/public.php/webdav/inner/a.txt`, { headers: basicRo });
     assert.equal(pub.status, 200);
     assert.equal(pub.text, 'read only');
     assert.equal((await raw(url(shares.ro!, '/inner/a.txt'))).status, 401);
+    assert.equal((await raw(`${a.url}/remote.php/dav/ocm/`)).status, 401);
     assert.equal((await raw(url(shares.ro!, '/inner/a.txt'), { headers: { authorization: 'Bearer not-a-secret' } })).status, 401);
     assert.equal((await raw(`${a.url}/remote.php/dav/ocm/unknown-id/x`, { headers: bearer(shares.ro!) })).status, 401);
   });
