@@ -43,6 +43,13 @@ describe('DAV PROPFIND', function () {
     assert.deepEqual(Object.keys(missing).sort(), ['nothing', 'quota-available-bytes']);
   });
 
+  it('leaves out the 404 propstat with Prefer: return=minimal', async () => {
+    const body = '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:nothing-here/></d:prop></d:propfind>';
+    const r = await n.req('PROPFIND', `${n.base}/docs/a%20b.txt`, { headers: { depth: '0', prefer: 'return=minimal' }, body });
+    const stats = parseMultistatus(r.text).get(`${n.base}/docs/a%20b.txt`)!;
+    assert.deepEqual(stats.map((s) => s.status), [200]);
+  });
+
   it('propname lists names without values', async () => {
     const r = await n.req('PROPFIND', `${n.base}/docs/`, {
       headers: { depth: '0' },

@@ -62,13 +62,15 @@ interface PlanItem {
 export class ResponseRenderer {
   private readonly plan: PlanItem[];
 
+  /** `minimal`: leave out the 404 propstat (`Prefer: return=minimal` or `Brief: t`, as sabre/dav). */
   constructor(
     private readonly q: PropfindQuery,
     private readonly env: PropEnv,
+    minimal = false,
   ) {
     const names = q.mode === 'allprop' ? [...new Set([...ALLPROP_NAMES, ...q.names])] : q.mode === 'prop' ? q.names : [];
     const included = new Set(q.names);
-    this.plan = names.map((name) => ({ name, tag: tagFor(name), live: LIVE_PROPS.get(name), report404: q.mode === 'prop' || (included.has(name) && !ALLPROP_NAMES.includes(name)) }));
+    this.plan = names.map((name) => ({ name, tag: tagFor(name), live: LIVE_PROPS.get(name), report404: !minimal && (q.mode === 'prop' || (included.has(name) && !ALLPROP_NAMES.includes(name))) }));
   }
 
   render(e: Entry, dead: Record<string, string> | null): string {
@@ -144,7 +146,8 @@ export async function propfind(req: DavRequest): Promise<void> {
     quota: wantsQuota && hasQuota(fs) ? await fs.quota() : null,
     user: target.user,
   };
-  const renderer = new ResponseRenderer(query, propEnv);
+  const minimal = /\breturn=minimal\b/i.test(ctx.get('prefer')) || /^t$/i.test(ctx.get('brief').trim());
+  const renderer = new ResponseRenderer(query, propEnv, minimal);
   function* responses(): Generator<string> {
     for (let i = 0; i < entries.length; i++) yield renderer.render(entries[i]!, dead?.[i] ?? null);
   }
