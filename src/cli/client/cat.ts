@@ -11,7 +11,8 @@ export function registerCat(program: Command): void {
     await withSession(urlArg, opts, async (session, url) => {
       const res = await session.request('GET', url);
       try {
-        await pipeline(res.body, process.stdout);
+        // end: false — ending stdout would shut down a socket shared with the shell's other commands.
+        await pipeline(res.body, process.stdout, { end: false });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EPIPE') return; // the reader (e.g. `head`) has had enough
         throw networkFailure(err, url);

@@ -79,9 +79,6 @@ async function download(session: DavSession, url: URL, file: string, opts: GetOp
   }
   let offset = opts.continue && have ? have : 0;
   const savedEtag = offset ? await readResume(sidecar, url) : undefined;
-  if (offset && !savedEtag) {
-    process.stderr.write(`meshdav: no saved ETag for ${file}; resuming at byte ${offset} without a change check\n`);
-  }
   const headers: Record<string, string> = {};
   if (offset) {
     headers.range = `bytes=${offset}-`;
@@ -103,6 +100,8 @@ async function download(session: DavSession, url: URL, file: string, opts: GetOp
     res.body.destroy();
     res = await session.request('GET', url);
     offset = 0;
+  } else if (offset && res.status === 206 && !savedEtag) {
+    process.stderr.write(`meshdav: no saved ETag for ${file}; resumed at byte ${offset} without a change check\n`);
   } else if (offset && res.status !== 206) {
     process.stderr.write(`meshdav: ${clean(url)} changed on the server (or cannot resume); downloading it again from the start\n`);
     offset = 0;
@@ -122,7 +121,8 @@ async function streamTo(res: DavResponse, url: URL, out: NodeJS.WritableStream, 
   const total = Number.isFinite(length) ? offset + length : null;
   const m = meter(file ?? baseName(url), total, offset, { progress: opts.progress });
   try {
-    await pipeline(res.body, m.stream, out);
+    // Standard output is never ended: it may be a socket shared with the shell's other commands.
+    await pipeline(res.body, m.stream, out, { end: out !== process.stdout });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') return m.bytes;
     const how = file ? ` — run the same command with --continue to resume` : '';
