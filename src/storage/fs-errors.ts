@@ -10,6 +10,7 @@ import {
   isMeshdavError,
   MeshdavError,
   NotFoundError,
+  ServiceUnavailableError,
 } from '../errors.js';
 
 /**
@@ -21,6 +22,9 @@ export function translateFsError(err: unknown, path: string, options: { lookup?:
   if (isMeshdavError(err)) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (options.lookup && code === 'ENOTDIR') return new NotFoundError(`${path} not found`, { cause: err });
+  if (typeof code === 'string' && code.startsWith('LEVEL_')) {
+    return new ServiceUnavailableError('the metadata store is not available (shutting down?)', { cause: err });
+  }
   switch (code) {
     case 'ENOENT':
       return new NotFoundError(`${path} not found`, { cause: err });

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
 import { Perm, type Entry, type ReadOptions } from '../fs/types.js';
 import { HASH_CHUNK } from './checksums.js';
+import { translateFsError } from './fs-errors.js';
 import type { Layout } from './layout.js';
 import type { EntryRecord, MetaStore } from './meta-store.js';
 import type { KeyedMutex } from './mutex.js';
@@ -28,7 +29,13 @@ export interface HomeContext {
 
 /** Runs `fn` holding the user's mutex with a fresh transaction; `fn` commits what it means to keep. */
 export function locked<T>(home: HomeContext, fn: (txn: Txn) => Promise<T>): Promise<T> {
-  return home.mutex.run(home.user, () => fn(new Txn(home.store, home.user)));
+  return home.mutex.run(home.user, async () => {
+    try {
+      return await fn(new Txn(home.store, home.user));
+    } catch (err) {
+      throw translateFsError(err, 'metadata');
+    }
+  });
 }
 
 /** The record for an existing path, adopting it (under the lock) when it has none yet. */
