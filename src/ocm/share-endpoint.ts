@@ -83,8 +83,10 @@ export function shareEndpoint(deps: OcmRouterDeps) {
       id = undefined;
     }
     if (id === share.id) return serve(ctx, share, `${OCM_ROOT}/${seg}`);
-    // OCM 1.0 receivers (Nextcloud) read at the discovery WebDAV root itself, with Basic auth.
-    if (auth.scheme === 'basic') return serve(ctx, share, OCM_ROOT);
+    // OCM 1.0 receivers (Nextcloud) read at the discovery WebDAV root itself, with Basic auth —
+    // unless the path names another share, which this secret does not open.
+    const otherShare = id !== undefined && (await ocm.sent.findById(id)) !== undefined;
+    if (auth.scheme === 'basic' && !otherShare) return serve(ctx, share, OCM_ROOT);
     throw new UnauthorizedError('this secret does not open that share', { headers: CHALLENGE });
   };
 }
