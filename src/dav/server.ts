@@ -12,7 +12,7 @@ import { evaluateIf, parseIfHeader, submittedTokens } from './conditional.js';
 import { statOrNull, type DavEnv, type DavRequest, type DavTarget } from './context.js';
 import { resolveUrl } from './destination.js';
 import { LockManager } from './locks.js';
-import { options } from './methods/options.js';
+import { ALLOW, options } from './methods/options.js';
 import { propfind } from './methods/propfind.js';
 import { proppatch } from './methods/proppatch.js';
 import { get, head } from './methods/get.js';
@@ -25,8 +25,7 @@ import { unlock } from './methods/unlock.js';
 
 export type { DavTarget } from './context.js';
 
-export const DAV_METHODS = ['OPTIONS', 'PROPFIND', 'PROPPATCH', 'GET', 'HEAD', 'PUT', 'MKCOL', 'DELETE', 'COPY', 'MOVE', 'LOCK', 'UNLOCK'] as const;
-export const ALLOW = DAV_METHODS.join(', ');
+export { ALLOW } from './methods/options.js';
 
 type Handler = (req: DavRequest) => Promise<void>;
 
