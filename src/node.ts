@@ -33,6 +33,15 @@ export async function startNode(config: Config, options: StartOptions = {}): Pro
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 0; // large uploads and downloads may take long; idle sockets still time out
+  // The port must be bound before the services open (publicUrl may follow it), so requests that
+  // arrive in between wait for the app; if start-up fails they get a 503 instead of hanging.
+  let handler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
+  const waiting: Array<() => void> = [];
+  server.on('request', (req, res) => {
+    if (handler) return handler(req, res);
+    waiting.push(() => (handler ? handler(req, res) : res.writeHead(503, { 'retry-after': '1' }).end()));
+  });
+  const release = () => waiting.splice(0).forEach((run) => run());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -52,11 +61,12 @@ export async function startNode(config: Config, options: StartOptions = {}): Pro
   try {
     services = await openServices(config, log);
   } catch (err) {
+    release();
     server.close();
     throw err;
   }
-  const app = buildApp(services);
-  server.on('request', app.callback());
+  handler = buildApp(services).callback();
+  release();
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return;
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
