@@ -2,7 +2,8 @@
  * The other paths of the web UI between two real nodes, in Chromium: an invite string copied with
  * the Copy button and pasted on the other site; a share made with the keyboard only as editor,
  * into which the recipient uploads through the mount (the file lands at the owner's); a share
- * the recipient declines (the owner sees "Declined"); removing a contact.
+ * the recipient declines (the owner sees "Declined"); uploading over an existing name (asks
+ * before replacing); removing a contact.
  */
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -130,6 +131,14 @@ describe('web UI flows in Chromium: paste an invite, editor shares, decline', fu
     await pageA.locator('#main').getByRole('link', { name: 'Drafts', exact: true }).click();
     await pageA.getByRole('button', { name: 'from-ben.txt', exact: true }).click();
     assert.equal(await pageA.getByLabel('Content of from-ben.txt').textContent(), 'edited at B');
+    await pageA.getByRole('button', { name: 'Close' }).click();
+
+    // Uploading over an existing name asks first; "Replace" writes the new content.
+    await pageA.locator('#upload-input').setInputFiles({ name: 'from-ben.txt', mimeType: 'text/plain', buffer: Buffer.from('answered at A') });
+    await pageA.getByRole('dialog', { name: 'Replace from-ben.txt?' }).getByRole('button', { name: 'Replace' }).click();
+    await status(pageA, /Uploaded 1 file/);
+    await pageA.getByRole('button', { name: 'from-ben.txt', exact: true }).click();
+    assert.equal(await pageA.getByLabel('Content of from-ben.txt').textContent(), 'answered at A');
     await pageA.getByRole('button', { name: 'Close' }).click();
   });
 

@@ -202,6 +202,26 @@ describe('web: sessions, CSRF and static files', function () {
     assert.equal((await fetch(`${node.url}/web/api/session`, { headers: { Cookie: cookie } })).status, 401);
   });
 
+  it('a node published over https sets Secure __Host- cookies', async () => {
+    const secure = await startTestNode({ publicUrl: 'https://mesh.example.org' });
+    try {
+      await secure.services.users.add({ name: 'alice', password: PASSWORD });
+      const res = await fetch(`http://127.0.0.1:${secure.config.port}/web/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: 'https://mesh.example.org' },
+        body: JSON.stringify({ user: 'alice', password: PASSWORD }),
+      });
+      assert.equal(res.status, 200);
+      const setCookie = res.headers.get('set-cookie')!;
+      assert.match(setCookie, /^__Host-meshdav-[0-9a-f]+=/);
+      assert.match(setCookie, /; Secure/);
+      assert.match(setCookie, /; Path=\//);
+      assert.doesNotMatch(setCookie, /Domain=/i);
+    } finally {
+      await secure.stop();
+    }
+  });
+
   it('sessions of two nodes on one host use different cookie names', async () => {
     const other = await startTestNode();
     try {

@@ -133,14 +133,16 @@ export const move = (from, to) =>
 
 /**
  * Uploads one File with PUT through XHR so the upload progress can be shown.
- * `onProgress(sent, total)`; resolves when stored, rejects with ApiError; `signal` aborts.
+ * `onProgress(sent, total)`; resolves when stored, rejects with ApiError (412 when `overwrite`
+ * is false and something exists there); `signal` aborts.
  */
-export function upload(path, file, { onProgress, signal } = {}) {
+export function upload(path, file, { onProgress, signal, overwrite = true } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', davUrl(path));
     for (const [k, v] of Object.entries(headers())) xhr.setRequestHeader(k, v);
     xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+    if (!overwrite) xhr.setRequestHeader('If-None-Match', '*');
     if (file.lastModified) xhr.setRequestHeader('X-OC-Mtime', String(Math.floor(file.lastModified / 1000)));
     xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onload = () => {

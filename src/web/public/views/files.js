@@ -175,15 +175,24 @@ export async function renderFiles(main, app, path) {
       const item = h('li', { class: 'upload' }, h('span', { class: 'upload-name' }, file.name), bar, pct,
         h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'aria-label': `Cancel upload of ${file.name}`, onclick: () => ctl.abort() }, 'Cancel'));
       uploads.append(item);
+      const onProgress = (sent, total) => {
+        const p = total ? Math.round((sent / total) * 100) : 0;
+        bar.value = p;
+        pct.textContent = `${p}%`;
+      };
+      const target = join(path, file.name);
       try {
-        await api.upload(join(path, file.name), file, {
-          signal: ctl.signal,
-          onProgress: (sent, total) => {
-            const p = total ? Math.round((sent / total) * 100) : 0;
-            bar.value = p;
-            pct.textContent = `${p}%`;
-          },
-        });
+        try {
+          await api.upload(target, file, { signal: ctl.signal, onProgress, overwrite: false });
+        } catch (err) {
+          if (err.status !== 412) throw err;
+          const replace = await confirmDialog(`Replace ${file.name}?`, 'A file with this name is already here. Uploading replaces it.', 'Replace');
+          if (!replace) {
+            item.remove();
+            return;
+          }
+          await api.upload(target, file, { signal: ctl.signal, onProgress });
+        }
         done++;
         item.remove();
       } catch (err) {
