@@ -50,12 +50,14 @@ export async function readXmlBody(ctx: Context, limit: number): Promise<XmlEleme
 
 export function parseXml(text: string): XmlElement {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new BadRequestError('XML with a DOCTYPE or entity declarations is refused');
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) throw new BadRequestError(`malformed XML: ${valid.err.msg}`);
+  if (maxNesting(text) > MAX_DEPTH) throw new BadRequestError(`XML nested deeper than ${MAX_DEPTH} levels`);
   let raw: unknown[];
   try {
+    const valid = XMLValidator.validate(text);
+    if (valid !== true) throw new BadRequestError(`malformed XML: ${valid.err.msg}`);
     raw = parser.parse(text) as unknown[];
-  } catch {
+  } catch (err) {
+    if (err instanceof BadRequestError) throw err;
     throw new BadRequestError('malformed XML');
   }
   const roots = raw.map((n) => convert(n as RawNode, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]))).filter(isElement);
@@ -64,6 +66,23 @@ export function parseXml(text: string): XmlElement {
 }
 
 type RawNode = Record<string, unknown>;
+
+/** Deepest element nesting a DAV body may have (real ones use fewer than 10 levels). */
+const MAX_DEPTH = 64;
+
+/** Upper bound of the element nesting, from a scan of the tags (before any recursive parse). */
+function maxNesting(text: string): number {
+  let depth = 0;
+  let max = 0;
+  const tag = /<(\/?)[^<>]*?(\/?)>/g;
+  for (let m = tag.exec(text); m; m = tag.exec(text)) {
+    const t = m[0];
+    if (t.startsWith('<?') || t.startsWith('<!')) continue;
+    if (m[1]) depth--;
+    else if (!m[2]) max = Math.max(max, ++depth);
+  }
+  return max;
+}
 
 function convert(node: RawNode, scope: Map<string, string>): XmlNode | null {
   if ('#text' in node) return decodeEntities(String(node['#text']));

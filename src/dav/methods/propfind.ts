@@ -15,6 +15,8 @@ import { ALLPROP_NAMES, LIVE_PROPS, tagFor, type LiveProp, type PropEnv, type Ta
 import { encodeUrlPath } from '../../fs/path.js';
 import { DAV_NS, child, clark, elements, escapeXml, readXmlBody } from '../xml.js';
 
+const MAX_PROPS = 500;
+
 export interface PropfindQuery {
   mode: 'allprop' | 'propname' | 'prop';
   /** Requested names (prop) or extra names (allprop's include), Clark notation. */
@@ -27,7 +29,11 @@ export function parsePropfindBody(body: Awaited<ReturnType<typeof readXmlBody>>)
   const kids = elements(body).filter((e) => e.ns === DAV_NS);
   if (kids.some((k) => k.local === 'propname')) return { mode: 'propname', names: [] };
   const prop = child(body, DAV_NS, 'prop');
-  if (prop) return { mode: 'prop', names: [...new Set(elements(prop).map(clark))] };
+  if (prop) {
+    const names = [...new Set(elements(prop).map(clark))];
+    if (names.length > MAX_PROPS) throw new BadRequestError(`more than ${MAX_PROPS} properties asked for`);
+    return { mode: 'prop', names };
+  }
   if (kids.some((k) => k.local === 'allprop')) {
     const include = child(body, DAV_NS, 'include');
     return { mode: 'allprop', names: include ? elements(include).map(clark) : [] };
