@@ -25,7 +25,8 @@ describe('web UI end to end in Chromium (two sites)', function () {
   let ctxB: BrowserContext;
   let pageA: Page;
   let pageB: Page;
-  const errors: string[] = [];
+  let errorsA: string[];
+  let errorsB: string[];
 
   before(async function () {
     needTool(this, CHROMIUM, 'the web UI is tested in a real browser');
@@ -44,12 +45,8 @@ describe('web UI end to end in Chromium (two sites)', function () {
     ctxB.setDefaultTimeout(10_000);
     pageA = await ctxA.newPage();
     pageB = await ctxB.newPage();
-    errors.push(...[]);
-    for (const p of [pageA, pageB]) {
-      const list = watchErrors(p);
-      p.on('close', () => errors.push(...list));
-      (p as unknown as { errors: string[] }).errors = list;
-    }
+    errorsA = watchErrors(pageA);
+    errorsB = watchErrors(pageB);
   });
 
   afterEach(async function () {
@@ -70,7 +67,6 @@ describe('web UI end to end in Chromium (two sites)', function () {
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
-  const pageErrors = () => [pageA, pageB].flatMap((p) => (p as unknown as { errors?: string[] }).errors ?? []);
 
   async function login(page: Page, user: string) {
     await page.getByLabel('User name').fill(user);
@@ -276,7 +272,7 @@ describe('web UI end to end in Chromium (two sites)', function () {
   });
 
   it('works on a phone-sized screen and raised no script errors', async () => {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
     try {
       const page = await phone.newPage();
       const errs = watchErrors(page);
@@ -285,11 +281,16 @@ describe('web UI end to end in Chromium (two sites)', function () {
       await inMain(page, 'Project').waitFor();
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `no horizontal scrolling (page is ${width}px wide)`);
-      await step(page, '15-a-phone-files');
+      await step(page, '15-a-phone-files-dark');
+      await nav(page, 'Contacts & invites').click();
+      await page.getByRole('heading', { name: 'Contacts', exact: true }).waitFor();
+      const invitesWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(invitesWidth <= 390, `no horizontal scrolling on the invites view (${invitesWidth}px)`);
+      await step(page, '16-a-phone-invites-dark');
       assert.deepEqual(errs, []);
     } finally {
       await phone.close();
     }
-    assert.deepEqual(pageErrors(), []);
+    assert.deepEqual([...errorsA, ...errorsB], []);
   });
 });
