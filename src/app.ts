@@ -6,6 +6,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Services } from './services.js';
 import { errorMiddleware } from './http/error-middleware.js';
+import { accessLog } from './http/access-log.js';
 import { buildWebUi } from './web/routes.js';
 import { adminRouter } from './auth/admin-router.js';
 import { scanAdminRouter } from './storage/scan-router.js';
@@ -21,6 +22,7 @@ export function buildApp(services: Services): Koa {
   app.on('error', (err) => log.debug({ err }, 'koa error event'));
 
   app.use(metrics.middleware());
+  app.use(accessLog(log));
   app.use(errorMiddleware(log));
 
   const ops = new Router();
