@@ -55,6 +55,13 @@ describe('OCM bad input stores nothing and the node keeps serving', function () 
     assert.equal((await post('/ocm/notifications', '[1,2')).status, 400);
   });
 
+  it('takes invite-accepted as a form too (as reva does)', async () => {
+    const form = new URLSearchParams({ recipientProvider: domainOf(a), token: 'no-such-token', userID: 'einstein', email: 'e@a.example', name: 'E' });
+    const res = await post('/ocm/invite-accepted', form.toString(), 'application/x-www-form-urlencoded');
+    assert.equal(res.status, 400);
+    assert.match(res.json.message, /invalid or non existing token/);
+  });
+
   it('answers missing and mistyped fields with 400 and validationErrors', async () => {
     const missing = await post('/ocm/shares', JSON.stringify({ ...good(), shareWith: undefined, name: 42 }));
     assert.equal(missing.status, 400);
