@@ -84,4 +84,23 @@ describe('LocalStorage.scan', function () {
     t = await openTestStorage({ dataDir });
     assert.equal((await (await t.storage.home('carol')).stat('/sub/c.txt')).checksums?.sha1, sha1('c'));
   });
+
+  it('goes through the running node when it holds the database', async function () {
+    await t.close();
+    const { startTestNode } = await import('../support/node.js');
+    const node = await startTestNode({ dataDir: t.dataDir }, { keepData: true });
+    try {
+      await mkdir(join(t.dataDir, 'files', 'dave'), { recursive: true });
+      await writeFile(join(t.dataDir, 'files', 'dave', 'd.txt'), 'd');
+      const { stdout } = await promisify(execFile)(process.execPath, ['bin/meshdav.js', 'scan', '--data', t.dataDir, '--user', 'dave', '--json']);
+      const report = JSON.parse(stdout) as { added: { path: string }[] };
+      assert.deepEqual(report.added.map((a) => a.path).sort(), ['/', '/d.txt']);
+      assert.equal((await (await node.services.storage.home('dave')).stat('/d.txt')).checksums?.sha1, sha1('d'));
+      const refused = await fetch(new URL('/admin/scan', node.url), { method: 'POST', headers: { authorization: 'Bearer wrong' } });
+      assert.equal(refused.status, 401);
+    } finally {
+      await node.stop();
+      t = await openTestStorage({ dataDir: t.dataDir });
+    }
+  });
 });
