@@ -37,6 +37,11 @@ export interface DavRequest {
   tokens: Set<string>;
 }
 
+/** A user name as an href segment: percent-encoded, but `@` kept literal as sabre/dav does. */
+export function encodeUserSegment(name: string): string {
+  return encodeURIComponent(name).replace(/%40/g, '@');
+}
+
 /** The href of a path inside the target; folders get a trailing slash. */
 export function hrefFor(target: DavTarget, path: string, isDir: boolean): string {
   // The root is a file only for a single-file share: its href is the base itself.

@@ -11,6 +11,7 @@ import { sendMultistatus } from './multistatus.js';
 import { parsePropfindBody, renderResponse } from './methods/propfind.js';
 import type { PropEnv } from './properties.js';
 import { readXmlBody } from './xml.js';
+import { encodeUserSegment } from './context.js';
 
 const XML_LIMIT = 64 * 1024;
 
@@ -34,7 +35,7 @@ export async function serveVirtualCollection(ctx: Context, user: { name: string;
   const atFiles = ctx.path.replace(/\/$/, '').endsWith('/files');
   const self = atFiles ? collection('/remote.php/dav/files', 'files') : collection('/remote.php/dav', 'dav');
   const child = atFiles
-    ? collection(`/remote.php/dav/files/${encodeURIComponent(user.name)}`, user.name)
+    ? collection(`/remote.php/dav/files/${encodeUserSegment(user.name)}`, user.name)
     : collection('/remote.php/dav/files', 'files');
   const env: PropEnv = { locksOn: () => [], hrefFor: (p) => p + '/', quota: null, user };
   const entries = depth === 1 ? [self, child] : [self];

@@ -9,6 +9,7 @@
  */
 import { Perm, type Entry, type Quota } from '../fs/types.js';
 import type { Lock } from './locks.js';
+import { encodeUserSegment } from './context.js';
 import { DAV_NS, MESHDAV_NS, NC_NS, OC_NS, OCM_NS, escapeXml } from './xml.js';
 
 export const PREFIXES: Record<string, string> = {
@@ -124,7 +125,7 @@ export const LIVE_PROPS = new Map<string, LiveProp>([
     d('current-user-principal'),
     {
       allprop: false,
-      render: (_e, env) => (env.user ? `<d:href>/remote.php/dav/principals/users/${escapeXml(encodeURIComponent(env.user.name))}/</d:href>` : '<d:unauthenticated/>'),
+      render: (_e, env) => (env.user ? `<d:href>/remote.php/dav/principals/users/${escapeXml(encodeUserSegment(env.user.name))}/</d:href>` : '<d:unauthenticated/>'),
     },
   ],
   [oc('fileid'), { allprop: false, render: (e) => escapeXml(e.fileId) }],

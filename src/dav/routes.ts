@@ -6,6 +6,7 @@
  * Every request is authenticated with services.auth.basic (401 + WWW-Authenticate otherwise).
  */
 import Router from '@koa/router';
+import { encodeUserSegment } from './context.js';
 import type { Context } from 'koa';
 import type { Fs } from '../fs/types.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
@@ -48,7 +49,7 @@ export function davRouter(services: DavRouteServices): Router {
       if (!(await services.users.get(wanted))) throw new NotFoundError(`no user ${wanted}`);
       throw new ForbiddenError('this is another user\'s home');
     }
-    await home(ctx, user, `/remote.php/dav/files/${encodeURIComponent(user.name)}`);
+    await home(ctx, user, `/remote.php/dav/files/${encodeUserSegment(user.name)}`);
   });
 
   router.all('/remote.php/webdav{/*rest}', async (ctx) => {

@@ -85,6 +85,14 @@ describe('DAV PROPFIND', function () {
     assert.ok(parseMultistatus(p.text).has(`${n.base}/`));
   });
 
+  it('keeps @ literal in the hrefs of a user name like dora@lab', async () => {
+    await n.node.services.users.add({ name: 'dora@lab', password: 'dora password 1' });
+    const auth = 'Basic ' + Buffer.from('dora@lab:dora password 1').toString('base64');
+    const r = await n.req('PROPFIND', '/remote.php/dav/files/dora%40lab/', { headers: { depth: '0', authorization: auth } });
+    assert.equal(r.status, 207);
+    assert.ok(parseMultistatus(r.text).has('/remote.php/dav/files/dora@lab/'), r.text);
+  });
+
   it('keeps users apart: another user\'s home is 403, an unknown user 404', async () => {
     await n.node.services.users.add({ name: 'bob', password: 'bob password 1' });
     assert.equal((await n.req('PROPFIND', '/remote.php/dav/files/bob/', { headers: { depth: '0' } })).status, 403);
