@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../support/node.js';
+import { startTestNode, tempDir, type TestNode } from '../support/node.js';
 import { runCli, startForeignDav, type ForeignDav } from './support.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -94,5 +94,48 @@ describe('meshdav client against a foreign WebDAV server (webdav-server v2)', fu
     truncateSync(local, 10);
     r = await runCli(['get', '-c', `${dav.url}/resume.bin`, local], { env });
     assert.equal(sha(readFileSync(local)), sha(content));
+  });
+});
+
+describe('meshdav get --continue against a meshdav node (If-Range with the saved ETag)', function () {
+  this.timeout(60_000);
+  let node: TestNode;
+  let work: string;
+  const env = { MESHDAV_USER: 'alice', MESHDAV_PASSWORD: 'secret-pw' };
+  const auth = 'Basic ' + Buffer.from('alice:secret-pw').toString('base64');
+  const url = () => `${node.url}/remote.php/dav/files/alice/big.bin`;
+  const upload = async (body: Buffer) => {
+    const res = await fetch(url(), { method: 'PUT', headers: { authorization: auth }, body: new Uint8Array(body) });
+    assert.ok(res.ok, `PUT ${res.status}`);
+    return res.headers.get('etag') ?? (await fetch(url(), { method: 'HEAD', headers: { authorization: auth } })).headers.get('etag')!;
+  };
+  before(async () => {
+    node = await startTestNode();
+    await node.services.users.add({ name: 'alice', password: 'secret-pw' });
+    work = tempDir('cli-resume-');
+  });
+  after(() => node?.stop());
+
+  it('appends the rest when the file is unchanged, and starts over when it changed', async () => {
+    const v1 = randomBytes(300_000);
+    const etag1 = await upload(v1);
+    const local = join(work, 'big.bin');
+    // A download that broke off after 100 kB leaves the partial file and its resume record.
+    writeFileSync(local, v1.subarray(0, 100_000));
+    writeFileSync(`${local}.meshdav-resume`, JSON.stringify({ url: url(), etag: etag1 }));
+    let r = await runCli(['get', '--continue', '--json', url(), local], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).resumed, true);
+    assert.equal(sha(readFileSync(local)), sha(v1));
+    assert.ok(!existsSync(`${local}.meshdav-resume`), 'the resume record goes when the file is complete');
+
+    writeFileSync(local, v1.subarray(0, 100_000));
+    writeFileSync(`${local}.meshdav-resume`, JSON.stringify({ url: url(), etag: etag1 }));
+    const v2 = randomBytes(300_000);
+    await upload(v2);
+    r = await runCli(['get', '--continue', '--json', url(), local], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).resumed, false);
+    assert.equal(sha(readFileSync(local)), sha(v2), 'never a splice of two versions');
   });
 });
