@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config.js';
 import { providerDomain } from '../config.js';
-import { BadRequestError, ForbiddenError, NotFoundError, NotImplementedError } from '../errors.js';
+import { AlreadyExistsError, BadRequestError, ForbiddenError, NotFoundError, NotImplementedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProviderTrust } from './addresses.js';
 import { normalizeProvider, parseOcmAddress } from './addresses.js';
@@ -119,6 +119,7 @@ export class ReceivedShares {
       updatedAt: now,
     };
     const previous = await this.findByRemote(share.remoteShareId, share.webdav.sharedSecret);
+    if (previous && previous.recipient !== share.recipient) throw new AlreadyExistsError('this share was announced for another recipient');
     if (previous) {
       // The same share announced again: keep its id and state, refresh the rest.
       const merged = { ...share, id: previous.id, state: previous.state, mountPoint: previous.mountPoint, createdAt: previous.createdAt };
