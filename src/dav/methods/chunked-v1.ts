@@ -21,8 +21,9 @@ const STALE_MS = 24 * 3600 * 1000;
 /** Transfers being assembled right now (Fs-scoped by lock scope), so only one request does it. */
 const assembling = new Set<string>();
 
+/** Only on a user's own namespace (target.user set): a share view must not grow a staging folder. */
 export function isChunkedV1(req: DavRequest): boolean {
-  return req.ctx.get('oc-chunked') === '1' && CHUNK_NAME.test(baseName(req.path));
+  return req.target.user !== undefined && req.ctx.get('oc-chunked') === '1' && CHUNK_NAME.test(baseName(req.path));
 }
 
 async function mkdirIfMissing(fs: Fs, path: string): Promise<void> {
