@@ -3,9 +3,12 @@
  * the Copy button and pasted on the other site; a share made with the keyboard only as editor,
  * into which the recipient uploads through the mount (the file lands at the owner's); a share
  * the recipient declines (the owner sees "Declined"); uploading over an existing name (asks
- * before replacing); removing a contact.
+ * before replacing); uploading a folder tree; removing a contact.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { needTool } from '../support/tools.js';
 import { startTestNode, type TestNode } from '../support/node.js';
@@ -163,6 +166,26 @@ describe('web UI flows in Chromium: paste an invite, editor shares, decline', fu
     await pageB.goto(b.url + '/#/files/Shares');
     await pageB.locator('#main').getByRole('link', { name: 'Drafts', exact: true }).waitFor();
     assert.equal(await pageB.locator('#main').getByRole('link', { name: 'Private', exact: true }).count(), 0);
+  });
+
+  it('uploads a whole folder with its subfolders', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshdav-web-upload-'));
+    try {
+      mkdirSync(join(dir, 'Report', 'data'), { recursive: true });
+      writeFileSync(join(dir, 'Report', 'summary.txt'), 'summary');
+      writeFileSync(join(dir, 'Report', 'data', 'values.csv'), 'a,b\n1,2\n');
+      await pageA.goto(a.url + '/#/files');
+      await pageA.locator('#upload-folder-input').setInputFiles(join(dir, 'Report'));
+      await status(pageA, /Uploaded 2 files/);
+      await pageA.locator('#main').getByRole('link', { name: 'Report', exact: true }).click();
+      await pageA.locator('#main').getByRole('link', { name: 'data', exact: true }).click();
+      await pageA.getByRole('button', { name: 'values.csv', exact: true }).waitFor();
+      const home = await a.services.namespaces.forUser('ana');
+      assert.equal((await home.stat('/Report/summary.txt')).size, 7);
+      assert.equal((await home.stat('/Report/data/values.csv')).size, 8);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('removes a contact after confirmation', async () => {

@@ -6,6 +6,7 @@ import { h, announce, confirmDialog, promptDialog, formatSize, formatDate } from
 import { receivedShares } from '../model.js';
 import { openShareDialog } from './share-dialog.js';
 import { openPreview } from './preview.js';
+import { dropEntries, pickedFiles, walkDrop } from '../dropped.js';
 
 const join = (dir, name) => (dir === '/' ? '' : dir) + '/' + name;
 const parent = (path) => path.slice(0, path.lastIndexOf('/')) || '/';
@@ -16,9 +17,12 @@ export async function renderFiles(main, app, path) {
   const list = h('div', { class: 'file-list', 'aria-busy': 'true' });
   const uploads = h('ul', { class: 'uploads', 'aria-label': 'Uploads' });
   const picker = h('input', { type: 'file', multiple: true, id: 'upload-input', class: 'visually-hidden', tabindex: '-1', 'aria-label': 'Files to upload',
-    onchange: () => { uploadAll([...picker.files]); picker.value = ''; } });
+    onchange: () => { uploadAll(pickedFiles(picker.files)); picker.value = ''; } });
+  const folderPicker = h('input', { type: 'file', webkitdirectory: true, id: 'upload-folder-input', class: 'visually-hidden', tabindex: '-1',
+    'aria-label': 'Folder to upload', onchange: () => { uploadAll(pickedFiles(folderPicker.files)); folderPicker.value = ''; } });
   const writeButtons = [
     h('button', { type: 'button', class: 'btn', onclick: newFolder }, 'New folder'),
+    h('button', { type: 'button', class: 'btn', onclick: () => folderPicker.click() }, 'Upload folder'),
     h('button', { type: 'button', class: 'btn btn-primary', onclick: () => picker.click() }, 'Upload'),
   ];
   const hint = h('p', { class: 'hint muted' }, 'Drop files here to upload them to this folder.');
@@ -26,6 +30,7 @@ export async function renderFiles(main, app, path) {
     writeButtons,
     h('button', { type: 'button', class: 'btn btn-quiet', onclick: load, 'aria-label': 'Refresh the list' }, 'Refresh'),
     picker,
+    folderPicker,
   );
   const zone = h('section', { class: 'card dropzone', 'aria-labelledby': 'files-title' },
     h('div', { class: 'toolbar' }, h('h1', { id: 'files-title' }, 'Files'), actions),
@@ -39,6 +44,8 @@ export async function renderFiles(main, app, path) {
 
   let depth = 0;
   let canCreate = true;
+  /** Names in this folder as last listed: uploads over them ask first. */
+  let existing = new Set();
   zone.addEventListener('dragenter', (e) => { if (hasFiles(e) && canCreate) { depth++; zone.classList.add('dragging'); } });
   zone.addEventListener('dragleave', () => { if (--depth <= 0) { depth = 0; zone.classList.remove('dragging'); } });
   zone.addEventListener('dragover', (e) => { if (hasFiles(e) && canCreate) e.preventDefault(); });
@@ -46,7 +53,7 @@ export async function renderFiles(main, app, path) {
     e.preventDefault();
     depth = 0;
     zone.classList.remove('dragging');
-    if (canCreate) uploadAll([...(e.dataTransfer?.files ?? [])]);
+    if (canCreate) walkDrop(dropEntries(e.dataTransfer)).then(uploadAll, (err) => app.fail(err));
   });
 
   await load();
@@ -57,6 +64,7 @@ export async function renderFiles(main, app, path) {
       const inShares = path === '/' || path === sharesFolder || path.startsWith(sharesFolder + '/');
       const [{ self, children }, mounts] = await Promise.all([api.list(path), inShares ? mountsByPath() : new Map()]);
       canCreate = self ? self.canCreate : true;
+      existing = new Set(children.map((c) => c.name));
       for (const b of writeButtons) b.hidden = !canCreate;
       hint.textContent = canCreate ? 'Drop files here to upload them to this folder.' : 'This folder is read-only for you.';
       children.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'dir' ? -1 : 1));
@@ -165,14 +173,23 @@ export async function renderFiles(main, app, path) {
     }
   }
 
-  async function uploadAll(files) {
-    if (!files.length) return;
+  /** Creates `folders` (paths below this folder, parents first), then uploads `items` ({file, rel}). */
+  async function uploadAll({ items, folders }) {
+    if (!items.length && !folders.length) return;
+    for (const rel of [...folders].sort((x, y) => x.split('/').length - y.split('/').length)) {
+      try {
+        await api.mkdir(join(path, rel));
+      } catch (err) {
+        if (err.status !== 405 && err.status !== 409) return app.fail(err);
+      }
+    }
     let done = 0;
-    await Promise.all(files.map(async (file) => {
+    const queue = [...items];
+    const uploadOne = async ({ file, rel }) => {
       const bar = h('progress', { max: 100, value: 0, 'aria-label': `Uploading ${file.name}` });
       const pct = h('span', { class: 'upload-pct' }, '0%');
       const ctl = new AbortController();
-      const item = h('li', { class: 'upload' }, h('span', { class: 'upload-name' }, file.name), bar, pct,
+      const item = h('li', { class: 'upload' }, h('span', { class: 'upload-name' }, rel), bar, pct,
         h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'aria-label': `Cancel upload of ${file.name}`, onclick: () => ctl.abort() }, 'Cancel'));
       uploads.append(item);
       const onProgress = (sent, total) => {
@@ -180,13 +197,20 @@ export async function renderFiles(main, app, path) {
         bar.value = p;
         pct.textContent = `${p}%`;
       };
-      const target = join(path, file.name);
+      const target = join(path, rel);
+      const askReplace = () => confirmDialog(`Replace ${rel}?`, 'A file with this name is already here. Uploading replaces it.', 'Replace');
       try {
+        let replace = existing.has(rel) && (await askReplace());
+        if (existing.has(rel) && !replace) {
+          item.remove();
+          return;
+        }
         try {
-          await api.upload(target, file, { signal: ctl.signal, onProgress, overwrite: false });
+          await api.upload(target, file, { signal: ctl.signal, onProgress, overwrite: replace });
         } catch (err) {
+          // Someone else created it meanwhile (or it sits in a subfolder we did not list).
           if (err.status !== 412) throw err;
-          const replace = await confirmDialog(`Replace ${file.name}?`, 'A file with this name is already here. Uploading replaces it.', 'Replace');
+          replace = await askReplace();
           if (!replace) {
             item.remove();
             return;
@@ -199,9 +223,15 @@ export async function renderFiles(main, app, path) {
         item.remove();
         app.fail(err);
       }
-    }));
+    };
+    // At most four uploads at a time; the rest wait their turn.
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await uploadOne(next);
+    };
+    await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
     await load();
     if (done) announce(`Uploaded ${done} file${done === 1 ? '' : 's'}`);
+    else if (folders.length && !items.length) announce(`Created ${folders.length} folder${folders.length === 1 ? '' : 's'}`);
   }
 }
 
