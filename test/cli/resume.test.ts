@@ -23,6 +23,8 @@ describe('meshdav get: a download that breaks off is resumed with --continue', f
     let cut = true;
     server = createServer((req, res) => {
       seen.push(req.headers);
+      if (req.url === '/old.bin') return void res.writeHead(301, { location: '/file.bin' }).end();
+      if (req.url === '/elsewhere.bin') return void res.writeHead(302, { location: 'http://127.0.0.2:9/file.bin' }).end();
       const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
       if (range && req.headers['if-range'] === '"v1"') {
         const from = Number(range[1]);
@@ -56,5 +58,15 @@ describe('meshdav get: a download that breaks off is resumed with --continue', f
     assert.equal(last.range, `bytes=${partial}-`);
     assert.equal(last['if-range'], '"v1"');
     assert.ok(!existsSync(`${local}.meshdav-resume`));
+  });
+
+  it('follows a redirect on the same server, and names the new place of one elsewhere', async () => {
+    const local = join(tempDir('redirect-'), 'old.bin');
+    let r = await runCli(['get', `${base}/old.bin`, local]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha(readFileSync(local)), sha(content));
+    r = await runCli(['cat', `${base}/elsewhere.bin`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^meshdav: GET http:\/\/127\.0\.0\.1:\d+\/elsewhere\.bin: 302 moved to http:\/\/127\.0\.0\.2:9\/file\.bin — use that URL\n$/);
   });
 });

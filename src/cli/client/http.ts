@@ -48,19 +48,31 @@ export class DavSession {
   async request(method: string, url: URL, opts: RequestOptions = {}): Promise<DavResponse> {
     const headers: Record<string, string> = { 'user-agent': 'meshdav-cli', ...opts.headers };
     if (this.credentials) headers.authorization = basicAuth(this.credentials);
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(clean(url), {
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body: opts.body,
-        signal: opts.signal,
-        dispatcher: this.dispatcher,
-      });
-    } catch (err) {
-      throw networkFailure(err, url);
-    }
     const ok = opts.ok ?? ((s: number) => s >= 200 && s < 300);
+    let res: Dispatcher.ResponseData;
+    for (let hops = 0; ; hops++) {
+      try {
+        res = await request(clean(url), {
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: opts.body,
+          signal: opts.signal,
+          dispatcher: this.dispatcher,
+        });
+      } catch (err) {
+        throw networkFailure(err, url);
+      }
+      // Follow a redirect (e.g. "/folder" → "/folder/") on the same origin when the body can be sent again.
+      const location = res.headers.location;
+      if (ok(res.statusCode) || ![301, 302, 307, 308].includes(res.statusCode) || typeof location !== 'string') break;
+      const next = new URL(location, url);
+      const resendable = opts.body === undefined || typeof opts.body === 'string' || Buffer.isBuffer(opts.body);
+      res.body.resume();
+      if (next.origin !== url.origin || !resendable || hops >= 5) {
+        throw new CliError(`${method} ${clean(url)}: ${res.statusCode} moved to ${clean(next)} — use that URL`, 1);
+      }
+      url = next;
+    }
     if (ok(res.statusCode)) return { status: res.statusCode, headers: res.headers, body: res.body };
     const reason = await readReason(res.body);
     throw httpFailure({ method, url: clean(url), status: res.statusCode, reason, hasCredentials: Boolean(this.credentials) });
