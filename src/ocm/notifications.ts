@@ -20,6 +20,25 @@ export class Notifier {
     private readonly deps: { discovery: DiscoveryClient; remote: RemoteClient; log: Logger; db: OcmDb },
   ) {}
 
+  /**
+   * Sends in the background and waits at most `waitMs` for the answer, so a slow peer cannot hold
+   * up the local request (the send goes on and is logged if it fails). Resolves true when the
+   * peer answered 2xx within the wait. Never throws.
+   */
+  async notify(provider: string, body: OcmNotification, waitMs = 3_000): Promise<boolean> {
+    const sending = this.sendBestEffort(provider, body);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), waitMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([sending, waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Sends to the provider's `/notifications`; resolves true when it answered 2xx, false otherwise. Never throws. */
   async sendBestEffort(provider: string, body: OcmNotification): Promise<boolean> {
     try {

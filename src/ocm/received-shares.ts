@@ -194,7 +194,7 @@ export class ReceivedShares {
 
   private async transition(recipient: string, id: string, state: 'accepted' | 'declined', type: 'SHARE_ACCEPTED' | 'SHARE_DECLINED'): Promise<ReceivedShare> {
     const updated = await this.setState(recipient, id, state);
-    await this.deps.notifier.sendBestEffort(updated.senderProvider, {
+    await this.deps.notifier.notify(updated.senderProvider, {
       notificationType: type,
       resourceType: updated.resourceType,
       providerId: updated.remoteShareId,

@@ -157,7 +157,7 @@ export class SentShares {
   async revoke(owner: string, id: string): Promise<SentShare> {
     const share = await this.get(owner, id);
     await this.remove(share);
-    await this.deps.notifier.sendBestEffort(share.recipient.provider, {
+    await this.deps.notifier.notify(share.recipient.provider, {
       notificationType: 'SHARE_UNSHARED',
       resourceType: share.resourceType,
       providerId: share.id,
