@@ -4,6 +4,7 @@ import { parseXml, serializeChildren, elements } from '../../src/dav/xml.js';
 import { parseIfHeader, submittedTokens, evaluateIf } from '../../src/dav/conditional.js';
 import { parseRange, MAX_RANGES } from '../../src/dav/range.js';
 import { LockManager, parseTimeout, MAX_TIMEOUT_S } from '../../src/dav/locks.js';
+import { resolveUrl } from '../../src/dav/destination.js';
 import { BadRequestError, LockedError, RangeNotSatisfiableError } from '../../src/errors.js';
 
 describe('DAV xml', () => {
@@ -125,5 +126,22 @@ describe('DAV locks', () => {
     assert.equal(m.get('u', l.token), undefined);
     assert.equal(parseTimeout('Infinite, Second-4100000000'), MAX_TIMEOUT_S);
     assert.equal(parseTimeout('Second-600'), 600);
+  });
+});
+
+describe('DAV Destination resolution', () => {
+  const target = { fs: {} as never, base: '/remote.php/dav/files/alice', lockScope: 'u' };
+  const ctx = (host: string) => ({ protocol: 'http', host }) as never;
+  it('accepts absolute URLs on this host (default port or not) and absolute paths', () => {
+    assert.deepEqual(resolveUrl(ctx('example.org'), target, 'http://example.org:80/remote.php/dav/files/alice/a%20b'), { kind: 'ok', path: '/a b' });
+    assert.deepEqual(resolveUrl(ctx('example.org:8080'), target, 'http://EXAMPLE.org:8080/remote.php/dav/files/alice/x/'), { kind: 'ok', path: '/x' });
+    assert.deepEqual(resolveUrl(ctx('example.org'), target, '/remote.php/dav/files/alice/%C3%A9'), { kind: 'ok', path: '/é' });
+    assert.deepEqual(resolveUrl(ctx('example.org'), target, '/remote.php/dav/files/alice'), { kind: 'ok', path: '/' });
+  });
+  it('tells another host, another port and outside the base apart', () => {
+    assert.equal(resolveUrl(ctx('example.org'), target, 'http://other.org/remote.php/dav/files/alice/a').kind, 'other-host');
+    assert.equal(resolveUrl(ctx('example.org'), target, 'http://example.org:81/remote.php/dav/files/alice/a').kind, 'other-host');
+    assert.equal(resolveUrl(ctx('example.org'), target, '/remote.php/dav/files/alicex/a').kind, 'outside');
+    assert.throws(() => resolveUrl(ctx('example.org'), target, '/remote.php/dav/files/alice/%2e%2e/bob'), BadRequestError);
   });
 });
