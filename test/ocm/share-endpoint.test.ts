@@ -100,6 +100,18 @@ describe('OCM share endpoint (/remote.php/dav/ocm/{id}, /public.php/webdav)', fu
     assert.ok((await raw(url(shares.rw!, '/new.txt'), { method: 'DELETE', headers: h })).status < 300);
   });
 
+  it('an editor single-file share can overwrite that file and nothing else', async () => {
+    await putFile(a, 'einstein', '/single.txt', 'v1');
+    const s = await share('/single.txt', 'editor');
+    const h = bearer(s);
+    assert.equal((await raw(url(s), { headers: h })).text, 'v1');
+    const put = await raw(url(s), { method: 'PUT', headers: h, body: 'version 2' });
+    assert.ok(put.status === 200 || put.status === 204, String(put.status));
+    assert.equal((await (await a.services.storage.home('einstein')).stat('/single.txt')).size, 9);
+    assert.equal((await raw(url(s, '/other.txt'), { method: 'PUT', headers: h, body: 'x' })).status >= 400, true);
+    assert.equal((await raw(url(s), { method: 'DELETE', headers: h })).status, 403);
+  });
+
   it('passes litmus against a writable share', async function () {
     const litmus = needTool(this, 'litmus');
     const s = shares.litmus!;
