@@ -10,6 +10,8 @@ import { Layout, validateUser } from './layout.js';
 import { LocalFs } from './local-fs.js';
 import { MetaStore, newEtag } from './meta-store.js';
 import { KeyedMutex } from './mutex.js';
+import { Txn } from './txn.js';
+import { translateFsError } from './fs-errors.js';
 import { closeHashWorkers } from './hash-worker.js';
 import { scanStorage, type ScanReport } from './scan.js';
 import type { HomeContext } from './home.js';
@@ -75,14 +77,18 @@ export class LocalStorage {
 
   private async createHome(user: string): Promise<LocalFs> {
     const ctx = this.context(user);
-    await mkdir(this.layout.home(user), { recursive: true });
+    try {
+      await mkdir(this.layout.home(user), { recursive: true });
+    } catch (err) {
+      throw translateFsError(err, `home of ${user}`);
+    }
     await this.mutex.run(user, async () => {
       if (await this.store.get(user, '/')) return;
+      const txn = new Txn(this.store, user);
       const id = await this.store.nextId();
-      await this.store.db.batch([
-        { type: 'put', sublevel: this.store.entries, key: `${user}:/`, value: { id, type: 'dir', size: 0, mtime: Date.now(), etag: newEtag() } },
-        { type: 'put', sublevel: this.store.ids, key: id, value: `${user}:/` },
-      ] as never);
+      txn.put('/', { id, type: 'dir', size: 0, mtime: Date.now(), etag: newEtag() });
+      txn.setId(id, '/');
+      await txn.commit();
     });
     return new LocalFs(ctx);
   }

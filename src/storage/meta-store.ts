@@ -49,7 +49,7 @@ export interface TrashRecord {
   deletedAt: number;
 }
 
-type Sub<V> = AbstractSublevel<Db, string | Buffer | Uint8Array, string, V>;
+export type Sub<V> = AbstractSublevel<Db, string | Buffer | Uint8Array, string, V>;
 
 const ID_BLOCK = 1000;
 

@@ -32,12 +32,12 @@ export async function trashLocked(home: HomeContext, txn: Txn, path: string, st:
   const records: Array<[string, EntryRecord]> = [[path, root], ...(await home.store.below(home.user, path))];
   for (const [p, rec] of records) {
     const rel = p === path ? '/' : p.slice(path.length);
-    txn.op({ type: 'put', sublevel: home.store.trashEntries, key: `${home.user}:${key}:${rel}`, value: rec } as never);
+    txn.putIn(home.store.trashEntries, `${home.user}:${key}:${rel}`, rec);
     txn.del(p);
     txn.delId(rec.id);
   }
   const item: TrashRecord = { key, originalPath: path, type: root.type, size: root.size, deletedAt: Date.now() };
-  txn.op({ type: 'put', sublevel: home.store.trash, key: trashKey(home.user, key), value: item } as never);
+  txn.putIn(home.store.trash, trashKey(home.user, key), item);
   await txn.propagate(path, -root.size);
   return item;
 }
@@ -88,10 +88,10 @@ export async function restoreTrash(home: HomeContext, key: string, options: { to
       if (rel === '/') restored = rec;
       txn.put(p, rec);
       txn.setId(rec.id, p);
-      txn.op({ type: 'del', sublevel: home.store.trashEntries, key: k } as never);
+      txn.delIn(home.store.trashEntries, k);
     }
     if (!restored) throw new NotFoundError(`trash item ${key} has no metadata`);
-    txn.op({ type: 'del', sublevel: home.store.trash, key: trashKey(home.user, item.key) } as never);
+    txn.delIn(home.store.trash, trashKey(home.user, item.key));
     await txn.propagate(to, restored.size);
     await txn.commit();
     return toEntry(home, to, restored);
@@ -102,9 +102,9 @@ async function purgeLocked(home: HomeContext, txn: Txn, item: TrashRecord): Prom
   const ids: string[] = [];
   for await (const [k, rec] of home.store.trashEntries.iterator(entriesRange(home.user, item.key))) {
     if (rec.type === 'file') ids.push(rec.id);
-    txn.op({ type: 'del', sublevel: home.store.trashEntries, key: k } as never);
+    txn.delIn(home.store.trashEntries, k);
   }
-  txn.op({ type: 'del', sublevel: home.store.trash, key: trashKey(home.user, item.key) } as never);
+  txn.delIn(home.store.trash, trashKey(home.user, item.key));
   await rm(home.layout.trashPath(home.user, item.key), { recursive: true, force: true });
   await dropVersions(home, txn, ids);
 }

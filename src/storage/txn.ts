@@ -7,7 +7,7 @@ import type { Stats } from 'node:fs';
 import type { AbstractBatchOperation } from 'abstract-level';
 import { parentPath } from '../fs/path.js';
 import type { Db } from '../services.js';
-import { entryKey, newEtag, type EntryRecord, type MetaStore } from './meta-store.js';
+import { entryKey, newEtag, type EntryRecord, type MetaStore, type Sub } from './meta-store.js';
 
 type Op = AbstractBatchOperation<Db, string, unknown>;
 
@@ -51,9 +51,14 @@ export class Txn {
     this.ops.push({ type: 'del', sublevel: this.store.ids, key: id } as Op);
   }
 
-  /** Any other operation on a storage sublevel, written in the same batch. */
-  op(op: Op): void {
-    this.ops.push(op);
+  /** A put into another storage sublevel (versions, trash…), written in the same batch. */
+  putIn<V>(sublevel: Sub<V>, key: string, value: V): void {
+    this.ops.push({ type: 'put', sublevel, key, value } as Op);
+  }
+
+  /** A delete from another storage sublevel, written in the same batch. */
+  delIn<V>(sublevel: Sub<V>, key: string): void {
+    this.ops.push({ type: 'del', sublevel, key } as Op);
   }
 
   /**

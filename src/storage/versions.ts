@@ -36,11 +36,11 @@ export async function keepVersion(home: HomeContext, txn: Txn, full: string, rec
     throw translateFsError(err, 'version');
   }
   const v: VersionRecord = { key, size: rec.size, mtime: rec.mtime, etag: rec.etag, sha1: rec.sha1, md5: rec.md5, adler32: rec.adler32 };
-  txn.op({ type: 'put', sublevel: home.store.versions, key: versionKey(home.user, rec.id, key), value: v } as never);
+  txn.putIn(home.store.versions, versionKey(home.user, rec.id, key), v);
   const existing = (await versionsOf(home, rec.id)).filter((x) => x.key !== exclude);
   const excess = existing.length + 1 - home.maxVersions;
   for (const old of existing.slice(0, Math.max(0, excess))) {
-    txn.op({ type: 'del', sublevel: home.store.versions, key: versionKey(home.user, rec.id, old.key) } as never);
+    txn.delIn(home.store.versions, versionKey(home.user, rec.id, old.key));
     await rm(join(dir, old.key), { force: true });
   }
 }
@@ -49,7 +49,7 @@ export async function keepVersion(home: HomeContext, txn: Txn, full: string, rec
 export async function dropVersions(home: HomeContext, txn: Txn, ids: string[]): Promise<void> {
   for (const id of ids) {
     for await (const k of home.store.versions.keys(versionRange(home.user, id))) {
-      txn.op({ type: 'del', sublevel: home.store.versions, key: k } as never);
+      txn.delIn(home.store.versions, k);
     }
     await rm(home.layout.versionDir(home.user, id), { recursive: true, force: true });
   }
@@ -88,7 +88,7 @@ export async function restoreVersion(home: HomeContext, rawPath: string, key: st
     const v = /^\d+$/.test(key) ? await home.store.versions.get(versionKey(home.user, rec.id, key)) : undefined;
     if (!v) throw new NotFoundError(`no version ${key} of ${path}`);
     await keepVersion(home, txn, full, rec, key);
-    txn.op({ type: 'del', sublevel: home.store.versions, key: versionKey(home.user, rec.id, key) } as never);
+    txn.delIn(home.store.versions, versionKey(home.user, rec.id, key));
     try {
       const vfile = join(home.layout.versionDir(home.user, rec.id), key);
       await utimes(vfile, v.mtime / 1000, v.mtime / 1000);
