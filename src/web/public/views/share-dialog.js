@@ -30,7 +30,8 @@ export function openShareDialog(entry, app) {
         : [h('li', { class: 'combo-empty', role: 'presentation' }, 'No matching contact. Invite them first.')]));
       listbox.hidden = false;
       input.setAttribute('aria-expanded', 'true');
-      input.setAttribute('aria-activedescendant', active >= 0 ? `recipient-opt-${active}` : '');
+      if (active >= 0) input.setAttribute('aria-activedescendant', `recipient-opt-${active}`);
+      else input.removeAttribute('aria-activedescendant');
     };
     const hide = () => {
       listbox.hidden = true;

@@ -4,6 +4,7 @@ import { h, announce, card, confirmDialog, formatDate } from '../dom.js';
 import { receivedShares, sentShares, toMs } from '../model.js';
 
 const STATE_LABEL = { pending: 'Waiting for you', accepted: 'Accepted', rejected: 'Declined', declined: 'Declined', revoked: 'Revoked', unavailable: 'Unavailable' };
+const SENT_STATE_LABEL = { ...STATE_LABEL, pending: 'Not accepted yet' };
 
 export function renderShares(main, app) {
   document.title = 'Shares · meshdav';
@@ -59,7 +60,7 @@ export function renderShares(main, app) {
             h('div', { class: 'row-main' },
               h('strong', {}, s.path || s.name),
               h('span', { class: 'muted' }, `with ${s.recipientName}${s.recipientName !== s.recipient ? ` (${s.recipient})` : ''} · ${s.role}${s.created ? ' · ' + formatDate(toMs(s.created)) : ''}`)),
-            s.state && h('span', { class: `badge badge-${s.state}` }, STATE_LABEL[s.state] ?? s.state),
+            s.state && h('span', { class: `badge badge-${s.state}` }, SENT_STATE_LABEL[s.state] ?? s.state),
             h('div', { class: 'row-actions' },
               h('button', { type: 'button', class: 'btn btn-small btn-danger-quiet', 'aria-label': `Revoke ${s.path || s.name} for ${s.recipient}`,
                 onclick: async () => {
