@@ -168,6 +168,25 @@ describe('web UI flows in Chromium: paste an invite, editor shares, decline', fu
     assert.equal(await pageB.locator('#main').getByRole('link', { name: 'Private', exact: true }).count(), 0);
   });
 
+  it('shares a single file; the recipient opens it from the shares list', async () => {
+    await pageA.goto(a.url + '/#/files/Drafts');
+    await pageA.getByRole('button', { name: 'Share from-ben.txt' }).click();
+    await pageA.getByRole('combobox', { name: 'Recipient' }).pressSequentially('ben');
+    await pageA.getByRole('option', { name: /Ben Brandt/ }).click();
+    await pageA.getByRole('dialog').getByRole('button', { name: 'Share' }).click();
+    await status(pageA, /Shared from-ben.txt with Ben Brandt/);
+
+    await pageB.goto(b.url + '/#/shares');
+    await pageB.getByRole('button', { name: 'Accept from-ben.txt' }).click();
+    await status(pageB, /Accepted from-ben.txt/);
+    await pageB.getByRole('link', { name: 'Open from-ben.txt' }).click();
+    const content = pageB.getByLabel('Content of from-ben.txt');
+    await content.waitFor();
+    assert.equal(await content.textContent(), 'answered at A');
+    await shot(pageB, 'flows-04-b-file-share-opened');
+    await pageB.getByRole('button', { name: 'Close' }).click();
+  });
+
   it('uploads a whole folder with its subfolders', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshdav-web-upload-'));
     try {

@@ -63,6 +63,12 @@ export async function renderFiles(main, app, path) {
     try {
       const inShares = path === '/' || path === sharesFolder || path.startsWith(sharesFolder + '/');
       const [{ self, children }, mounts] = await Promise.all([api.list(path), inShares ? mountsByPath() : new Map()]);
+      if (self?.type === 'file') {
+        // A file's address (e.g. a received file share): show its folder and open the file.
+        location.replace(hashFor(parent(path)));
+        openPreview(self, app);
+        return;
+      }
       canCreate = self ? self.canCreate : true;
       existing = new Set(children.map((c) => c.name));
       for (const b of writeButtons) b.hidden = !canCreate;
