@@ -57,9 +57,9 @@ export class RemoteClient {
         body,
         headers: { accept: 'application/json', 'user-agent': 'meshdav', ...headers },
         dispatcher: this.agent,
-        maxRedirections: 0,
+        // Redirects are not followed (undici's default): a peer cannot bounce us elsewhere.
         signal: AbortSignal.timeout(this.opts.connectTimeoutMs + this.opts.idleTimeoutMs),
-      } as Parameters<typeof request>[1]);
+      });
     } catch (err) {
       throw translate(err, origin);
     }
