@@ -18,7 +18,7 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 
-const SPILL_QUEUE_BYTES = 64 * 1024 * 1024;
+const SPILL_QUEUE_BYTES = 16 * 1024 * 1024;
 
 export interface ChunkStoreOptions {
   memoryBytes: number;

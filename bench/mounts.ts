@@ -1,0 +1,256 @@
+/**
+ * Receiver-mount benchmark (prints figures; run once: it moves several GiB on loopback).
+ *
+ * Sender A runs in this process; receiver B is a separate `meshdav serve` process (so its peak
+ * RSS is its own). A shares a folder with B over the real OCM flow; B mounts it at /Shares/bench.
+ * Two more mounts of the same share go through proxies in this process: one that counts
+ * requests, one that adds 20 ms to each request.
+ *
+ *   1. GET of 1 GiB: straight from A's share endpoint vs through B's mount, cold then warm;
+ *      the same through an rclone proxy (`rclone serve webdav --vfs-cache-mode full`) as peer.
+ *   2. PROPFIND Depth 1 of a 1,000-entry mounted folder behind the 20 ms proxy: cold vs warm,
+ *      and the requests the sender saw for the warm one.
+ *   3. 32 concurrent readers of one uncached 100 MiB file: requests the sender served per chunk.
+ *   4. Peak RSS (VmHWM) of a fresh B while streaming 2 GiB with its memory cache at its bound.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Level } from 'level';
+import { request } from 'undici';
+import { UserStore } from '../src/auth/user-store.js';
+import { Perm } from '../src/fs/types.js';
+import { MountTable } from '../src/mounts/mount-table.js';
+import { client, domainOf, freePort, PASSWORD } from '../test/ocm/mesh.js';
+import { startTestNode, tempDir, type TestNode } from '../test/support/node.js';
+import { toolPath } from '../test/support/tools.js';
+import { startProxy } from '../test/mounts/support.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const CHUNK = 4 * MiB;
+/** The receiver's memory cache bound; its process starts at ~130 MiB (tsx-compiled sources). */
+const MEMORY_CACHE = 32 * MiB;
+const basic = (u: string) => 'Basic ' + Buffer.from(`${u}:${PASSWORD}`).toString('base64');
+/** BENCH_MOUNTS_SCALE=N divides the file sizes by N (a quick dry run); figures are for N=1. */
+const SCALE = Math.max(1, Number(process.env.BENCH_MOUNTS_SCALE ?? 1));
+
+/** Writes `bytes` of pseudo-random content into A's home, streamed. */
+async function putBig(a: TestNode, path: string, bytes: number): Promise<void> {
+  const block = randomBytes(MiB);
+  let left = bytes;
+  const body = Readable.from(
+    (function* () {
+      while (left > 0) {
+        const n = Math.min(left, block.length);
+        left -= n;
+        block[0] = (block[0]! + 1) & 0xff;
+        yield Buffer.from(block.subarray(0, n));
+      }
+    })(),
+  );
+  const home = await a.services.storage.home('einstein');
+  await home.write(path, body);
+}
+
+/** GETs a URL, discarding the body; MiB/s. */
+async function timedGet(url: string, auth: string): Promise<{ mibs: number; bytes: number; ms: number }> {
+  const t0 = performance.now();
+  const res = await request(url, { headers: { authorization: auth } });
+  if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode}`);
+  let bytes = 0;
+  for await (const c of res.body) bytes += (c as Buffer).length;
+  const ms = performance.now() - t0;
+  return { mibs: bytes / MiB / (ms / 1000), bytes, ms };
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const r = await request(url);
+      await r.body.dump();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} never answered`);
+}
+
+interface Receiver {
+  proc: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startReceiver(configFile: string, url: string): Promise<Receiver> {
+  const proc = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'meshdav.js'), 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor(url + '/healthz');
+  return {
+    proc,
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const line = (label: string, value: string) => console.log(`${label.padEnd(62)} ${value}`);
+
+async function main(): Promise<void> {
+  const portB = await freePort();
+  const urlB = `http://127.0.0.1:${portB}`;
+  const a = await startTestNode({ trustedProviders: [urlB], logLevel: 'warn' });
+  await a.services.users.add({ name: 'einstein', password: PASSWORD });
+
+  const dataB = tempDir('bench-receiver-');
+  const configB = join(dataB, 'config.json');
+  writeFileSync(
+    configB,
+    JSON.stringify({
+      host: '127.0.0.1',
+      port: portB,
+      dataDir: dataB,
+      logLevel: 'warn',
+      trustedProviders: [a.url],
+      cache: { mode: 'full', memoryBytes: MEMORY_CACHE, diskBytes: 1536 * MiB, chunkBytes: CHUNK, metadataTtlMs: 60_000 },
+    }),
+  );
+  {
+    const db = new Level<string, unknown>(join(dataB, 'db'), { valueEncoding: 'json' });
+    await new UserStore(db).add({ name: 'marie', password: PASSWORD });
+    await db.close();
+  }
+
+  console.log('preparing: 1 GiB, 2 GiB and 100 MiB files and a 1,000-entry folder on the sender …');
+  await (await a.services.storage.home('einstein')).mkdir('/bench');
+  await putBig(a, '/bench/big.bin', GiB / SCALE);
+  await putBig(a, '/bench/huge.bin', (2 * GiB) / SCALE);
+  await putBig(a, '/bench/hundred.bin', (100 * MiB) / SCALE);
+  const home = await a.services.storage.home('einstein');
+  await home.mkdir('/bench/many');
+  for (let i = 0; i < 1000; i++) await home.write(`/bench/many/f${String(i).padStart(4, '0')}.txt`, Readable.from([Buffer.from(`file ${i}`)]));
+
+  let b = await startReceiver(configB, urlB);
+  const inv = await client(a, 'einstein').post('/sciencemesh/generate-invite', {});
+  await client({ url: urlB } as TestNode, 'marie').post('/sciencemesh/accept-invite', { token: inv.json.token, providerDomain: domainOf(a) });
+  const sent = await client(a, 'einstein').post('/sciencemesh/create-share', { sourcePath: '/bench', recipientUsername: 'marie', recipientHost: new URL(urlB).host, role: 'viewer' });
+  if (sent.status !== 201) throw new Error(`create-share: ${sent.text}`);
+  const [received] = (await client({ url: urlB } as TestNode, 'marie').get('/sciencemesh/received-shares')).json;
+  await client({ url: urlB } as TestNode, 'marie').post(`/sciencemesh/received-shares/${received.id}/accept`);
+  const share = await a.services.ocm.sent.get('einstein', sent.json.id);
+  const shareUri = `${a.url}/remote.php/dav/ocm/${share.id}`;
+  const bearer = `Bearer ${share.secret}`;
+
+  // Two more mounts of the same share, through a counting proxy and a 20 ms delay proxy.
+  const counting = await startProxy(a.url);
+  const delayed = await startProxy(a.url, { delayMs: 20 });
+  await b.stop();
+  {
+    const db = new Level<string, unknown>(join(dataB, 'db'), { valueEncoding: 'json' });
+    const table = await MountTable.open(db);
+    for (const [name, proxy] of [['counted', counting], ['delayed', delayed]] as const) {
+      await table.add({
+        user: 'marie',
+        name,
+        url: `${proxy.url}/remote.php/dav/ocm/${share.id}`,
+        auth: { kind: 'secret', secret: share.secret },
+        permissions: Perm.READ,
+        origin: { shareId: share.id, owner: `einstein@${domainOf(a)}`, provider: domainOf(a) },
+      });
+    }
+    await db.close();
+  }
+  b = await startReceiver(configB, urlB);
+  const mountUrl = (mount: string, path: string) => `${urlB}/remote.php/dav/files/marie/Shares/${mount}${path}`;
+
+  console.log('\n1. GET of 1 GiB');
+  const direct1 = await timedGet(`${shareUri}/big.bin`, bearer);
+  const cold = await timedGet(mountUrl('bench', '/big.bin'), basic('marie'));
+  const warm = await timedGet(mountUrl('bench', '/big.bin'), basic('marie'));
+  const direct2 = await timedGet(`${shareUri}/big.bin`, bearer);
+  const direct = (direct1.mibs + direct2.mibs) / 2;
+  line('direct from the sender share endpoint (mean of 2)', `${direct.toFixed(0)} MiB/s`);
+  line('through the mount, cold', `${cold.mibs.toFixed(0)} MiB/s  = ${(cold.mibs / direct).toFixed(2)}× direct (target ≥ 0.8)`);
+  line('through the mount, warm', `${warm.mibs.toFixed(0)} MiB/s  = ${(warm.mibs / direct).toFixed(2)}× direct (target ≥ 1.0)`);
+
+  const rclone = toolPath('rclone');
+  if (rclone) {
+    const port = await freePort();
+    const cacheDir = tempDir('bench-rclone-cache-');
+    const proc = spawn(
+      rclone,
+      ['serve', 'webdav', ':webdav:', '--webdav-url', shareUri, '--webdav-bearer-token', share.secret, '--vfs-cache-mode', 'full', '--cache-dir', cacheDir, '--addr', `127.0.0.1:${port}`],
+      { stdio: 'ignore' },
+    );
+    try {
+      await waitFor(`http://127.0.0.1:${port}/`);
+      const rCold = await timedGet(`http://127.0.0.1:${port}/big.bin`, '');
+      const rWarm = await timedGet(`http://127.0.0.1:${port}/big.bin`, '');
+      line('rclone serve webdav --vfs-cache-mode full, cold', `${rCold.mibs.toFixed(0)} MiB/s  → mount/rclone ${(cold.mibs / rCold.mibs).toFixed(2)}×`);
+      line('rclone serve webdav --vfs-cache-mode full, warm', `${rWarm.mibs.toFixed(0)} MiB/s  → mount/rclone ${(warm.mibs / rWarm.mibs).toFixed(2)}×`);
+    } finally {
+      proc.kill();
+    }
+  } else {
+    line('rclone peer', 'rclone not installed, skipped');
+  }
+
+  console.log('\n2. PROPFIND Depth 1 of a 1,000-entry mounted folder, 20 ms added per sender request');
+  const propfind = async () => {
+    const t0 = performance.now();
+    const res = await request(mountUrl('delayed', '/many'), { method: 'PROPFIND', headers: { authorization: basic('marie'), depth: '1' } });
+    const text = await res.body.text();
+    if (res.statusCode !== 207) throw new Error(`PROPFIND ${res.statusCode}`);
+    return { ms: performance.now() - t0, entries: (text.match(/<d:response>/g) ?? []).length };
+  };
+  delayed.requests.length = 0;
+  const pCold = await propfind();
+  const coldRequests = delayed.requests.length;
+  delayed.requests.length = 0;
+  const warms: number[] = [];
+  for (let i = 0; i < 5; i++) warms.push((await propfind()).ms);
+  const pWarm = warms.sort((x, y) => x - y)[2]!;
+  line('cold', `${pCold.ms.toFixed(1)} ms (${pCold.entries} entries, ${coldRequests} sender requests)`);
+  line('warm (median of 5)', `${pWarm.toFixed(1)} ms, ${delayed.requests.length} sender requests → ${(pCold.ms / pWarm).toFixed(1)}× faster (target ≥ 10, 0 requests)`);
+
+  console.log('\n3. 32 concurrent readers of one uncached 100 MiB file');
+  counting.requests.length = 0;
+  const t0 = performance.now();
+  const reads = await Promise.all(Array.from({ length: 32 }, () => timedGet(mountUrl('counted', '/hundred.bin'), basic('marie'))));
+  const ms = performance.now() - t0;
+  const gets = counting.requests.filter((r) => r.startsWith('GET'));
+  const chunks = Math.ceil((100 * MiB) / SCALE / CHUNK);
+  line('bytes delivered', `${(reads.reduce((s, r) => s + r.bytes, 0) / MiB).toFixed(0)} MiB in ${(ms / 1000).toFixed(1)} s`);
+  line('sender GETs / distinct ranges / chunks in the file', `${gets.length} / ${new Set(gets).size} / ${chunks} (target: each chunk once)`);
+
+  console.log(`\n4. Peak RSS of the receiver while streaming 2 GiB (memory cache bound ${MEMORY_CACHE / MiB} MiB)`);
+  await b.stop();
+  b = await startReceiver(configB, urlB);
+  const before = peakRssMiB(b.proc.pid!);
+  const big = await timedGet(mountUrl('bench', '/huge.bin'), basic('marie'));
+  const peak = peakRssMiB(b.proc.pid!);
+  line('receiver peak RSS (VmHWM) at start / after 2 GiB', `${before.toFixed(0)} MiB / ${peak.toFixed(0)} MiB (target < 200 MB = 190.7 MiB) at ${big.mibs.toFixed(0)} MiB/s`);
+
+  await b.stop();
+  await counting.close();
+  await delayed.close();
+  await a.stop();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
