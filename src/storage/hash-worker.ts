@@ -45,6 +45,8 @@ interface Crew {
   ring: SharedArrayBuffer;
   bytes: Uint8Array;
   workers: Record<Algo, Worker>;
+  /** Set when any of its workers exited; a dead crew is never handed out again. */
+  dead: boolean;
 }
 
 const idleCrews: Crew[] = [];
@@ -53,12 +55,16 @@ let nextJob = 1;
 function spawnCrew(): Crew {
   const ring = new SharedArrayBuffer(SLOT * RING_SLOTS);
   const workers = {} as Record<Algo, Worker>;
+  const crew: Crew = { ring, bytes: new Uint8Array(ring), workers, dead: false };
   for (const algo of ALGOS) {
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { algo, ring } });
     w.unref();
+    w.once('exit', () => {
+      crew.dead = true;
+    });
     workers[algo] = w;
   }
-  return { ring, bytes: new Uint8Array(ring), workers };
+  return crew;
 }
 
 function terminate(crew: Crew): void {
@@ -91,7 +97,9 @@ export class OffloadedHash {
   private readonly listeners: Array<[Worker, string, (...args: any[]) => void]> = [];
 
   constructor() {
-    this.crew = idleCrews.pop() ?? spawnCrew();
+    let crew = idleCrews.pop();
+    while (crew?.dead) crew = idleCrews.pop();
+    this.crew = crew ?? spawnCrew();
     this.result = new Promise((res, rej) => {
       this.resolveResult = res;
       this.rejectResult = rej;
@@ -101,9 +109,11 @@ export class OffloadedHash {
       const w = this.crew.workers[algo];
       const onMessage = (m: Msg) => this.onMessage(algo, m);
       const onError = (err: Error) => this.fail(err);
+      const onExit = () => this.fail(new Error('a hash worker exited'));
       w.on('message', onMessage);
       w.on('error', onError);
-      this.listeners.push([w, 'message', onMessage], [w, 'error', onError]);
+      w.on('exit', onExit);
+      this.listeners.push([w, 'message', onMessage], [w, 'error', onError], [w, 'exit', onExit]);
       w.postMessage({ t: 'start', id: this.id });
     }
   }
@@ -140,7 +150,7 @@ export class OffloadedHash {
     if (this.settled) return;
     this.settled = true;
     for (const [w, ev, fn] of this.listeners) w.off(ev, fn);
-    if (reuse && idleCrews.length < MAX_IDLE_CREWS) idleCrews.push(this.crew);
+    if (reuse && !this.crew.dead && idleCrews.length < MAX_IDLE_CREWS) idleCrews.push(this.crew);
     else terminate(this.crew);
   }
 

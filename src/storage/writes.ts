@@ -68,7 +68,9 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
     if (options.size !== undefined && hasher.bytes !== options.size) {
       throw new BadRequestError(`declared size ${options.size} but received ${hasher.bytes} bytes`);
     }
-    const sums = await hasher.checksums();
+    const sums = await hasher.checksums().catch((err: unknown) => {
+      throw translateFsError(err, path);
+    });
     verifyChecksums(declared, sums);
     const mtime = Math.round(options.mtime ?? Date.now());
     await utimes(tmp, mtime / 1000, mtime / 1000);
