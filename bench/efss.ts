@@ -10,20 +10,22 @@
  * Prints figures, ratios and whether each target is met. A script, not a test.
  */
 import http from 'node:http';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { writeRandomFile, MiB } from './lib/files.js';
-import { startMeshdav } from './lib/meshdav.js';
+import { ROOT } from './lib/meshdav.js';
 import { freePort, peakRss, resetPeakRss, startChild, waitForHttp, type Child } from './lib/proc.js';
 import { fmtMB, fmtRate, fmtRatio, median } from './lib/report.js';
 
 const SELF = fileURLToPath(import.meta.url);
+const BIN = join(ROOT, 'bin', 'meshdav.js');
 
 /** `--plain-peer DIR PORT`: the reference server, a bare http + fs stream pipeline. */
 async function plainPeer(dir: string, port: number): Promise<void> {
@@ -110,6 +112,80 @@ async function post(pool: Pool, t: Target, verb: string, body: unknown): Promise
   return { status: res.statusCode, text: await res.body.text() };
 }
 
+/** A meshdav node as a child process: `user add` then `serve`, through `entry` (bin/meshdav.js or a bundle). */
+async function startNodeChild(entry: string, dataDir: string): Promise<{ child: Child; origin: string; revaSecret: string }> {
+  const env = { ...process.env, MESHDAV_LOG_LEVEL: 'warn' };
+  execFileSync(process.execPath, [entry, 'user', 'add', 'bench', '--password-stdin', '--data', dataDir], { input: 'bench-password\n', env, stdio: ['pipe', 'ignore', 'inherit'] });
+  const port = await freePort();
+  const child = startChild(process.execPath, [entry, 'serve', '--port', String(port), '--data', dataDir], { env, cwd: ROOT });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${origin}/healthz`, child, 180_000); // a loaded machine can take long to start
+  const { revaSecret } = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { revaSecret: string };
+  return { child, origin, revaSecret };
+}
+
+const efssTarget = (origin: string, revaSecret: string): Target => ({
+  origin,
+  path: (rel) => '/index.php/apps/sciencemesh/~bench/api/storage/' + rel,
+  headers: { 'x-reva-secret': revaSecret },
+});
+
+/**
+ * The same sources bundled with esbuild into plain JavaScript (dependencies stay external), so
+ * the node can also be measured without the tsx loader that `bin/meshdav.js` runs it through.
+ * Returns the bundle's path, or undefined when esbuild is not installed.
+ */
+async function bundleMeshdav(): Promise<string | undefined> {
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    return undefined;
+  }
+  const outfile = join(ROOT, 'node_modules', '.cache', 'meshdav-bench', 'meshdav.mjs');
+  await esbuild.build({
+    stdin: { contents: "import { main } from './src/cli.ts';\nawait main(process.argv);\n", resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    logLevel: 'error',
+    plugins: [
+      {
+        // Each module keeps its own import.meta.url (the web UI finds its static files by it).
+        name: 'keep-import-meta-url',
+        setup(build) {
+          build.onLoad({ filter: /\/src\/.*\.ts$/ }, (args) => ({
+            contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+            loader: 'ts',
+          }));
+        },
+      },
+    ],
+  });
+  return outfile;
+}
+
+/** Upload + download of `file` through the EFSS API of a bundled node; its peak RSS. */
+async function compiledRss(work: string, src: string, size: number): Promise<{ idle: number; afterUpload: number; peak: number } | undefined> {
+  const bundle = await bundleMeshdav();
+  if (!bundle) return undefined;
+  const { child, origin, revaSecret } = await startNodeChild(bundle, join(work, 'compiled'));
+  try {
+    const t = efssTarget(origin, revaSecret);
+    resetPeakRss(child.pid);
+    const idle = peakRss(child.pid);
+    await timedPut(t, 'Upload/home/big.bin', src, size);
+    const afterUpload = peakRss(child.pid);
+    await timedGet(t, 'Download/home/big.bin', size);
+    return { idle, afterUpload, peak: peakRss(child.pid) };
+  } finally {
+    await child.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const sizeMiB = arg('--size-mib', 1024);
   const entries = arg('--entries', 10_000);
@@ -122,16 +198,14 @@ async function main(): Promise<void> {
     const src = join(work, 'source.bin');
     await writeRandomFile(src, size);
 
-    const mesh = await startMeshdav({ dataDir: join(work, 'meshdav'), user: 'bench', password: 'bench-password' });
+    const mesh = await startNodeChild(BIN, join(work, 'meshdav'));
     children.push(mesh.child);
-    const { revaSecret } = JSON.parse(readFileSync(join(work, 'meshdav', 'secrets.json'), 'utf8')) as { revaSecret: string };
-    const meshOrigin = new URL(mesh.davUrl).origin;
+    const meshOrigin = mesh.origin;
     const api = '/index.php/apps/sciencemesh/~bench/api/storage/';
-    const efss: Target = { origin: meshOrigin, path: (rel) => api + rel, headers: { 'x-reva-secret': revaSecret } };
+    const efss = efssTarget(mesh.origin, mesh.revaSecret);
 
     const peerPort = await freePort();
     const peerDir = join(work, 'plain');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(peerDir);
     const peer = startChild(process.execPath, ['--import', 'tsx', SELF, '--plain-peer', peerDir, String(peerPort)]);
     children.push(peer);
@@ -142,6 +216,8 @@ async function main(): Promise<void> {
     const up = { efss: [] as number[], plain: [] as number[] };
     const down = { efss: [] as number[], plain: [] as number[] };
     const rssReset = resetPeakRss(mesh.child.pid);
+    resetPeakRss(peer.pid);
+    const peerBefore = peakRss(peer.pid);
     const rssBefore = peakRss(mesh.child.pid);
     for (let r = 0; r < rounds; r++) {
       up.plain.push(await timedPut(plain, 'big.bin', src, size));
@@ -150,6 +226,7 @@ async function main(): Promise<void> {
       down.efss.push(await timedGet(efss, 'Download/home/big.bin', size));
     }
     const rssPeak = peakRss(mesh.child.pid);
+    const peerPeak = peakRss(peer.pid);
 
     // GetMD latency.
     const pool = new Pool(meshOrigin, { connections: 1, keepAliveTimeout: 60_000 });
@@ -191,6 +268,8 @@ async function main(): Promise<void> {
       if (i > 0) listMs.push(ms); // the first warms up
     }
     await pool.close();
+    await mesh.child.stop();
+    const compiled = await compiledRss(work, src, size);
 
     const best = (xs: number[]) => Math.max(...xs);
     const upRatio = best(up.efss) / best(up.plain);
@@ -201,7 +280,10 @@ async function main(): Promise<void> {
     const rows: Array<[string, string, string, string, boolean]> = [
       ['upload (Upload/home/…)', fmtRate(best(up.efss)), fmtRate(best(up.plain)), fmtRatio(upRatio), upRatio >= 0.9],
       ['download (Download/…)', fmtRate(best(down.efss)), fmtRate(best(down.plain)), fmtRatio(downRatio), downRatio >= 0.9],
-      ['peak RSS of meshdav', fmtMB(rssPeak), '', `< 150 MB`, rssPeak < 150e6],
+      ['peak RSS of meshdav', fmtMB(rssPeak), fmtMB(peerPeak), `< 150 MB`, rssPeak < 150e6],
+      ...(compiled
+        ? [['peak RSS, bundled JS', fmtMB(compiled.peak), '', `< 150 MB (no tsx loader)`, compiled.peak < 150e6] as [string, string, string, string, boolean]]
+        : []),
       ['GetMD p50', `${p50.toFixed(2)} ms`, '', `< 2 ms (p99 ${p99.toFixed(2)} ms)`, p50 < 2],
       [`ListFolder ${entries}`, `${list50.toFixed(0)} ms`, '', `< 300 ms (best ${Math.min(...listMs).toFixed(0)} ms)`, list50 < 300],
     ];
@@ -210,7 +292,9 @@ async function main(): Promise<void> {
     for (const [m, a, b, c, ok] of rows) console.log([m.padEnd(26), a.padEnd(12), b.padEnd(12), c.padEnd(34), ok ? 'met' : 'MISSED'].join(''));
     console.log(`\nall rounds (GB/s): upload meshdav ${up.efss.map((x) => (x / 1e9).toFixed(2)).join(', ')} vs plain ${up.plain.map((x) => (x / 1e9).toFixed(2)).join(', ')}; ` +
       `download meshdav ${down.efss.map((x) => (x / 1e9).toFixed(2)).join(', ')} vs plain ${down.plain.map((x) => (x / 1e9).toFixed(2)).join(', ')}`);
-    console.log(`RSS: ${fmtMB(rssBefore)} before the transfers${rssReset ? ' (peak reset)' : ' (peak since start)'}, ${fmtMB(rssPeak)} peak`);
+    console.log(`RSS: meshdav ${fmtMB(rssBefore)} before the transfers${rssReset ? ' (peak reset)' : ' (peak since start)'}, ${fmtMB(rssPeak)} peak (+${fmtMB(rssPeak - rssBefore)}); plain node peer ${fmtMB(peerBefore)} → ${fmtMB(peerPeak)} (+${fmtMB(peerPeak - peerBefore)})`);
+    if (compiled) console.log(`RSS of the same node bundled to plain JS (esbuild, no tsx loader): ${fmtMB(compiled.idle)} idle, ${fmtMB(compiled.afterUpload)} peak after one upload, ${fmtMB(compiled.peak)} after a download too`);
+    else console.log('esbuild not installed: the bundled-JS RSS figure was skipped');
   } finally {
     for (const c of children.reverse()) await c.stop();
     rmSync(work, { recursive: true, force: true });
