@@ -91,8 +91,19 @@ export class DiscoveryClient {
     this.cache.delete(normalizeProvider(provider));
   }
 
+  /**
+   * One discovery document, following up to three redirects on the same origin (Nextcloud and
+   * reva redirect their discovery paths); undefined when there is none at this path.
+   */
   private async fetchOne(base: string, path: string): Promise<RemoteDiscovery | undefined> {
-    const res = await this.remote.get(base + path);
+    let url = base + path;
+    let res = await this.remote.get(url);
+    for (let hops = 0; hops < 3 && res.status >= 300 && res.status < 400 && res.location; hops++) {
+      const next = new URL(res.location, url);
+      if (next.origin !== new URL(base).origin) return undefined;
+      url = next.href;
+      res = await this.remote.get(url);
+    }
     if (res.status !== 200) return undefined;
     const parsed = remoteDiscoverySchema.safeParse(res.json);
     if (!parsed.success || parsed.data.enabled === false) return undefined;

@@ -8,6 +8,8 @@ import { BadGatewayError, GatewayTimeoutError } from '../errors.js';
 
 export interface RemoteResponse {
   status: number;
+  /** The Location header of a redirect, if any. */
+  location?: string;
   /** Body parsed as JSON when it is JSON, else undefined. */
   json: unknown;
   text: string;
@@ -75,7 +77,8 @@ export class RemoteClient {
     } catch {
       json = undefined;
     }
-    return { status: res.statusCode, json, text };
+    const location = res.headers.location;
+    return { status: res.statusCode, json, text, ...(typeof location === 'string' ? { location } : {}) };
   }
 }
 

@@ -9,12 +9,17 @@ import type { TestNode } from '../support/node.js';
 import { client, domainOf, putFile, sharePayload, startMesh } from './mesh.js';
 
 /** A foreign OCM peer that only has the legacy /ocm-provider (like older Nextcloud), or never answers. */
-async function peer(mode: 'legacy' | 'hang'): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+async function peer(mode: 'legacy' | 'hang' | 'redirect'): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
   const hits: string[] = [];
   const server = http.createServer((req, res) => {
     hits.push(req.url ?? '');
     if (mode === 'hang') return; // never answers
-    if (req.url === '/ocm-provider') {
+    if (mode === 'redirect' && req.url === '/.well-known/ocm') {
+      res.writeHead(301, { location: '/index.php/ocm-provider' });
+      res.end();
+      return;
+    }
+    if (req.url === '/ocm-provider' || (mode === 'redirect' && req.url === '/index.php/ocm-provider')) {
       const { port } = server.address() as AddressInfo;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({
@@ -51,6 +56,19 @@ describe('OCM discovery client', () => {
       await disco.discover(`http://${host}/`);
       assert.equal(p.hits.length, 2, 'served from the cache');
       await assert.rejects(disco.discover('untrusted.example'), ForbiddenError);
+    } finally {
+      await remote.close();
+      await p.close();
+    }
+  });
+
+  it('follows a same-origin redirect of the discovery path', async () => {
+    const p = await peer('redirect');
+    const remote = new RemoteClient({ connectTimeoutMs: 1000, idleTimeoutMs: 1000 });
+    try {
+      const d = await new DiscoveryClient(remote, new ProviderTrust(() => [p.url])).discover(new URL(p.url).host);
+      assert.equal(d.endPoint, `${p.url}/index.php/ocm`);
+      assert.deepEqual(p.hits, ['/.well-known/ocm', '/index.php/ocm-provider']);
     } finally {
       await remote.close();
       await p.close();
