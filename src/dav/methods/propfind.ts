@@ -13,7 +13,7 @@ import { STAGING } from './chunked-v1.js';
 import { propstat, sendMultistatus } from '../multistatus.js';
 import { ALLPROP_NAMES, LIVE_PROPS, tagFor, type LiveProp, type PropEnv, type Tag } from '../properties.js';
 import { encodeUrlPath } from '../../fs/path.js';
-import { DAV_NS, child, clark, elements, escapeXml, readXmlBody } from '../xml.js';
+import { DAV_NS, NC_NS, OC_NS, child, clark, elements, escapeXml, readXmlBody } from '../xml.js';
 
 const MAX_PROPS = 500;
 
@@ -42,6 +42,17 @@ export function parsePropfindBody(body: Awaited<ReturnType<typeof readXmlBody>>)
 }
 
 const DEAD_BATCH = 256;
+
+/**
+ * Whether a requested name can be a dead property. The ownCloud/Nextcloud namespaces belong to
+ * the server: names there that are not live (oc:downloadURL, nc:rich-workspace, … which clients
+ * ask for on every listing) are never looked up, except oc:favorite, which clients set.
+ */
+function mayBeDead(name: string): boolean {
+  if (LIVE_PROPS.has(name)) return false;
+  if (name.startsWith(`{${OC_NS}}`) || name.startsWith(`{${NC_NS}}`)) return name === `{${OC_NS}}favorite`;
+  return true;
+}
 
 async function loadDeadProps(fs: Fs, entries: Entry[]): Promise<Array<Record<string, string>>> {
   if (!hasDeadProps(fs)) return entries.map(() => ({}));
@@ -144,7 +155,7 @@ export async function propfind(req: DavRequest): Promise<void> {
   // Dead properties: for every entry when asked for by name; for allprop/propname only on the
   // request target (a listing's allprop does not read 10,000 property records; Nextcloud returns
   // none on allprop at all).
-  const namedDead = query.mode === 'prop' && query.names.some((n) => !LIVE_PROPS.has(n));
+  const namedDead = query.mode === 'prop' && query.names.some(mayBeDead);
   const dead = namedDead ? await loadDeadProps(fs, entries) : query.mode !== 'prop' ? await loadDeadProps(fs, [root]) : null;
   const propEnv: PropEnv = {
     locksOn: (p) => env.locks.locksOn(target.lockScope, p),
