@@ -2,7 +2,8 @@
  * The streaming verbs of `api/storage/`: `PUT Upload/home/{path}` (raw body streamed into an
  * atomic Fs write; missing parents are created; 201 created / 200 replaced),
  * `GET Download/{path}` (streamed, with single-range `Range` support: 206 / 416) and
- * `GET DownloadRevision/{key}/{path}` (key is one query-escaped segment, as reva sends it).
+ * `GET DownloadRevision/{key}/{path}` (key is the first segment: reva v3.10.4 joins it in raw,
+ * older revads query-escape it; meshdav keys never hold a slash).
  * Content is never buffered: Fs stream → socket with stream/promises.pipeline.
  */
 import { pipeline } from 'node:stream/promises';
