@@ -104,6 +104,23 @@ describe('OCM refusals between three real nodes', function () {
     }
   });
 
+  it('sender down when accepting an invite: 502/504 and no contact stored', async () => {
+    const port = await freePort();
+    const tmp = await startTestNode({ port, trustedProviders: [b.url] });
+    await tmp.services.users.add({ name: 'ada', password: 'pw-pw-pw-pw', displayName: 'Ada', email: 'ada@x.example' });
+    b.services.config.trustedProviders.push(tmp.url);
+    try {
+      const inv = (await client(tmp, 'ada', 'pw-pw-pw-pw').post('/sciencemesh/generate-invite')).json;
+      await tmp.stop();
+      const res = await client(b, 'pierre').post('/sciencemesh/accept-invite', { invite_string: inv.invite_string });
+      assert.ok(res.status === 502 || res.status === 504, `${res.status} ${res.text}`);
+      assert.equal((await b.services.ocm.contacts.list('pierre')).some((c) => c.provider === domainOf(tmp)), false);
+    } finally {
+      b.services.config.trustedProviders.pop();
+      await tmp.stop();
+    }
+  });
+
   it('receiver down when sharing: 502/504 and nothing stored on the sender', async () => {
     const port = await freePort();
     const tmp = await startTestNode({ port, trustedProviders: [a.url] });
