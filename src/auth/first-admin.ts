@@ -7,7 +7,7 @@ import type { UserStore } from './user-store.js';
 
 /** Creates `admin` when there are no users; returns its password, or undefined when users exist. */
 export async function ensureFirstAdmin(users: UserStore): Promise<{ name: string; password: string } | undefined> {
-  if ((await users.count()) > 0) return undefined;
+  if (await users.hasUsers()) return undefined;
   const password = randomBytes(18).toString('base64url');
   await users.add({ name: 'admin', password, displayName: 'Administrator' });
   return { name: 'admin', password };

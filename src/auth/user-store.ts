@@ -117,10 +117,10 @@ export class UserStore {
     return out;
   }
 
-  async count(): Promise<number> {
-    let n = 0;
-    for await (const _ of this.db.keys({ limit: 1 })) n++;
-    return n;
+  /** Whether at least one user exists. */
+  async hasUsers(): Promise<boolean> {
+    for await (const _ of this.db.keys({ limit: 1 })) return true;
+    return false;
   }
 
   /** The user when `password` is theirs, else null (unknown users cost the same scrypt time). */
