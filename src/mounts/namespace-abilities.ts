@@ -15,7 +15,7 @@ import {
   isVersioned,
 } from '../fs/guards.js';
 import { Perm } from '../fs/types.js';
-import { need, type MountedShare, type NamespaceFs } from './namespace.js';
+import { MOUNT_ID_PATTERN, need, type MountedShare, type NamespaceFs } from './namespace.js';
 
 type AnyFn = (...args: never[]) => unknown;
 
@@ -54,10 +54,7 @@ export function forwardHomeAbilities(ns: NamespaceFs): void {
   }
   if (hasQuota(home)) target.quota = (() => home.quota()) as AnyFn;
   if (hasFileIds(home)) {
-    target.pathById = (async (id: string) => {
-      if (/^m[^-]+-/.test(id)) throw new NotFoundError('not resolvable inside a mounted share');
-      return home.pathById(id);
-    }) as unknown as AnyFn;
+    target.pathById = (async (id: string) => (MOUNT_ID_PATTERN.test(id) ? ns.mountedPathById(id) : home.pathById(id))) as unknown as AnyFn;
   }
   if (isVersioned(home)) {
     target.listVersions = byPath((p) => home.listVersions(p), async () => []);

@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { LRUCache } from 'lru-cache';
 import { AlreadyExistsError, ForbiddenError, NotFoundError } from '../errors.js';
 import { transfer } from '../fs/fallbacks.js';
 import { isWithin, joinPath, normalizePath, parentPath, relativeTo } from '../fs/path.js';
@@ -147,6 +148,23 @@ export class NamespaceFs implements Fs {
 
   /** Set by the Mounts service: dead properties of paths below mounts. */
   props?: MountProps;
+  /** Set by the Mounts service: where recently seen mounted file ids live (for pathById). */
+  ids?: LRUCache<string, string>;
+
+  private remember(fileId: string, path: string): string {
+    this.ids?.set(`${this.user}\0${fileId}`, path);
+    return fileId;
+  }
+
+  /** Path of a mounted entry by its (prefixed) file id, as last seen; NotFoundError when unknown or gone. */
+  async mountedPathById(fileId: string): Promise<string> {
+    const path = this.ids?.get(`${this.user}\0${fileId}`);
+    if (path) {
+      const entry = await this.stat(path).catch(() => undefined);
+      if (entry?.fileId === fileId) return path;
+    }
+    throw new NotFoundError('no such file id in the mounted shares');
+  }
 
   private async transfer(
     mode: 'move' | 'copy',
@@ -200,7 +218,7 @@ export class NamespaceFs implements Fs {
       path: e.path === '/' ? at : at + e.path,
       name: e.path === '/' ? m.record.name : e.name,
       permissions: e.permissions & m.record.permissions,
-      fileId: `m${m.record.id}-${e.fileId}`,
+      fileId: this.remember(`${mountIdPrefix(m.record)}${e.fileId}`, e.path === '/' ? at : at + e.path),
       remote: origin,
     };
   }
@@ -218,7 +236,7 @@ export class NamespaceFs implements Fs {
         size: 0,
         mtime: m.record.createdAt,
         etag: 'unavailable-' + m.record.id,
-        fileId: `m${m.record.id}-root`,
+        fileId: `${mountIdPrefix(m.record)}root`,
         mime: 'httpd/unix-directory',
         permissions: Perm.READ,
         remote: { ...m.record.origin, state: 'unavailable' },
@@ -281,6 +299,13 @@ export class NamespaceFs implements Fs {
       if (!(err instanceof AlreadyExistsError)) throw err;
     }
   }
+}
+
+/** File ids inside a mount: `mount-{8 hex of the mount id}-{remote id}` (local ids are numeric). */
+export const MOUNT_ID_PATTERN = /^mount-[0-9a-f]{8}-/;
+
+function mountIdPrefix(record: MountRecord): string {
+  return `mount-${createHash('sha1').update(record.id).digest('hex').slice(0, 8)}-`;
 }
 
 export function need(mount: MountedShare, bit: number): void {

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import type { Agent } from 'undici';
 import type { Config } from '../config.js';
 import { NotFoundError } from '../errors.js';
@@ -51,6 +52,8 @@ export class Mounts {
   readonly agent: Agent;
   readonly props: MountProps;
   private readonly live = new Map<string, MountedShare>();
+  /** `{user}\0{file id}` → namespace path of entries seen inside mounts (pathById). */
+  private readonly ids = new LRUCache<string, string>({ max: 200_000 });
   private received?: ReceivedShareSource;
   private unsubscribe?: () => void;
 
@@ -78,6 +81,7 @@ export class Mounts {
     const home = await this.deps.homes.home(user);
     const ns = new NamespaceFs(home, this.deps.config.sharesFolder, () => this.mountedShares(user), user);
     ns.props = this.props;
+    ns.ids = this.ids;
     return ns;
   }
 

@@ -139,6 +139,11 @@ describe('mounts: received shares mounted under /Shares', function () {
       writeFileSync(join(srv.dir, 'third.txt'), 'third party');
       await mountAt('third', srv.url);
       assert.equal(await (await dav(b, 'marie', 'GET', '/Shares/third/third.txt')).text(), 'third party');
+      // File ids inside a mount resolve back to their path (what revad's GetPathByID needs).
+      const ns = await b.services.namespaces.forUser('marie');
+      const entry = await ns.stat('/Shares/third/third.txt');
+      assert.match(entry.fileId, /^mount-[0-9a-f]{8}-/);
+      assert.equal(await (ns as unknown as { pathById(id: string): Promise<string> }).pathById(entry.fileId), '/Shares/third/third.txt');
       await srv.close();
     });
 
