@@ -242,6 +242,21 @@ export function runFsContract(name: string, makeFs: MakeFs): void {
         after.forEach((t, i) => assert.notEqual(t, before[i], `ancestor #${i} after remove`));
       });
 
+      it('shows its own changes at once in list() and stat() (no stale entries)', async function () {
+        await ctx.fs.mkdir('/fresh');
+        assert.deepEqual(await ctx.fs.list('/fresh'), []);
+        const w1 = await put(ctx.fs, '/fresh/f.txt', 'one');
+        let listed = await ctx.fs.list('/fresh');
+        assert.deepEqual(listed.map((e) => [e.name, e.size, e.etag]), [['f.txt', 3, w1.entry.etag]]);
+        const w2 = await put(ctx.fs, '/fresh/f.txt', 'three');
+        listed = await ctx.fs.list('/fresh');
+        assert.deepEqual(listed.map((e) => [e.name, e.size, e.etag]), [['f.txt', 5, w2.entry.etag]]);
+        assert.equal((await ctx.fs.stat('/fresh/f.txt')).etag, w2.entry.etag);
+        await ctx.fs.remove('/fresh/f.txt');
+        assert.deepEqual(await ctx.fs.list('/fresh'), []);
+        await expectError(ctx.fs.stat('/fresh/f.txt'), NotFoundError, 'stat after remove');
+      });
+
       it('gives different entries different file ids', async function () {
         const a = await put(ctx.fs, '/a', 'a');
         const b = await put(ctx.fs, '/b', 'b');
