@@ -2,6 +2,18 @@
  * LocalFs: one user's home on local disk (dataDir/files/{user}), metadata in LevelDB.
  * The core (stat, list, openRead, mkdir) lives here; writes, transfers, versions, trash and
  * per-resource metadata live in their own modules and are delegated to.
+ *
+ * What callers can rely on:
+ * - fileId: node-wide decimal counter; kept by overwrite, move, trash + restore; new on copy.
+ * - etag: new on every content change of a file; every ancestor folder up to `/` gets a new one
+ *   (and its recursive size adjusted) whenever anything below is written, created, removed,
+ *   moved in or out, or restored. Moves keep the moved entries' own ETags; dead properties,
+ *   grants and metadata never change an ETag.
+ * - size of a folder: recursive bytes below it; quota().used is the size of `/`.
+ * - mtime: the client's (WriteOptions.mtime), also set on disk; folders: last change below.
+ * - Anything found on disk without metadata (created behind meshdav's back) is adopted on first
+ *   sight with a new id; `LocalStorage.scan()` recomputes sizes and checksums.
+ * - Symbolic links are never followed: paths through them are ForbiddenError, listings skip them.
  */
 import { mkdir as mkdirFs, readdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
