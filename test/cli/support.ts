@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { v2 as webdav } from 'webdav-server';
@@ -62,11 +62,17 @@ export async function startForeignDav(opts: { quotaBytes?: number } = {}): Promi
     rootFileSystem: new webdav.PhysicalFileSystem(dir),
     ...(opts.quotaBytes !== undefined ? { storageManager: new webdav.PerUserStorageManager(opts.quotaBytes) } : {}),
   });
-  const http: Server = await server.startAsync(0);
+  // Our own listener on an ephemeral port (webdav-server's start(0) falls back to its port 1900).
+  const http: Server = createServer((req, res) => (server.executeRequest as (q: unknown, s: unknown) => void)(req, res));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     dir,
-    stop: () => new Promise<void>((resolve) => server.stop(() => resolve())),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }),
   };
 }
