@@ -43,12 +43,13 @@ export function registerInvite(program: Command): void {
   addApiOptions(
     invite
       .command('accept <invite>')
-      .description('accept an invite: the invite string, or a token with --provider')
+      .description('accept an invite: the invite string, the invite link, or a token with --provider')
       .option('--provider <domain>', 'the inviting provider domain, when <invite> is a bare token'),
   ).action(async (inviteArg: string, opts: ApiOptions & { provider?: string }) => {
-    const body = opts.provider ? { token: inviteArg, providerDomain: opts.provider } : { invite_string: inviteArg };
-    if (!opts.provider && !isInviteString(inviteArg)) {
-      throw new CliError('that is not an invite string — pass the whole invite, or the token with --provider DOMAIN', EXIT.USAGE);
+    const link = inviteLink(inviteArg);
+    const body = opts.provider ? { token: inviteArg, providerDomain: opts.provider } : link ?? { invite_string: inviteArg };
+    if (!opts.provider && !link && !isInviteString(inviteArg)) {
+      throw new CliError('that is not an invite — pass the invite string or link, or the token with --provider DOMAIN', EXIT.USAGE);
     }
     const c = await withApi(opts, (api) => api.call<ContactView>('POST', '/sciencemesh/accept-invite', body));
     if (opts.json) return outJson(c);
@@ -87,4 +88,16 @@ export function registerInvite(program: Command): void {
 function isInviteString(s: string): boolean {
   const text = Buffer.from(s, 'base64').toString('utf8');
   return /^[A-Za-z0-9+/=]+$/.test(s) && text.lastIndexOf('@') > 0 && !/[\u0000-\u001f]/.test(text);
+}
+
+/** `…/accept-invite?token=T&providerDomain=D` → its two parameters. */
+function inviteLink(s: string): { token: string; providerDomain: string } | undefined {
+  try {
+    const u = new URL(s);
+    const token = u.searchParams.get('token');
+    const providerDomain = u.searchParams.get('providerDomain');
+    return token && providerDomain ? { token, providerDomain } : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -38,7 +38,7 @@ describe('meshdav invite / contacts / share (CLI against two real nodes)', funct
     const acc = await meshdav(['invite', 'accept', invite.invite_string, '--url', b.url, '--user', 'marie', '--password-stdin'], {}, PASSWORD + '\n');
     assert.equal(acc.code, 0, acc.stderr);
     assert.match(acc.stdout, /Albert Einstein \(einstein@/);
-    const again = await meshdav(['invite', 'accept', invite.invite_string], as(b, 'marie'));
+    const again = await meshdav(['invite', 'accept', invite.invite_link], as(b, 'marie'));
     assert.equal(again.code, 6, 'conflict exit code');
     assert.match(again.stderr, /already accepted/);
 
