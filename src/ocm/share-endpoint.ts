@@ -3,7 +3,7 @@
  *   `/remote.php/dav/ocm/{shareId}/…` — `Authorization: Bearer {secret}`, or Basic with the
  *     secret as user name (password ignored, usually empty);
  *   `/remote.php/dav/ocm/…` (no share id) and `/public.php/webdav/…` — legacy OCM 1.0 receivers
- *     (Nextcloud), which read at the discovery WebDAV root: Basic, user name = secret.
+ *     (Nextcloud), which read at the discovery WebDAV root: Basic, user name = secret (or Bearer).
  * The secret opens exactly its own share: the owner's storage scoped to the shared file or folder
  * (ScopedFs), with the share's permissions enforced (PermissionFs), served by the DAV engine.
  * Unknown, revoked or expired secrets → 401 at once.
@@ -83,10 +83,11 @@ export function shareEndpoint(deps: OcmRouterDeps) {
       id = undefined;
     }
     if (id === share.id) return serve(ctx, share, `${OCM_ROOT}/${seg}`);
-    // OCM 1.0 receivers (Nextcloud) read at the discovery WebDAV root itself, with Basic auth —
-    // unless the path names another share, which this secret does not open.
+    // OCM 1.0 receivers (Nextcloud; reva v3 too, which also turns our legacy `options` into an
+    // id-less WebDAV protocol) read at the discovery WebDAV root itself — unless the path names
+    // another share, which this secret does not open.
     const otherShare = id !== undefined && (await ocm.sent.findById(id)) !== undefined;
-    if (auth.scheme === 'basic' && !otherShare) return serve(ctx, share, OCM_ROOT);
+    if (!otherShare) return serve(ctx, share, OCM_ROOT);
     throw new UnauthorizedError('this secret does not open that share', { headers: CHALLENGE });
   };
 }
