@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openServices, type Services } from './services.js';
 import { buildApp } from './app.js';
@@ -28,7 +28,7 @@ export interface StartOptions {
 export async function startNode(config: Config, options: StartOptions = {}): Promise<MeshdavNode> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const server = config.tls
-    ? https.createServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) })
+    ? tlsServer(config.tls)
     : http.createServer();
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -97,4 +97,24 @@ export async function startNode(config: Config, options: StartOptions = {}): Pro
       return closing;
     },
   };
+}
+
+/** The https server for config.tls; an unreadable or invalid certificate or key is a ConfigError. */
+function tlsServer(tls: NonNullable<Config['tls']>): https.Server {
+  const cert = readTlsFile('tls.cert', tls.cert);
+  const key = readTlsFile('tls.key', tls.key);
+  try {
+    return https.createServer({ cert, key });
+  } catch (err) {
+    throw new ConfigError(`invalid configuration — tls: the certificate and key are not a valid PEM pair (${(err as Error).message})`);
+  }
+}
+
+/** A PEM file named by the configuration; unreadable → ConfigError naming the key, the path and the reason. */
+function readTlsFile(key: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration — ${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
 }

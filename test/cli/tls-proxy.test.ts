@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { startTestNode, tempDir, type TestNode } from '../support/node.js';
@@ -118,4 +118,22 @@ describe('reverse proxy: X-Forwarded-Proto/-Host honoured only with trustProxy',
       });
     });
   }
+});
+
+describe('TLS configuration mistakes stop start-up with the key and the reason', function () {
+  this.timeout(60_000);
+  it('names a missing or invalid certificate file', async () => {
+    const dir = tempDir('tls-bad-');
+    const missing = join(dir, 'missing.pem');
+    await assert.rejects(startTestNode({ tls: { cert: missing, key: missing } }), (e: Error) => {
+      assert.equal(e.message, `invalid configuration — tls.cert: cannot read ${missing} (ENOENT)`);
+      return true;
+    });
+    const junk = join(dir, 'junk.pem');
+    writeFileSync(junk, 'not a certificate\n');
+    await assert.rejects(startTestNode({ tls: { cert: junk, key: junk } }), /^ConfigError: invalid configuration — tls: the certificate and key are not a valid PEM pair \(.*PEM routines/);
+    const r = await runCli(['serve', '--port', '0', '--data', join(dir, 'data'), '--config', join(dir, 'c.json')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^meshdav: cannot read config file .*c\.json: ENOENT\n$/);
+  });
 });
