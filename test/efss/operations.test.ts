@@ -66,3 +66,40 @@ describe('EFSS operations', () => {
     assert.equal(ok.status, 201);
   });
 });
+
+describe('EFSS shutdown during an Upload', function () {
+  this.timeout(30_000);
+
+  it('leaves neither a visible file nor a stray temporary behind', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const node = await startTestNode({}, { keepData: true });
+    await node.services.users.add({ name: 'tester', password: 'tester-password-123' });
+    const u = new URL(node.url);
+    const req = http.request({
+      host: u.hostname,
+      port: u.port,
+      method: 'PUT',
+      path: '/apps/sciencemesh/~tester/api/storage/Upload/home/during-shutdown.bin',
+      headers: { 'x-reva-secret': node.config.revaSecret, 'content-length': String(8 * 1024 * 1024) },
+    });
+    req.on('error', () => undefined);
+    await new Promise<void>((r) => req.write(Buffer.alloc(512 * 1024, 7), () => r()));
+    await new Promise((r) => setTimeout(r, 200));
+    await node.close(); // the upload never completes: cut after the grace period
+    req.destroy();
+
+    const again = await startTestNode({ dataDir: node.dataDir });
+    try {
+      const md = await rawRequest(again.url, 'POST', '/apps/sciencemesh/~tester/api/storage/GetMD', { 'x-reva-secret': again.config.revaSecret }, JSON.stringify({ ref: { path: '/home/during-shutdown.bin' } }));
+      assert.equal(md.status, 404, md.text);
+      const home = again.services.storage.layout.home('tester');
+      assert.deepEqual(readdirSync(home).filter((n) => n.includes('during-shutdown')), []);
+      const uploads = join(again.dataDir, 'uploads');
+      const stray = readdirSync(uploads, { recursive: true }).filter((n) => String(n).length > 0);
+      assert.deepEqual(stray, [], 'temporary upload files were left in dataDir/uploads');
+    } finally {
+      await again.stop();
+    }
+  });
+});
