@@ -109,6 +109,11 @@ describe('OCM seed flow between two real nodes', function () {
     assert.deepEqual((await marie.get('/sciencemesh/received-shares')).json, [], 'SHARE_UNSHARED removed it');
     assert.equal((await marie.get('/remote.php/dav/files/marie/Shares/relativity.txt')).status, 404, 'and unmounted it');
     assert.deepEqual((await einstein.get('/sciencemesh/sent-shares')).json, []);
+
+    // Secrets and tokens never reach a log line on either side.
+    const logs = [...a.logLines, ...b.logLines].join('\n');
+    assert.ok(logs.length > 0);
+    for (const secret of [rec.webdav.sharedSecret, inv.json.token]) assert.ok(!logs.includes(secret), 'a secret was logged');
   });
 
   it('decline reaches the sender; GET generate-invite, list-providers and OCS v1 XML work too', async () => {
