@@ -41,8 +41,8 @@ describe('web UI end to end in Chromium (two sites)', function () {
     browser = await launch();
     ctxA = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     ctxB = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    ctxA.setDefaultTimeout(10_000);
-    ctxB.setDefaultTimeout(10_000);
+    ctxA.setDefaultTimeout(20_000);
+    ctxB.setDefaultTimeout(20_000);
     pageA = await ctxA.newPage();
     pageB = await ctxB.newPage();
     errorsA = watchErrors(pageA);

@@ -39,7 +39,7 @@ describe('web UI flows in Chromium: paste an invite, editor shares, decline', fu
     ctxA = await browser.newContext();
     ctxB = await browser.newContext();
     await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(a.url).origin });
-    for (const c of [ctxA, ctxB]) c.setDefaultTimeout(10_000);
+    for (const c of [ctxA, ctxB]) c.setDefaultTimeout(20_000);
     pageA = await ctxA.newPage();
     pageB = await ctxB.newPage();
     errorsA = watchErrors(pageA);
@@ -166,6 +166,9 @@ describe('web UI flows in Chromium: paste an invite, editor shares, decline', fu
     await pageB.goto(b.url + '/#/files/Shares');
     await pageB.locator('#main').getByRole('link', { name: 'Drafts', exact: true }).waitFor();
     assert.equal(await pageB.locator('#main').getByRole('link', { name: 'Private', exact: true }).count(), 0);
+    // A mount point is left by declining, so it offers neither Delete nor Rename.
+    assert.equal(await pageB.getByRole('button', { name: 'Delete Drafts' }).count(), 0);
+    assert.equal(await pageB.getByRole('button', { name: 'Rename Drafts' }).count(), 0);
   });
 
   it('shares a single file; the recipient opens it from the shares list', async () => {

@@ -125,12 +125,14 @@ export async function renderFiles(main, app, path) {
     const badge = remote && h('span', { class: `badge badge-remote${remote.unavailable ? ' badge-warn' : ''}`,
       title: `Shared by ${remote.owner} from ${remote.provider}` },
       remote.unavailable ? 'Unavailable · ' : 'Remote · ', `${remote.ownerName || remote.owner} @ ${remote.provider}`);
+    // A mount point itself is left by declining the share (Shares view), never renamed or deleted.
+    const isMountPoint = Boolean(remote) && parent(entry.path) === sharesFolder;
     const buttons = [
       !isDir && h('a', { class: 'btn btn-small', href: api.davUrl(entry.path), download: entry.name, 'aria-label': `Download ${entry.name}` }, 'Download'),
       !remote && entry.canShare && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Share ${entry.name}`,
         onclick: () => openShareDialog(entry, app) }, 'Share'),
-      entry.canRename && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rename ${entry.name}`, onclick: () => rename(entry) }, 'Rename'),
-      entry.canDelete && h('button', { type: 'button', class: 'btn btn-small btn-danger-quiet', 'aria-label': `Delete ${entry.name}`, onclick: () => del(entry) }, 'Delete'),
+      entry.canRename && !isMountPoint && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rename ${entry.name}`, onclick: () => rename(entry) }, 'Rename'),
+      entry.canDelete && !isMountPoint && h('button', { type: 'button', class: 'btn btn-small btn-danger-quiet', 'aria-label': `Delete ${entry.name}`, onclick: () => del(entry) }, 'Delete'),
     ];
     return h('tr', { 'data-name': entry.name, class: remote ? 'is-remote' : '' },
       h('td', { class: 'col-name' }, name, badge),
