@@ -188,6 +188,15 @@ describe('web UI flows in Chromium: paste an invite, editor shares, decline', fu
     assert.equal(await content.textContent(), 'answered at A');
     await shot(pageB, 'flows-04-b-file-share-opened');
     await pageB.getByRole('button', { name: 'Close' }).click();
+
+    // Leaving an accepted share unmounts it; it can be accepted again.
+    await nav(pageB, 'Shares').click();
+    await pageB.getByRole('button', { name: 'Leave from-ben.txt' }).click();
+    await pageB.getByRole('dialog').getByRole('button', { name: 'Leave' }).click();
+    await status(pageB, /Left from-ben.txt/);
+    await pageB.getByRole('button', { name: 'Accept from-ben.txt' }).waitFor();
+    const shares = await b.services.namespaces.forUser('ben');
+    assert.ok(!(await shares.list('/Shares')).some((e) => e.name === 'from-ben.txt'), 'no longer mounted');
   });
 
   it('uploads a whole folder with its subfolders', async () => {

@@ -37,12 +37,17 @@ export function renderShares(main, app) {
               h('span', { class: 'muted' }, `from ${s.ownerName}${s.ownerName !== s.owner ? ` (${s.owner})` : ''} · ${s.role}`)),
             h('span', { class: `badge badge-${s.state}` }, STATE_LABEL[s.state] ?? s.state),
             h('div', { class: 'row-actions' },
-              s.state === 'pending' && h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `Accept ${s.name}`,
+              s.state !== 'accepted' && h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `Accept ${s.name}`,
                 onclick: act(() => json('POST', `/sciencemesh/received-shares/${encodeURIComponent(s.id)}/accept`), `Accepted ${s.name}`) }, 'Accept'),
               s.state === 'pending' && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Decline ${s.name}`,
                 onclick: act(() => json('POST', `/sciencemesh/received-shares/${encodeURIComponent(s.id)}/decline`), `Declined ${s.name}`) }, 'Decline'),
               s.state === 'accepted' && s.mountPoint && h('a', { class: 'btn btn-small btn-primary', 'aria-label': `Open ${s.name}`,
                 href: '#/files' + s.mountPoint.split('/').map(encodeURIComponent).join('/') }, 'Open'),
+              s.state === 'accepted' && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Leave ${s.name}`,
+                onclick: async () => {
+                  if (!(await confirmDialog(`Leave ${s.name}?`, `It disappears from your files; ${s.ownerName} keeps it and you can accept it again later.`, 'Leave'))) return;
+                  await act(() => json('POST', `/sciencemesh/received-shares/${encodeURIComponent(s.id)}/decline`), `Left ${s.name}`)();
+                } }, 'Leave'),
             ))))
         : h('p', { class: 'empty' }, 'Nothing has been shared with you yet.'));
     } catch (err) {
