@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMeshdav, type DavServer } from './lib/meshdav.js';
 import { apacheAvailable, startApache, startRcloneServe } from './lib/peers.js';
-import { peakRss, resetPeakRss } from './lib/proc.js';
+import { currentRss, peakRss, resetPeakRss } from './lib/proc.js';
 import { MiB, KiB, seedFiles, writeRandomFile } from './lib/files.js';
 import { loadTest, timedGet, timedPropfind, timedPut, type LoadResult } from './lib/measure.js';
 import { fmtMB, fmtRate, fmtRatio, fmtRps, fmtSeconds, median, printTable, type Row } from './lib/report.js';
@@ -37,24 +37,22 @@ async function main(): Promise<void> {
     log(`temporary directory ${tmp}; big file ${BIG / MiB} MiB, ${FILES} files, ${CLIENTS} clients × ${LOAD_SECONDS} s`);
     const meshdav = await startMeshdav({ dataDir: join(tmp, 'data'), user: USER, password: PASSWORD, cpuProfDir: process.env.BENCH_CPU_PROF });
     stops.push(meshdav.stop);
+    const startRss = currentRss(meshdav.child.pid);
     const src = join(tmp, 'source.bin');
     await writeRandomFile(src, BIG);
 
-    // Seed everything the peers read through meshdav's own PUT, before they start (rclone caches listings).
-    log('seeding through meshdav PUT');
-    resetPeakRss(meshdav.child.pid);
+    // Big files first, on a fresh process, so peak RSS reflects the transfer and not earlier work.
+    // rclone caches directory listings (5 min by default), so each rclone instance is started
+    // only after meshdav has written what that instance must see.
     const mkcol = await fetch(meshdav.davUrl + 'big', { method: 'MKCOL', headers: { authorization: meshdav.auth } });
     if (mkcol.status !== 201) throw new Error(`MKCOL big → ${mkcol.status}`);
     const meshPut: number[] = [];
+    resetPeakRss(meshdav.child.pid);
     meshPut.push((await timedPut(meshdav, 'big/file.bin', src, BIG)).rate);
     let putPeak = peakRss(meshdav.child.pid);
-    let t = Date.now();
-    await seedFiles(meshdav, 'many', FILES, 100);
-    log(`seeded ${FILES} files in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    const small = await seedFiles(meshdav, 'small', 200, 4 * KiB);
 
-    const rclone = await startRcloneServe(meshdav.filesDir, USER, PASSWORD);
-    stops.push(rclone.stop);
+    const rcloneBig = await startRcloneServe(meshdav.filesDir, USER, PASSWORD);
+    stops.push(rcloneBig.stop);
     mkdirSync(join(tmp, 'rclone-put'));
     const rclonePutTarget = await startRcloneServe(join(tmp, 'rclone-put'), USER, PASSWORD);
     stops.push(rclonePutTarget.stop);
@@ -88,10 +86,20 @@ async function main(): Promise<void> {
       if (g.bytes !== BIG) throw new Error(`meshdav GET returned ${g.bytes} bytes, not ${BIG}`);
       getRates.meshdav!.push(g.rate);
       getPeak = Math.max(getPeak, peakRss(meshdav.child.pid));
-      getRates.rclone!.push((await timedGet(rclone, 'big/file.bin')).rate);
+      getRates.rclone!.push((await timedGet(rcloneBig, 'big/file.bin')).rate);
       if (apache) getRates.apache!.push((await timedGet(apache, 'big/file.bin')).rate);
     }
     log(`GET meshdav ${getRates.meshdav!.map(fmtRate).join(', ')}; rclone ${getRates.rclone!.map(fmtRate).join(', ')}`);
+    await rcloneBig.stop();
+    await rclonePutTarget.stop();
+
+    // Many small files, seeded through meshdav's own PUT; then a fresh rclone on the same files.
+    const t = Date.now();
+    await seedFiles(meshdav, 'many', FILES, 100);
+    log(`seeded ${FILES} files through meshdav PUT in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const small = await seedFiles(meshdav, 'small', 200, 4 * KiB);
+    const rclone = await startRcloneServe(meshdav.filesDir, USER, PASSWORD);
+    stops.push(rclone.stop);
 
     // PROPFIND Depth 1 allprop of the 10,000-file folder: one warm-up each, then median of rounds.
     const pf: Record<string, number[]> = { meshdav: [], rclone: [], apache: [] };
@@ -130,6 +138,7 @@ async function main(): Promise<void> {
     const putM = best(meshPut);
     const putR = best(rclonePut);
     rows.push({ metric: `PUT ${BIG / MiB} MiB`, meshdav: fmtRate(putM), rclone: fmtRate(putR), apache: na, ratio: fmtRatio(putM / putR), target: '≥ 1.00×', ok: putM >= putR });
+    rows.push({ metric: 'RSS after start (idle)', meshdav: fmtMB(startRss), rclone: na, apache: na, ratio: na, target: 'report', ok: undefined });
     rows.push({ metric: 'peak RSS during GET', meshdav: fmtMB(getPeak), rclone: na, apache: na, ratio: na, target: '< 150 MB', ok: getPeak < RSS_LIMIT });
     rows.push({ metric: 'peak RSS during PUT', meshdav: fmtMB(putPeak), rclone: na, apache: na, ratio: na, target: '< 150 MB', ok: putPeak < RSS_LIMIT });
     const pfM = median(pf.meshdav!);
