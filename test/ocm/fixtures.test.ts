@@ -112,6 +112,15 @@ describe('OCM payloads as Nextcloud and reva send them (fixtures)', function () 
       assert.equal((await reva(a, 'einstein', 'GetSentShare', { Spec: { Id: { opaque_id: id } } })).status, 404);
     });
 
+    it('answers under /apps/sciencemesh without /index.php too; unknown verbs 404, GET 405', async () => {
+      const res = await postJson(`${a.url}/apps/sciencemesh/~einstein/api/ocm/ListSentShares`, null, { 'x-reva-secret': a.config.revaSecret });
+      assert.equal(res.status, 200, res.text);
+      assert.ok(Array.isArray(res.json));
+      assert.equal((await reva(a, 'einstein', 'NoSuchVerb', {})).status, 404);
+      const get = await fetch(`${a.url}/apps/sciencemesh/~einstein/api/ocm/ListSentShares`, { headers: { 'x-reva-secret': a.config.revaSecret } });
+      assert.equal(get.status, 405);
+    });
+
     it('lists shares created by the CLI to revad', async () => {
       await putFile(a, 'einstein', '/cli.txt', 'cli');
       const created = await client(a, 'einstein').post('/sciencemesh/create-share', { sourcePath: '/cli.txt', recipientUsername: 'marie', recipientHost: domainOf(b), role: 'editor' });
