@@ -72,13 +72,16 @@ async function scanHome(deps: ScanDeps, user: string, report: ScanReport): Promi
     const byPath = new Map(records);
     const byParent = childrenByParent(records);
 
-    const dropSubtree = (path: string) => {
-      for (const [p, rec] of records) {
-        if (p === path || p.startsWith(path + '/')) {
-          txn.del(p);
-          txn.delId(rec.id);
-        }
+    const dropRecords = (path: string): void => {
+      const rec = byPath.get(path);
+      if (rec) {
+        txn.del(path);
+        txn.delId(rec.id);
       }
+      for (const [child] of byParent.get(path) ?? []) dropRecords(child);
+    };
+    const dropSubtree = (path: string): void => {
+      dropRecords(path);
       report.removed.push({ user, path });
     };
 

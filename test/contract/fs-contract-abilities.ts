@@ -3,6 +3,7 @@
  * ability (guards.ts). transfer() (fallbacks.ts) runs for every Fs, native or not.
  */
 import assert from 'node:assert/strict';
+import { text } from 'node:stream/consumers';
 import { BadRequestError, ConflictError, NotFoundError, PreconditionFailedError } from '../../src/errors.js';
 import { transfer } from '../../src/fs/fallbacks.js';
 import {
@@ -134,7 +135,6 @@ export function runAbilityContract(ctx: { fs: Fs }): void {
       if (versions.length === 0) this.skip(); // versioning switched off in this instance
       assert.equal(versions[0]!.etag, v1.entry.etag);
       assert.equal(versions[0]!.size, 5);
-      const { text } = await import('node:stream/consumers');
       assert.equal(await text(await fs.openVersion('/v.txt', versions[0]!.key)), 'first');
       await fs.restoreVersion('/v.txt', versions[0]!.key);
       assert.equal(await readText(fs, '/v.txt'), 'first');

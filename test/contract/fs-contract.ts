@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   AlreadyExistsError,
   BadRequestError,
@@ -111,7 +112,6 @@ export function runFsContract(name: string, makeFs: MakeFs): void {
         assert.equal((await readBuf(ctx.fs, '/empty')).length, 0);
         const big = randomBytes(3 * 1024 * 1024 + 17);
         const chunks = [big.subarray(0, 100_000), big.subarray(100_000, 2_000_000), big.subarray(2_000_000)];
-        const { Readable } = await import('node:stream');
         const r = await ctx.fs.write('/big.bin', Readable.from(chunks));
         assert.equal(r.entry.size, big.length);
         assert.equal(sha1(await readBuf(ctx.fs, '/big.bin')), sha1(big));

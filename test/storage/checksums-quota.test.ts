@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { BadRequestError, InsufficientStorageError } from '../../src/errors.js';
 import { Adler32, parseDeclaredChecksum } from '../../src/storage/checksums.js';
-import { expectError, exists, md5, put, readText, sha1 } from '../contract/fs-helpers.js';
+import { expectError, exists, failingBody, md5, put, readText, sha1 } from '../contract/fs-helpers.js';
 import { openTestStorage, type TestStorage } from './storage-fixture.js';
 
 /** Textbook Adler-32, one modulo per byte: the reference for the blocked implementation. */
@@ -62,7 +62,6 @@ describe('checksums', function () {
 
     it('hashes concurrent large uploads independently, also after an abandoned one', async function () {
       const fs = await t.storage.home('alice');
-      const { failingBody } = await import('../contract/fs-helpers.js');
       await assert.rejects(fs.write('/cut', failingBody(randomBytes(5 * 1024 * 1024))));
       const datas = [0, 1, 2].map(() => randomBytes(3 * 1024 * 1024 + 5));
       const entries = await Promise.all(datas.map((d, i) => fs.write(`/c${i}`, Readable.from([d.subarray(0, 777), d.subarray(777)]))));

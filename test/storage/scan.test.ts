@@ -4,7 +4,9 @@ import { execFile } from 'node:child_process';
 import { appendFile, mkdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { NotFoundError } from '../../src/errors.js';
 import { put, sha1 } from '../contract/fs-helpers.js';
+import { startTestNode } from '../support/node.js';
 import { openTestStorage, type TestStorage } from './storage-fixture.js';
 
 describe('LocalStorage.scan', function () {
@@ -58,6 +60,25 @@ describe('LocalStorage.scan', function () {
     assert.deepEqual([again.added, again.changed, again.removed], [[], [], []], 'a second scan finds nothing');
   });
 
+  it('forgets a whole folder removed behind its back, and a folder replaced by a file', async function () {
+    const fs = await t.storage.home('alice');
+    const home = join(t.dataDir, 'files', 'alice');
+    await fs.mkdir('/tree');
+    await fs.mkdir('/tree/sub');
+    const deep = await put(fs, '/tree/sub/deep.txt', 'deep');
+    await fs.mkdir('/swap');
+    await put(fs, '/swap/inner.txt', 'inner');
+    await rm(join(home, 'tree'), { recursive: true });
+    await rm(join(home, 'swap'), { recursive: true });
+    await writeFile(join(home, 'swap'), 'now a file');
+    const report = await t.storage.scan('alice');
+    assert.deepEqual(report.removed.map((c) => c.path).sort(), ['/swap', '/tree']);
+    assert.deepEqual(report.added.map((c) => c.path), ['/swap']);
+    await assert.rejects(fs.pathById(deep.entry.fileId), NotFoundError);
+    assert.equal((await fs.stat('/swap')).type, 'file');
+    assert.equal((await fs.stat('/')).size, 'now a file'.length);
+  });
+
   it('notices a changed mtime with the same size', async function () {
     const fs = await t.storage.home('alice');
     const { entry } = await put(fs, '/same.txt', 'abc', { mtime: 1_000_000 });
@@ -87,7 +108,6 @@ describe('LocalStorage.scan', function () {
 
   it('goes through the running node when it holds the database', async function () {
     await t.close();
-    const { startTestNode } = await import('../support/node.js');
     const node = await startTestNode({ dataDir: t.dataDir }, { keepData: true });
     try {
       await mkdir(join(t.dataDir, 'files', 'dave'), { recursive: true });
