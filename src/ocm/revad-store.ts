@@ -68,6 +68,7 @@ export function revadOcmStore(deps: OcmRouterDeps) {
       const token = str(field(body, 'token'));
       const missing = [!grantee && 'grantee.userId', !fileId && 'resourceId.opaqueId', !token && 'token'].filter(Boolean) as string[];
       if (missing.length) throw new BadRequestError('invalid share', { validationErrors: missing.map((name) => ({ name, message: 'required' })) });
+      if (!(await ocm.users.lookup(owner))) throw new NotFoundError(`no user "${owner}"`);
       const access = (field(body, 'accessMethods', 'access_methods') as unknown[] | undefined) ?? [];
       const webdav = access.map((a) => field(a, 'webdavOptions', 'webdav_options')).find((w) => w !== undefined);
       const now = Date.now();

@@ -117,6 +117,8 @@ describe('OCM payloads as Nextcloud and reva send them (fixtures)', function () 
       assert.equal(res.status, 200, res.text);
       assert.ok(Array.isArray(res.json));
       assert.equal((await reva(a, 'einstein', 'NoSuchVerb', {})).status, 404);
+      const ghost = await reva(a, 'ghost', 'addSentShare', fixture('revad-addSentShare.json', { ...vars, USER: 'ghost' }));
+      assert.equal(ghost.status, 404);
       const get = await fetch(`${a.url}/apps/sciencemesh/~einstein/api/ocm/ListSentShares`, { headers: { 'x-reva-secret': a.config.revaSecret } });
       assert.equal(get.status, 405);
     });
