@@ -41,6 +41,29 @@ describe('access log', () => {
           }, 20);
         });
       }
+      // An early answer (412) while the client is still sending the body, then the client goes.
+      const auth = 'Basic ' + Buffer.from('al:access-log-pw').toString('base64');
+      await fetch(`${node.url}/remote.php/dav/files/al/exists.txt`, { method: 'PUT', body: 'x', headers: { authorization: auth } });
+      for (let i = 0; i < 10; i++) {
+        await new Promise<void>((resolve) => {
+          const req = http.request({
+            host: u.hostname, port: u.port, method: 'PUT', path: '/remote.php/dav/files/al/exists.txt',
+            headers: { authorization: auth, 'if-none-match': '*', 'content-length': 50_000_000 },
+          });
+          req.on('error', () => resolve());
+          req.on('response', (res) => {
+            res.resume();
+            setTimeout(() => {
+              req.destroy();
+              resolve();
+            }, 30);
+          });
+          const pump = () => {
+            if (!req.destroyed && req.write(Buffer.alloc(65536))) setTimeout(pump, 5);
+          };
+          pump();
+        });
+      }
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(uncaught, []);
       assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
