@@ -6,15 +6,14 @@ import { constants, createReadStream, type Stats } from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import mime from 'mime-types';
 import type { Logger } from '../log.js';
-import { PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
+import { NotFoundError, PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
 import { Perm, type Entry, type ReadOptions } from '../fs/types.js';
 import { HASH_CHUNK } from './checksums.js';
 import { translateFsError } from './fs-errors.js';
-import type { Layout } from './layout.js';
+import { resolveMaybe, type Layout } from './layout.js';
 import type { EntryRecord, MetaStore } from './meta-store.js';
 import type { KeyedMutex } from './mutex.js';
 import { Txn } from './txn.js';
-import { resolveMaybe } from './layout.js';
 
 export interface HomeContext {
   user: string;
@@ -42,15 +41,9 @@ export function locked<T>(home: HomeContext, fn: (txn: Txn) => Promise<T>): Prom
 export async function recordFor(home: HomeContext, path: string, st: Stats): Promise<EntryRecord> {
   const rec = await home.store.get(home.user, path);
   if (rec && rec.type === (st.isDirectory() ? 'dir' : 'file')) return rec;
-  return locked(home, async (txn) => {
-    const again = await txn.get(path);
-    if (again && again.type === (st.isDirectory() ? 'dir' : 'file')) return again;
-    if (again) txn.delId(again.id);
-    txn.del(path);
-    const adopted = await txn.getOrAdopt(path, st);
-    await txn.commit();
-    return adopted;
-  });
+  const adopted = (await adoptAll(home, [path])).get(path);
+  if (!adopted) throw new NotFoundError(`${path} not found`);
+  return adopted;
 }
 
 /**
