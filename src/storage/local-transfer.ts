@@ -8,7 +8,7 @@
 import { constants, type Stats } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, rename, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, ForbiddenError, InsufficientStorageError, PreconditionFailedError } from '../errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, InsufficientStorageError, PreconditionFailedError } from '../errors.js';
 import { isWithin, normalizePath, parentPath } from '../fs/path.js';
 import type { TransferOptions, TransferResult } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
@@ -73,7 +73,16 @@ interface Copied {
 }
 
 /** Copies the tree at `src` to `dst` (not existing yet), skipping symlinks; returns what was copied. */
-async function copyTree(src: string, dst: string, st: Stats, depth: 0 | 'infinity', rel: string, out: Copied[]): Promise<number> {
+async function copyTree(
+  src: string,
+  dst: string,
+  st: Stats,
+  depth: 0 | 'infinity',
+  rel: string,
+  out: Copied[],
+  signal?: AbortSignal,
+): Promise<number> {
+  if (signal?.aborted) throw new BadRequestError('copy aborted');
   if (st.isFile()) {
     await copyFile(src, dst, constants.COPYFILE_FICLONE);
     await utimes(dst, st.atime, st.mtime);
@@ -89,7 +98,8 @@ async function copyTree(src: string, dst: string, st: Stats, depth: 0 | 'infinit
     if (!d.isFile() && !d.isDirectory()) continue;
     const childSt = await lstat(join(src, d.name));
     if (!childSt.isFile() && !childSt.isDirectory()) continue;
-    total += await copyTree(join(src, d.name), join(dst, d.name), childSt, 'infinity', rel === '/' ? `/${d.name}` : `${rel}/${d.name}`, out);
+    const childRel = rel === '/' ? `/${d.name}` : `${rel}/${d.name}`;
+    total += await copyTree(join(src, d.name), join(dst, d.name), childSt, 'infinity', childRel, out, signal);
   }
   self.size = total;
   return total;
@@ -125,7 +135,7 @@ export async function copyLocal(
   try {
     let total: number;
     try {
-      total = await copyTree(srcFull, tmp, st, depth, '/', copied);
+      total = await copyTree(srcFull, tmp, st, depth, '/', copied, options.signal);
     } catch (err) {
       throw translateFsError(err, from);
     }
