@@ -27,7 +27,7 @@
  */
 import { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
-import { BadGatewayError, NotFoundError, PreconditionFailedError, RangeNotSatisfiableError, isMeshdavError } from '../errors.js';
+import { NotFoundError, ServiceUnavailableError, PreconditionFailedError, RangeNotSatisfiableError, isMeshdavError } from '../errors.js';
 import { isCopier, isMover } from '../fs/guards.js';
 import { isWithin, normalizePath, parentPath } from '../fs/path.js';
 import type {
@@ -113,23 +113,42 @@ export class CachedFs implements Fs {
     return v.kind === 'list' ? v.entries : [];
   }
 
+  /**
+   * Content as of the entry our stat gives (the one a caller that stat'ed first has seen). If the
+   * file changed at the source since then, the new version is read instead when it has the same
+   * size; otherwise ServiceUnavailableError (retry): a caller never gets new bytes cut to an old
+   * length.
+   */
   async openRead(path: string, options: ReadOptions = {}): Promise<Readable> {
     const p = normalizePath(path);
-    if (this.options.mode !== 'full') return this.inner.openRead(p, options);
-    for (let attempt = 0; ; attempt++) {
-      const entry = this.meta ? entryOf(await this.getMeta('s' + p, true)) : await this.inner.stat(p);
-      if (entry.type !== 'file') return this.inner.openRead(p, options);
-      try {
-        return await this.readChunks(entry, options);
-      } catch (err) {
-        // The file changed since the stat: forget it and read the new version once.
-        if (err instanceof PreconditionFailedError && attempt === 0) {
-          this.invalidate(p, false);
-          continue;
-        }
-        throw err;
-      }
+    if (!this.meta) {
+      if (this.options.mode !== 'full') return this.inner.openRead(p, options);
+      return this.readChunks(await this.inner.stat(p), options);
     }
+    const seen = this.options.mode === 'full' ? entryOf(await this.getMeta('s' + p, true)) : this.peekEntry(p);
+    if (!seen || seen.type !== 'file') return this.inner.openRead(p, options);
+    try {
+      return await this.readSeen(seen, options);
+    } catch (err) {
+      if (!(err instanceof PreconditionFailedError)) throw err;
+    }
+    this.invalidate(p, false);
+    const now = entryOf(await this.getMeta('s' + p, true));
+    if (now.type !== 'file' || now.size !== seen.size) {
+      throw new ServiceUnavailableError('the file changed at its source while being opened; try again', { headers: { 'Retry-After': '1' } });
+    }
+    return this.readSeen(now, options);
+  }
+
+  private readSeen(entry: Entry, options: ReadOptions): Promise<Readable> {
+    if (this.options.mode === 'full') return this.readChunks(entry, options);
+    const conditional: ConditionalReadOptions = { ...options, ifMatch: entry.etag };
+    return this.inner.openRead(entry.path, conditional);
+  }
+
+  private peekEntry(path: string): Entry | undefined {
+    const v = this.meta?.peek('s' + path, { allowStale: true });
+    return v?.kind === 'entry' ? v.entry : undefined;
   }
 
   async write(path: string, body: Readable, options?: WriteOptions): Promise<WriteResult> {
@@ -168,25 +187,28 @@ export class CachedFs implements Fs {
     }
   }
 
+  /**
+   * The cached value of `key`, fetched once for all concurrent callers. A fetch aborted by an
+   * invalidation (lru-cache rejects its waiters with its own Error) is retried once through the
+   * cache, then answered straight from the inner Fs: a writer never makes a reader fail.
+   */
   private async getMeta(key: string, fresh: boolean): Promise<Meta> {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const v = await this.meta!.fetch(key, { allowStale: !fresh });
         if (v) return v;
       } catch (err) {
-        // A fetch aborted by an invalidation (lru-cache rejects with its own Error): read again.
-        if (isMeshdavError(err) || attempt >= 3) throw err;
-        continue;
+        if (isMeshdavError(err)) throw err;
       }
-      if (attempt >= 3) throw new BadGatewayError('metadata fetch kept being invalidated');
     }
+    return this.load(key, new AbortController().signal, false);
   }
 
-  private async load(key: string, signal: AbortSignal): Promise<Meta> {
+  private async load(key: string, signal: AbortSignal, seed = true): Promise<Meta> {
     const path = key.slice(1);
     if (key[0] === 'l') {
       const entries = await this.inner.list(path);
-      if (!signal.aborted) for (const e of entries) this.meta!.set('s' + e.path, { kind: 'entry', entry: e });
+      if (seed && !signal.aborted) for (const e of entries) this.meta!.set('s' + e.path, { kind: 'entry', entry: e });
       return { kind: 'list', entries };
     }
     try {

@@ -17,7 +17,7 @@
  *     throws ShareRevokedError without contacting the sender, and onRevoked runs once.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import {
   BadGatewayError,
@@ -142,7 +142,7 @@ export class RemoteFs implements Fs, Mover, Copier {
       discard(body);
       throw err;
     }
-    return body;
+    return withMappedErrors(body);
   }
 
   async write(path: string, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
@@ -156,7 +156,9 @@ export class RemoteFs implements Fs, Mover, Copier {
     if (options.mtime !== undefined) headers['x-oc-mtime'] = String(Math.floor(options.mtime / 1000));
     if (options.size !== undefined) headers['content-length'] = String(options.size);
     if (options.checksum) headers['oc-checksum'] = options.checksum;
-    const res = await this.send('PUT', p, { headers, body, signal: options.signal });
+    // undici destroys a stream body once sent; the caller's stream (often the client's request)
+    // is handed over as an iterable so that its socket stays the caller's.
+    const res = await this.send('PUT', p, { headers, body: Readable.from(iterate(body), { objectMode: false }), signal: options.signal });
     await res.body.dump();
     return { entry: await this.stat(p), created: res.statusCode === 201 };
   }
@@ -230,7 +232,13 @@ export class RemoteFs implements Fs, Mover, Copier {
       body: PROPFIND_BODY,
       ok: (s) => s === 207,
     });
-    const xml = await readBounded(res.body, MAX_MULTISTATUS_BYTES);
+    let xml: string;
+    try {
+      xml = await readBounded(res.body, MAX_MULTISTATUS_BYTES);
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      throw await this.fail({ kind: 'network', cause: err });
+    }
     const entries: Entry[] = [];
     for (const r of parseMultistatus(xml)) {
       const entry = this.toEntry(r);
@@ -351,6 +359,26 @@ export class RemoteFs implements Fs, Mover, Copier {
       return false;
     }
   }
+}
+
+async function* iterate(stream: Readable): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) yield chunk as Buffer;
+}
+
+/** The body, whose failures (a body timeout, a reset) surface as typed errors; aborts pass as they are. */
+function withMappedErrors(body: Readable): Readable {
+  return Readable.from(
+    (async function* () {
+      try {
+        for await (const chunk of body) yield chunk as Buffer;
+      } catch (err) {
+        if (isAbort(err)) throw err;
+        const verdict = classifyRemoteFailure({ kind: 'network', cause: err });
+        throw 'error' in verdict ? verdict.error : err;
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 /** Drops a response body we will not read (the connection is not reused). */

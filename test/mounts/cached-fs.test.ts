@@ -6,11 +6,12 @@ import { Readable } from 'node:stream';
 import { CachedFs } from '../../src/mounts/cached-fs.js';
 import { ChunkStore } from '../../src/mounts/chunk-store.js';
 import { RemoteFs, createRemoteAgent } from '../../src/mounts/remote-fs.js';
-import { NotFoundError } from '../../src/errors.js';
-import { tempDir } from '../support/node.js';
+import { NotFoundError, ServiceUnavailableError } from '../../src/errors.js';
+import { startTestNode, tempDir, type TestNode } from '../support/node.js';
 import { startProxy, startWebdavServer, type TestProxy, type ThirdPartyDav } from './support.js';
 
 const KiB = 1024;
+const MiB = 1024 * KiB;
 const agent = createRemoteAgent({ connectTimeoutMs: 1000, idleTimeoutMs: 3000 });
 
 async function bytes(stream: Readable): Promise<Buffer> {
@@ -127,6 +128,20 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
     small.close();
   });
 
+  it('never fails readers while writers invalidate the same folder', async () => {
+    const fs = make();
+    await fs.mkdir('/busy');
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < 20; i++) {
+      work.push(fs.write(`/busy/f${i}.txt`, Readable.from([Buffer.from(`n${i}`)])));
+      work.push(fs.list('/busy'));
+      work.push(fs.stat('/busy'));
+    }
+    const results = await Promise.allSettled(work);
+    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    assert.equal((await fs.list('/busy')).length, 20);
+  });
+
   it('passes everything through in mode off', async () => {
     const fs = new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent }), {
       mode: 'off', metadataTtlMs: 60_000, chunkBytes: 64 * KiB, cacheId: 'off',
@@ -134,5 +149,34 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
     await fs.stat('/m1.txt');
     await fs.stat('/m1.txt');
     assert.equal(count('PROPFIND'), 2);
+  });
+});
+
+describe('mounts: CachedFs over RemoteFs (a meshdav sender, which honours If-Match)', function () {
+  this.timeout(30_000);
+  let node: TestNode;
+  before(async () => {
+    node = await startTestNode();
+    await node.services.users.add({ name: 'ana', password: 'ana-password-1' });
+  });
+  after(() => node?.stop());
+
+  it('never serves new bytes cut to an old cached length', async () => {
+    const home = await node.services.storage.home('ana');
+    for (const mode of ['full', 'metadata'] as const) {
+      const fs = new CachedFs(
+        new RemoteFs({ url: `${node.url}/remote.php/dav/files/ana`, auth: { kind: 'basic', username: 'ana', password: 'ana-password-1' }, dispatcher: agent }),
+        { mode, metadataTtlMs: 60_000, chunkBytes: 64 * KiB, cacheId: `mix-${mode}`, store: new ChunkStore({ memoryBytes: MiB, diskBytes: 0 }) },
+      );
+      const path = `/mix-${mode}.txt`;
+      await home.write(path, Readable.from([Buffer.from('edited at B')]));
+      assert.equal((await fs.stat(path)).size, 11); // cached
+      await home.write(path, Readable.from([Buffer.from('answered at A')]));
+      await assert.rejects(fs.openRead(path), ServiceUnavailableError);
+      assert.equal(String(await bytes(await fs.openRead(path))), 'answered at A');
+      // Same size: the cached version (full) or the new one (metadata) — always one version whole.
+      await home.write(path, Readable.from([Buffer.from('answered at Z')]));
+      assert.equal(String(await bytes(await fs.openRead(path))), mode === 'full' ? 'answered at A' : 'answered at Z');
+    }
   });
 });

@@ -149,6 +149,21 @@ describe('mounts: RemoteFs', function () {
     await assert.rejects(down.stat('/'), ServiceUnavailableError);
   });
 
+  it('maps a body that stalls after the headers to 504 (PROPFIND and GET)', async () => {
+    const srv = await scripted((req, res) => {
+      res.writeHead(req.method === 'PROPFIND' ? 207 : 200, { 'content-length': '100000' });
+      res.write('<');
+      const t = setInterval(() => res.write(' '), 3000);
+      res.on('close', () => clearInterval(t));
+    });
+    const fs = new RemoteFs({ url: srv.url, auth: { kind: 'none' }, dispatcher: agent });
+    const t0 = Date.now();
+    await assert.rejects(fs.list('/'), GatewayTimeoutError);
+    await assert.rejects(text(await fs.openRead('/f')), GatewayTimeoutError);
+    assert.ok(Date.now() - t0 < 8000);
+    await srv.close();
+  });
+
   it('passes an abort signal down to the remote request', async () => {
     const srv = await scripted(() => undefined);
     const fs = new RemoteFs({ url: srv.url, auth: { kind: 'none' }, dispatcher: agent });
