@@ -111,8 +111,9 @@ async function main(): Promise<void> {
     }
     for (let i = 0; i < Math.max(ROUNDS, 5); i++) for (const s of servers) pf[s.name]!.push((await timedPropfind(s, 'many')).seconds);
 
-    // Concurrent small-file GETs.
+    // Concurrent small-file GETs, after a short unmeasured warm-up of each server (JIT, caches).
     const load: Record<string, LoadResult> = {};
+    for (const s of servers) await loadTest(s, small, CLIENTS, Math.min(3, LOAD_SECONDS));
     for (const s of servers) {
       if (s === meshdav) resetPeakRss(meshdav.child.pid);
       load[s.name] = await loadTest(s, small, CLIENTS, LOAD_SECONDS);
