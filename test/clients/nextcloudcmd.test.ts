@@ -69,6 +69,9 @@ describe('real client: nextcloudcmd (two-way sync)', function () {
     local = join(dir, 'local');
     mkdirSync(join(local, 'sub folder', 'deep'), { recursive: true });
     await randomFile(join(local, 'big.bin'), 3 * 1024 * 1024 + 1);
+    // Over the client's 10 MB chunk size: uploaded in chunks (this client speaks chunking v1 here:
+    // PUT name-chunking-<id>-<n>-<i>, assembled by the server).
+    await randomFile(join(local, 'sub folder', 'large.bin'), 25 * 1024 * 1024 + 3);
     writeFileSync(join(local, 'a.txt'), 'version 1 of a\n');
     writeFileSync(join(local, 'sub folder', 'c ü.txt'), 'c, first\n');
     writeFileSync(join(local, 'sub folder', 'deep', 'gone-later.txt'), 'to be deleted locally\n');
@@ -102,7 +105,7 @@ describe('real client: nextcloudcmd (two-way sync)', function () {
     const remote = await remoteTree(client);
     const here = localTree(local);
     assert.deepEqual(remote, here);
-    assert.equal(here.size, 5);
+    assert.equal(here.size, 6);
     assert.ok(statSync(join(local, 'sub folder', 'deep')).isDirectory());
   });
 
