@@ -78,7 +78,7 @@ describe('reverse proxy: X-Forwarded-Proto/-Host honoured only with trustProxy',
     describe(`trustProxy: ${trustProxy}`, () => {
       let node: TestNode;
       before(async () => {
-        node = await startTestNode({ trustProxy, publicUrl: 'https://files.example.org' });
+        node = await startTestNode({ trustProxy, publicUrl: 'https://files.example.org', loginThrottle: { maxFailures: 2, windowSeconds: 300 } });
         await node.services.users.add({ name: 'alice', password: 'secret-pw' });
       });
       after(() => node?.stop());
@@ -115,6 +115,23 @@ describe('reverse proxy: X-Forwarded-Proto/-Host honoured only with trustProxy',
         await res.body.dump();
         // Without trust, the forwarded host is ignored: the destination is another server (502, RFC 4918 §9.9.4).
         assert.equal(res.statusCode, trustProxy ? 201 : 502);
+      });
+
+      // Last: it leaves the loopback address throttled when the forwarded one is ignored.
+      it(`throttles failed logins by ${trustProxy ? 'the X-Forwarded-For address' : 'the socket address, ignoring X-Forwarded-For'}`, async () => {
+        const attempt = async (who: string, password: string, ip: string) => {
+          const res = await request(`${base()}/remote.php/dav/files/${who}/`, {
+            method: 'PROPFIND',
+            headers: { authorization: 'Basic ' + Buffer.from(`${who}:${password}`).toString('base64'), depth: '0', 'x-forwarded-for': ip },
+          });
+          await res.body.dump();
+          return res.statusCode;
+        };
+        assert.equal(await attempt('mallory', 'guess-1', '203.0.113.7'), 401);
+        assert.equal(await attempt('mallory', 'guess-2', '203.0.113.7'), 401);
+        // alice, with her right password, from another client behind the same proxy:
+        assert.equal(await attempt('alice', 'secret-pw', '198.51.100.9'), trustProxy ? 207 : 429);
+        if (trustProxy) assert.equal(await attempt('alice', 'secret-pw', '203.0.113.7'), 429, 'the throttled client stays throttled');
       });
     });
   }
