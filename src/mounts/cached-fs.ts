@@ -228,7 +228,7 @@ export class CachedFs implements Fs {
     const cb = this.options.chunkBytes;
     const first = Math.floor(start / cb);
     const last = Math.floor(end / cb);
-    const ahead = Math.max(0, this.options.prefetch ?? 2);
+    const ahead = Math.max(0, this.options.prefetch ?? 3);
     const pending = new Map<number, Promise<Buffer>>();
     const chunk = (i: number): Promise<Buffer> => {
       let p = pending.get(i);
