@@ -1,6 +1,7 @@
 /**
  * litmus (the WebDAV compliance suite) against a live node: every one of its five suites
- * must pass every test, with none skipped. Each suite runs in its own temporary directory,
+ * must pass every test, with none skipped, at /remote.php/dav/files/{user}/ and at the legacy
+ * /remote.php/webdav/. Each suite runs in its own temporary directory,
  * whose debug.log (litmus's full HTTP trace) is named in the failure message.
  */
 import assert from 'node:assert/strict';
@@ -57,23 +58,29 @@ describe('real client: litmus (WebDAV compliance, all five suites)', function ()
     await site?.stop();
   });
 
-  for (const suite of SUITES) {
-    it(`passes every test of the "${suite}" suite`, async () => {
-      const cwd = join(work, suite);
-      mkdirSync(cwd, { recursive: true });
-      const r = await run('litmus', [site.davUrl, site.user, site.password], {
-        cwd,
-        env: { TESTS: suite },
-        timeoutMs: 150_000,
+  const endpoints = [
+    { label: '', dir: '', url: () => site.davUrl },
+    { label: ' at the legacy /remote.php/webdav/', dir: '-legacy', url: () => `${site.url}/remote.php/webdav/` },
+  ];
+  for (const endpoint of endpoints) {
+    for (const suite of SUITES) {
+      it(`passes every test of the "${suite}" suite${endpoint.label}`, async () => {
+        const cwd = join(work, suite + endpoint.dir);
+        mkdirSync(cwd, { recursive: true });
+        const r = await run('litmus', [endpoint.url(), site.user, site.password], {
+          cwd,
+          env: { TESTS: suite },
+          timeoutMs: 150_000,
+        });
+        const res = parseLitmus(suite, r.stdout);
+        const where = `(trace: ${join(cwd, 'debug.log')})`;
+        assert.ok(res, `litmus ${suite} printed no summary ${where}; exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+        console.log(`      ${res.summary}${res.skipped ? ` (${res.skipped} skipped)` : ''}${res.warnings ? ` (${res.warnings} warnings)` : ''}`);
+        assert.equal(res.failed, 0, `litmus ${suite}: ${res.failed} failed ${where}\n  ${res.failures.join('\n  ')}`);
+        assert.equal(res.skipped, 0, `litmus ${suite}: ${res.skipped} skipped ${where}\n  ${res.failures.join('\n  ')}`);
+        assert.equal(res.passed, res.ran);
+        assert.equal(r.code, 0, `litmus ${suite} exited ${r.code}`);
       });
-      const res = parseLitmus(suite, r.stdout);
-      const where = `(trace: ${join(cwd, 'debug.log')})`;
-      assert.ok(res, `litmus ${suite} printed no summary ${where}; exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-      console.log(`      ${res.summary}${res.skipped ? ` (${res.skipped} skipped)` : ''}${res.warnings ? ` (${res.warnings} warnings)` : ''}`);
-      assert.equal(res.failed, 0, `litmus ${suite}: ${res.failed} failed ${where}\n  ${res.failures.join('\n  ')}`);
-      assert.equal(res.skipped, 0, `litmus ${suite}: ${res.skipped} skipped ${where}\n  ${res.failures.join('\n  ')}`);
-      assert.equal(res.passed, res.ran);
-      assert.equal(r.code, 0, `litmus ${suite} exited ${r.code}`);
-    });
+    }
   }
 });
