@@ -64,6 +64,21 @@ describe('meshdav client: one actionable line and a documented exit code per fai
     }
   });
 
+  it('a folder where a file is expected, and an existing destination: what to do instead', async () => {
+    let r = await runCli(['cat', `${dav.url}/`], { env });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^meshdav: GET http:\/\/127\.0\.0\.1:\d+\/: 405 Method Not Allowed — this is probably a folder: list it with `meshdav ls`\n$/);
+    for (const name of ['x.txt', 'y.txt']) {
+      r = await runCli(['put', '-', `${home()}/${name}`], { env, input: name });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    r = await runCli(['mv', `${home()}/x.txt`, 'y.txt'], { env });
+    assert.equal(r.code, 6);
+    assert.match(r.stderr, /^meshdav: MOVE .*\/x\.txt: 412 Precondition Failed — the destination exists; add --overwrite to replace it\n$/);
+    r = await runCli(['mv', '--overwrite', `${home()}/x.txt`, 'y.txt'], { env });
+    assert.equal(r.code, 0, r.stderr);
+  });
+
   it('usage mistakes: exit 2 or 5 with the fix', async () => {
     let r = await runCli(['ls', 'example.org/files']);
     assert.equal(r.code, 2);

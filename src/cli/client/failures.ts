@@ -28,8 +28,9 @@ export function httpFailure(f: HttpFailure): CliError {
     case 404:
       return new CliError(`${head} Not Found — no such file or folder; check the path with \`meshdav ls\` on its folder`, EXIT.NOT_FOUND);
     case 405:
-      return method === 'MKCOL'
-        ? new CliError(`${head} Method Not Allowed — something already exists at that path`, EXIT.CONFLICT)
+      if (method === 'MKCOL') return new CliError(`${head} Method Not Allowed — something already exists at that path`, EXIT.CONFLICT);
+      return method === 'GET'
+        ? new CliError(`${head} Method Not Allowed — this is probably a folder: list it with \`meshdav ls\``, EXIT.FAILURE)
         : new CliError(`${head} Method Not Allowed${said} — is this a WebDAV URL? (meshdav homes live under /remote.php/dav/files/USER/)`, EXIT.FAILURE);
     case 409:
       return new CliError(`${head} Conflict${said} — the parent folder does not exist (create it with \`meshdav mkdir -p\`) or a file is in the way`, EXIT.CONFLICT);
