@@ -11,7 +11,7 @@ import type { Entry, TrashItem } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
 import { locked, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
-import type { EntryRecord, TrashRecord } from './meta-store.js';
+import { newEtag, type EntryRecord, type TrashRecord } from './meta-store.js';
 import type { Txn } from './txn.js';
 import { dropVersions } from './versions.js';
 
@@ -66,6 +66,25 @@ async function trashRecord(home: HomeContext, key: string): Promise<TrashRecord>
   return item;
 }
 
+/** Creates `path` and any missing ancestor as folders (with records in `txn`); a file in the way is a ConflictError. */
+async function recreateFolders(home: HomeContext, txn: Txn, path: string): Promise<void> {
+  let cur = '';
+  for (const seg of path.split('/').filter(Boolean)) {
+    cur = `${cur}/${seg}`;
+    const st = await resolveMaybe(home.layout.full(home.user, cur), cur);
+    if (st?.isDirectory()) continue;
+    if (st) throw new ConflictError(`${cur} is a file, cannot restore below it`);
+    try {
+      await mkdir(home.layout.full(home.user, cur));
+    } catch (err) {
+      throw translateFsError(err, cur);
+    }
+    const id = await home.store.nextId();
+    txn.put(cur, { id, type: 'dir', size: 0, mtime: Date.now(), etag: newEtag() });
+    txn.setId(id, cur);
+  }
+}
+
 export async function restoreTrash(home: HomeContext, key: string, options: { to?: string } = {}): Promise<Entry> {
   const target = normalizePath(options.to ?? '/');
   return locked(home, async (txn) => {
@@ -74,7 +93,11 @@ export async function restoreTrash(home: HomeContext, key: string, options: { to
     if (to === '/') throw new ConflictError('cannot restore over the home folder');
     const parent = parentPath(to);
     const pSt = await resolveMaybe(home.layout.full(home.user, parent), parent);
-    if (!pSt?.isDirectory()) throw new ConflictError(`parent folder ${parent} does not exist`);
+    if (!pSt?.isDirectory()) {
+      // Back to where it was: folders removed since then are recreated. An explicit target needs its parent.
+      if (pSt || options.to !== undefined) throw new ConflictError(`parent folder ${parent} does not exist`);
+      await recreateFolders(home, txn, parent);
+    }
     if (await resolveMaybe(home.layout.full(home.user, to), to)) throw new ConflictError(`${to} already exists`);
     try {
       await rename(home.layout.trashPath(home.user, item.key), home.layout.full(home.user, to));

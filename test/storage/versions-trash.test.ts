@@ -62,7 +62,7 @@ describe('LocalFs versions and trash', function () {
     assert.equal((await fs.stat('/')).size, 3);
   });
 
-  it('refuses a restore whose parent is gone, and purging drops versions on disk', async function () {
+  it('recreates missing folders on a restore to the original path; refuses an explicit target without parent', async function () {
     t = await openTestStorage();
     const fs = await t.storage.home('alice');
     await fs.mkdir('/d');
@@ -71,8 +71,15 @@ describe('LocalFs versions and trash', function () {
     await fs.remove('/d/f.txt');
     await fs.remove('/d');
     const item = (await fs.listTrash()).find((i) => i.originalPath === '/d/f.txt')!;
-    await expectError(fs.restoreTrash(item.key), ConflictError, 'parent gone');
     await expectError(fs.restoreTrash(item.key, { to: '/nowhere/f.txt' }), ConflictError, 'explicit target without parent');
+    const restored = await fs.restoreTrash(item.key);
+    assert.equal(restored.fileId, f.entry.fileId);
+    assert.equal(await readText(fs, '/d/f.txt'), 'two');
+    assert.equal((await fs.stat('/d')).size, 3);
+    assert.equal((await fs.stat('/')).size, 3);
+    const dTrash = (await fs.listTrash()).find((i) => i.originalPath === '/d')!;
+    await expectError(fs.restoreTrash(dTrash.key), ConflictError, '/d exists again');
+    await fs.remove('/d');
     await fs.emptyTrash();
     assert.deepEqual(await fs.listTrash(), []);
     assert.deepEqual(await readdir(join(t.dataDir, 'trash', 'alice')), []);
