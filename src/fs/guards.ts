@@ -3,6 +3,7 @@ import type {
   ArbitraryMetadata,
   Copier,
   DeadProps,
+  EntryOpener,
   FileIdResolver,
   Fs,
   GrantStore,
@@ -28,3 +29,4 @@ export const hasTrash = (fs: Fs): fs is Fs & TrashBin =>
 export const hasGrants = (fs: Fs): fs is Fs & GrantStore => has(fs, 'listGrants', 'setGrant', 'removeGrant');
 export const hasMetadata = (fs: Fs): fs is Fs & ArbitraryMetadata =>
   has(fs, 'getMetadata', 'setMetadata', 'unsetMetadata');
+export const hasEntryOpener = (fs: Fs): fs is Fs & EntryOpener => has(fs, 'openEntry');

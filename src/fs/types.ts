@@ -133,6 +133,14 @@ export interface TransferResult {
   replaced: boolean;
 }
 
+/**
+ * Opens a file and returns the entry it resolved, with one path resolution (a plain GET then needs
+ * no separate stat). NotFoundError if absent; ConflictError if `path` is a folder.
+ */
+export interface EntryOpener {
+  openEntry(path: string, options?: ReadOptions): Promise<{ entry: Entry; body: Readable }>;
+}
+
 /** Native move/rename within one Fs. File ids are kept. */
 export interface Mover {
   move(from: string, to: string, options: TransferOptions): Promise<TransferResult>;

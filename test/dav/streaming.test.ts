@@ -22,15 +22,29 @@ function entry(path: string): Entry {
 
 class TestFs implements Fs {
   lastSignal: AbortSignal | undefined;
+  opened = 0;
+  stats = 0;
   async stat(path: string): Promise<Entry> {
+    this.stats++;
     if (path === '/broken' || path === '/slow') return entry(path);
+    if (path === '/hello') return { ...entry(path), size: 5 };
     throw new NotFoundError();
+  }
+  /** EntryOpener: one resolution for a plain GET. */
+  async openEntry(path: string, options: ReadOptions = {}): Promise<{ entry: Entry; body: Readable }> {
+    this.opened++;
+    if (path !== '/hello' && path !== '/broken' && path !== '/slow') throw new NotFoundError();
+    return { entry: path === '/hello' ? { ...entry(path), size: 5 } : entry(path), body: await this.openRead(path, options) };
   }
   async list(): Promise<Entry[]> {
     return [];
   }
   async openRead(path: string, options: ReadOptions = {}): Promise<Readable> {
     this.lastSignal = options.signal;
+    if (path === '/hello') {
+      const r = options.range ?? { start: 0, end: 4 };
+      return Readable.from([Buffer.from('hello'.slice(r.start, (r.end ?? 4) + 1))]);
+    }
     if (path === '/broken') {
       let sent = false;
       return new Readable({
@@ -94,6 +108,25 @@ describe('DAV streaming', function () {
     assert.ok(outcome.received < SIZE, 'not the whole body');
     assert.ok(outcome.error, 'the client sees an error');
     assert.equal(outcome.complete, false, 'the response must not look complete');
+  });
+
+  it('serves a plain GET with one openEntry (no stat) where the Fs offers it, and ranges through stat', async () => {
+    const get = (headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: string; etag?: string }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: '/t/hello', headers, agent: false }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body, etag: res.headers.etag as string }));
+        }).on('error', reject);
+      });
+    const before = { opened: fs.opened, stats: fs.stats };
+    const plain = await get();
+    assert.deepEqual([plain.status, plain.body, plain.etag], [200, 'hello', '"e1"']);
+    assert.deepEqual([fs.opened - before.opened, fs.stats - before.stats], [1, 0]);
+    const ranged = await get({ range: 'bytes=1-2' });
+    assert.deepEqual([ranged.status, ranged.body], [206, 'el']);
+    assert.equal(fs.opened - before.opened, 1);
+    assert.equal((await get({ 'if-none-match': '"e1"' })).status, 304);
   });
 
   it('aborts the Fs signal when the client goes away', async () => {

@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Entry } from '../../fs/types.js';
+import { hasEntryOpener } from '../../fs/guards.js';
+import { ConflictError } from '../../errors.js';
 import { checkHttpPreconditions } from '../conditional.js';
 import { setEntryHeaders, type DavRequest } from '../context.js';
 import { ifRangeAllows, parseRange, type Span } from '../range.js';
@@ -19,8 +21,29 @@ function setCommonHeaders(req: DavRequest, e: Entry): void {
   if (e.type === 'file' && e.checksums?.sha1) ctx.set('OC-Checksum', `SHA1:${e.checksums.sha1}`);
 }
 
+/** A GET that needs the content whatever the entry is: no Range, no validators. */
+function isPlainGet(req: DavRequest): boolean {
+  const { ctx } = req;
+  return !ctx.get('range') && !ctx.get('if-match') && !ctx.get('if-none-match') && !ctx.get('if-modified-since') && !ctx.get('if-unmodified-since');
+}
+
 async function serve(req: DavRequest, withBody: boolean): Promise<void> {
   const { ctx, fs, path, signal } = req;
+  if (withBody && hasEntryOpener(fs) && isPlainGet(req)) {
+    // One path resolution instead of stat + openRead; a folder falls through to the general path.
+    const opened = await fs.openEntry(path, { signal }).catch((err: unknown) => {
+      if (err instanceof ConflictError) return null;
+      throw err;
+    });
+    if (opened) {
+      setCommonHeaders(req, opened.entry);
+      ctx.status = 200;
+      ctx.type = opened.entry.mime;
+      ctx.length = opened.entry.size;
+      ctx.body = opened.body;
+      return;
+    }
+  }
   const e = await fs.stat(path);
   setCommonHeaders(req, e);
   if (checkHttpPreconditions(ctx, e) === 'not-modified') {
