@@ -11,7 +11,7 @@ import { Perm, type Entry, type ReadOptions } from '../fs/types.js';
 import { HASH_CHUNK } from './checksums.js';
 import { translateFsError } from './fs-errors.js';
 import { resolveMaybe, type Layout } from './layout.js';
-import type { EntryRecord, MetaStore } from './meta-store.js';
+import { newEtag, type EntryRecord, type MetaStore } from './meta-store.js';
 import type { KeyedMutex } from './mutex.js';
 import { Txn } from './txn.js';
 
@@ -37,10 +37,33 @@ export function locked<T>(home: HomeContext, fn: (txn: Txn) => Promise<T>): Prom
   });
 }
 
-/** The record for an existing path, adopting it (under the lock) when it has none yet. */
+/** true when a file on disk no longer matches its record (changed behind meshdav's back). */
+function outOfDate(rec: EntryRecord, st: Stats): boolean {
+  return rec.type === 'file' && (rec.size !== st.size || rec.mtime !== Math.round(st.mtimeMs));
+}
+
+/**
+ * The record for an existing path, adopting it (under the lock) when it has none yet. A file
+ * whose size or mtime on disk differs from its record (edited outside meshdav) is brought up to
+ * date first: disk size and mtime, a new ETag up the tree, checksums dropped until a scan
+ * recomputes them — so a stat never promises a length the content does not have.
+ */
 export async function recordFor(home: HomeContext, path: string, st: Stats): Promise<EntryRecord> {
   const rec = await home.store.get(home.user, path);
-  if (rec && rec.type === (st.isDirectory() ? 'dir' : 'file')) return rec;
+  if (rec && rec.type === (st.isDirectory() ? 'dir' : 'file')) {
+    if (!outOfDate(rec, st)) return rec;
+    return locked(home, async (txn) => {
+      const now = await resolveMaybe(home.layout.full(home.user, path), path);
+      const cur = await txn.get(path);
+      if (!now || !cur || cur.type !== 'file' || !now.isFile() || !outOfDate(cur, now)) return cur ?? rec;
+      const { sha1: _s, md5: _m, adler32: _a, ...rest } = cur;
+      const next: EntryRecord = { ...rest, size: now.size, mtime: Math.round(now.mtimeMs), etag: newEtag() };
+      txn.put(path, next);
+      await txn.propagate(path, now.size - cur.size);
+      await txn.commit();
+      return next;
+    });
+  }
   const adopted = (await adoptAll(home, [path])).get(path);
   if (!adopted) throw new NotFoundError(`${path} not found`);
   return adopted;

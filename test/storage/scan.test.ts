@@ -79,6 +79,24 @@ describe('LocalStorage.scan', function () {
     assert.equal((await fs.stat('/')).size, 'now a file'.length);
   });
 
+  it('never reports a stale size from stat() for a file edited outside meshdav', async function () {
+    const fs = await t.storage.home('alice');
+    await fs.mkdir('/d');
+    const w = await put(fs, '/d/f.txt', 'short');
+    const parentTag = (await fs.stat('/d')).etag;
+    await appendFile(join(t.dataDir, 'files', 'alice', 'd', 'f.txt'), ' and longer');
+    const st = await fs.stat('/d/f.txt');
+    assert.equal(st.size, 'short and longer'.length);
+    assert.notEqual(st.etag, w.entry.etag);
+    assert.equal(st.fileId, w.entry.fileId);
+    assert.equal(st.checksums, undefined, 'old checksums are not reported for new content');
+    assert.notEqual((await fs.stat('/d')).etag, parentTag);
+    assert.equal((await fs.list('/d'))[0]!.size, st.size, 'list agrees with stat');
+    assert.equal((await fs.stat('/')).size, st.size);
+    await t.storage.scan('alice');
+    assert.equal((await fs.stat('/d/f.txt')).checksums?.sha1, sha1('short and longer'));
+  });
+
   it('notices a changed mtime with the same size', async function () {
     const fs = await t.storage.home('alice');
     const { entry } = await put(fs, '/same.txt', 'abc', { mtime: 1_000_000 });
