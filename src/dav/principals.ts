@@ -15,8 +15,11 @@ import { encodeUserSegment } from './context.js';
 
 const XML_LIMIT = 64 * 1024;
 
+/** Virtual collections never change; they carry the time this process started. */
+const STARTED = Date.now();
+
 function collection(path: string, name: string): Entry {
-  return { path, name, type: 'dir', size: 0, mtime: 0, etag: `virtual-${path}`, fileId: '', mime: 'httpd/unix-directory', permissions: Perm.READ };
+  return { path, name, type: 'dir', size: 0, mtime: STARTED, etag: `virtual-${path}`, fileId: '', mime: 'httpd/unix-directory', permissions: Perm.READ };
 }
 
 export async function serveVirtualCollection(ctx: Context, user: { name: string; displayName?: string }): Promise<void> {
