@@ -68,6 +68,9 @@ describe('meshdav client: one actionable line and a documented exit code per fai
     let r = await runCli(['cat', `${dav.url}/`], { env });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^meshdav: GET http:\/\/127\.0\.0\.1:\d+\/: 405 Method Not Allowed — this is probably a folder: list it with `meshdav ls`\n$/);
+    r = await runCli(['get', `${home()}/`, 'folder.out'], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^meshdav: http:\/\/127\.0\.0\.1:\d+\/remote\.php\/dav\/files\/alice\/ is a folder — list it with `meshdav ls` \(get and cat fetch files\)\n$/);
     for (const name of ['x.txt', 'y.txt']) {
       r = await runCli(['put', '-', `${home()}/${name}`], { env, input: name });
       assert.equal(r.code, 0, r.stderr);

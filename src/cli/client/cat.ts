@@ -1,7 +1,7 @@
 /** `meshdav cat URL`: stream a remote file to standard output. */
 import type { Command } from 'commander';
 import { pipeline } from 'node:stream/promises';
-import { addClientOptions, withSession, type ClientOptions } from './common.js';
+import { addClientOptions, assertFileBody, withSession, type ClientOptions } from './common.js';
 import { networkFailure } from './failures.js';
 
 export function registerCat(program: Command): void {
@@ -10,6 +10,7 @@ export function registerCat(program: Command): void {
   ).action(async (urlArg: string, opts: ClientOptions) => {
     await withSession(urlArg, opts, async (session, url) => {
       const res = await session.request('GET', url);
+      assertFileBody(res, url);
       try {
         // end: false — ending stdout would shut down a socket shared with the shell's other commands.
         await pipeline(res.body, process.stdout, { end: false });

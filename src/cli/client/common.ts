@@ -1,6 +1,7 @@
 /** Options every client command shares, and running a command inside one DAV session. */
 import type { Command } from 'commander';
-import { DavSession, parseUrl, type SessionOptions } from './http.js';
+import { CliError, EXIT } from '../errors.js';
+import { clean, DavSession, discard, parseUrl, type DavResponse, type SessionOptions } from './http.js';
 
 export interface ClientOptions extends SessionOptions {
   json?: boolean;
@@ -28,4 +29,12 @@ export async function withSession<T>(urlArg: string, opts: ClientOptions, fn: (s
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Refuses a GET answer that is a folder (Nextcloud and meshdav answer 200 `httpd/unix-directory`). */
+export function assertFileBody(res: DavResponse, url: URL): void {
+  if (String(res.headers['content-type'] ?? '').startsWith('httpd/unix-directory')) {
+    discard(res.body);
+    throw new CliError(`${clean(url)} is a folder — list it with \`meshdav ls\` (get and cat fetch files)`, EXIT.USAGE);
+  }
 }

@@ -10,8 +10,8 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../errors.js';
-import { addClientOptions, printJson, withSession, type ClientOptions } from './common.js';
-import { baseName, clean, type DavResponse, type DavSession } from './http.js';
+import { addClientOptions, assertFileBody, printJson, withSession, type ClientOptions } from './common.js';
+import { baseName, clean, discard, type DavResponse, type DavSession } from './http.js';
 import { meter } from './progress.js';
 
 interface GetOptions extends ClientOptions {
@@ -42,6 +42,7 @@ export function registerGet(program: Command): void {
       if (!file) throw new CliError(`${url.href} names no file — give the local file name as the second argument`, EXIT.USAGE);
       if (file === '-') {
         const res = await session.request('GET', url);
+        assertFileBody(res, url);
         await streamTo(res, url, process.stdout, 0, opts);
         return;
       }
@@ -94,10 +95,11 @@ async function download(session: DavSession, url: URL, file: string, opts: GetOp
     }
     throw new CliError(`${file} is larger than ${clean(url)} — it is not a partial copy of it; use --force to download again`, EXIT.CONFLICT);
   }
+  assertFileBody(res, url);
   const etag = strongEtag(res);
   if (offset && res.status === 206 && (!startsAt(res, offset) || (savedEtag && etag && etag !== savedEtag))) {
     // The server ignored If-Range (or answered another range): never splice two versions.
-    res.body.destroy();
+    discard(res.body);
     res = await session.request('GET', url);
     offset = 0;
   } else if (offset && res.status === 206 && !savedEtag) {

@@ -102,7 +102,7 @@ async function readReason(body: Readable): Promise<string | undefined> {
   } catch {
     return undefined;
   } finally {
-    body.destroy();
+    discard(body);
   }
   const xml = /<(?:\w+:)?message[^>]*>([^<]{1,300})</.exec(text);
   if (xml) return xml[1]!.trim();
@@ -142,4 +142,10 @@ export function child(dir: URL, name: string): URL {
   const u = new URL(dir.href);
   u.pathname = u.pathname.replace(/\/?$/, '/') + encodeURIComponent(name);
   return u;
+}
+
+/** Drops a response body we will not read (undici reports the abort as an error; nobody needs it). */
+export function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
 }

@@ -5,7 +5,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { CliError, EXIT } from '../errors.js';
-import type { DavSession } from './http.js';
+import { discard, type DavSession } from './http.js';
 
 export interface RemoteEntry {
   name: string;
@@ -45,7 +45,7 @@ export async function propfind(session: DavSession, url: URL, depth: '0' | '1'):
   for await (const chunk of res.body) {
     text += String(chunk);
     if (text.length > MAX_LISTING_BYTES) {
-      res.body.destroy();
+      discard(res.body);
       throw new CliError(`PROPFIND ${url.href}: the listing is larger than 64 MiB`, EXIT.FAILURE);
     }
   }
