@@ -82,6 +82,8 @@ export class UserStore {
   private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Serialises writes so that add() can check-then-put without a race. */
   private writing: Promise<unknown> = Promise.resolve();
+  /** Called with the user name after a password change (e.g. to end that user's web sessions). */
+  private readonly passwordListeners = new Set<(name: string) => void>();
 
   constructor(db: Db) {
     this.db = db.sublevel<string, UserRecord>('users', { valueEncoding: 'json' });
@@ -160,6 +162,13 @@ export class UserStore {
       await this.db.put(name, { ...rec, password: hash });
     });
     this.verified.clear();
+    for (const listener of this.passwordListeners) listener(name);
+  }
+
+  /** Subscribes to password changes; returns the unsubscribe function. */
+  onPasswordChange(listener: (name: string) => void): () => void {
+    this.passwordListeners.add(listener);
+    return () => this.passwordListeners.delete(listener);
   }
 
   /**

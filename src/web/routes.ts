@@ -51,7 +51,10 @@ function nodeInfo(services: Services) {
 }
 
 export function buildWebUi(services: Services, options: { store?: SessionStore; files?: StaticFiles } = {}): WebUi {
-  const sessions = new WebSessions(options.store ?? new SessionStore(), services.config.publicUrl);
+  const store = options.store ?? new SessionStore();
+  const sessions = new WebSessions(store, services.config.publicUrl);
+  // A changed password ends every open browser session of that user.
+  services.users.onPasswordChange((name) => store.destroyUser(name));
   const files = options.files ?? new StaticFiles();
   const router = new Router();
 

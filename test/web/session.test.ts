@@ -202,6 +202,19 @@ describe('web: sessions, CSRF and static files', function () {
     assert.equal((await fetch(`${node.url}/web/api/session`, { headers: { Cookie: cookie } })).status, 401);
   });
 
+  it('a password change ends every open session of that user, and only theirs', async () => {
+    const mine = await session();
+    await node.services.users.add({ name: 'other', password: PASSWORD }).catch(() => undefined);
+    const theirs = await session('other');
+    await node.services.users.setPassword('alice', 'a brand new password');
+    try {
+      assert.equal((await fetch(`${node.url}/web/api/session`, { headers: { Cookie: mine.cookie } })).status, 401);
+      assert.equal((await fetch(`${node.url}/web/api/session`, { headers: { Cookie: theirs.cookie } })).status, 200);
+    } finally {
+      await node.services.users.setPassword('alice', PASSWORD);
+    }
+  });
+
   it('a node published over https sets Secure __Host- cookies', async () => {
     const secure = await startTestNode({ publicUrl: 'https://mesh.example.org' });
     try {
