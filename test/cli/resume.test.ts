@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 describe('meshdav get: a download that breaks off is resumed with --continue', function () {
   this.timeout(60_000);
   const content = randomBytes(512 * 1024);
+  const v2 = randomBytes(300 * 1024);
   const seen: IncomingHttpHeaders[] = [];
   let server: Server;
   let base: string;
@@ -24,6 +25,13 @@ describe('meshdav get: a download that breaks off is resumed with --continue', f
     server = createServer((req, res) => {
       seen.push(req.headers);
       if (req.url === '/old.bin') return void res.writeHead(301, { location: '/file.bin' }).end();
+      if (req.url === '/ignores-if-range.bin') {
+        // A server that answers any Range with 206, whatever If-Range says; its file is now "v2".
+        const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+        const headers = { etag: '"v2"', 'content-length': v2.length - from };
+        if (!req.headers.range) return void res.writeHead(200, headers).end(v2);
+        return void res.writeHead(206, { ...headers, 'content-range': `bytes ${from}-${v2.length - 1}/${v2.length}` }).end(v2.subarray(from));
+      }
       if (req.url === '/elsewhere.bin') return void res.writeHead(302, { location: 'http://127.0.0.2:9/file.bin' }).end();
       const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
       if (range && req.headers['if-range'] === '"v1"') {
@@ -58,6 +66,16 @@ describe('meshdav get: a download that breaks off is resumed with --continue', f
     assert.equal(last.range, `bytes=${partial}-`);
     assert.equal(last['if-range'], '"v1"');
     assert.ok(!existsSync(`${local}.meshdav-resume`));
+  });
+
+  it('starts over when a server ignores If-Range and sends a part of another version', async () => {
+    const local = join(tempDir('ignores-'), 'f.bin');
+    writeFileSync(local, content.subarray(0, 1000));
+    writeFileSync(`${local}.meshdav-resume`, JSON.stringify({ url: `${base}/ignores-if-range.bin`, etag: '"v1"' }));
+    const r = await runCli(['get', '--continue', '--json', `${base}/ignores-if-range.bin`, local]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).resumed, false);
+    assert.equal(sha(readFileSync(local)), sha(v2));
   });
 
   it('follows a redirect on the same server, and names the new place of one elsewhere', async () => {
