@@ -76,8 +76,13 @@ function zodMessage(err: z.ZodError): string {
 
 export class UserStore {
   private readonly db;
-  /** HMAC(name:password) under a per-process key → true; only successful verifications. */
-  private readonly verified = new LRUCache<string, true>({ max: 10_000, ttl: VERIFIED_TTL_MS });
+  /**
+   * HMAC(name:password) under a per-process key → the user; only successful verifications. A hit
+   * touches no LevelDB (Basic auth runs on every DAV request). Cleared on every password change.
+   */
+  private readonly verified = new LRUCache<string, User>({ max: 10_000, ttl: VERIFIED_TTL_MS });
+  /** Existing users by name (lookups for the loopback secret, EFSS uid checks); cleared on every write. */
+  private readonly known = new LRUCache<string, User>({ max: 10_000, ttl: VERIFIED_TTL_MS });
   private readonly memoKey = randomBytes(32);
   private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Serialises writes so that add() can check-then-put without a race. */
@@ -108,8 +113,13 @@ export class UserStore {
   /** The user, or undefined. Never throws for an unknown or malformed name. */
   async get(name: string): Promise<User | undefined> {
     if (typeof name !== 'string' || !USER_NAME_RE.test(name)) return undefined;
+    const cached = this.known.get(name);
+    if (cached) return { ...cached };
     const rec = await this.db.get(name);
-    return rec ? publicUser(rec) : undefined;
+    if (!rec) return undefined;
+    const user = publicUser(rec);
+    this.known.set(name, user);
+    return { ...user };
   }
 
   /** Every user, ordered by name. */
@@ -128,9 +138,10 @@ export class UserStore {
   /** The user when `password` is theirs, else null (unknown users cost the same scrypt time). */
   async verifyPassword(name: string, password: string): Promise<User | null> {
     if (typeof password !== 'string' || password.length === 0 || password.length > 1024) return null;
+    const memo = this.memo(name, password);
+    const hit = this.verified.get(memo);
+    if (hit) return { ...hit };
     const rec = USER_NAME_RE.test(name) ? await this.db.get(name) : undefined;
-    const memo = this.memo(name, password, rec?.password.hash ?? '');
-    if (rec && this.verified.has(memo)) return publicUser(rec);
     // Concurrent first requests with the same credentials (a client opening many connections)
     // share one scrypt run.
     let pending = this.inFlight.get(memo);
@@ -140,8 +151,9 @@ export class UserStore {
     }
     const ok = (await pending) && rec !== undefined;
     if (!ok || !rec) return null;
-    this.verified.set(memo, true);
-    return publicUser(rec);
+    const user = publicUser(rec);
+    this.verified.set(memo, user);
+    return { ...user };
   }
 
   private async check(password: string, stored: PasswordHash): Promise<boolean> {
@@ -162,6 +174,7 @@ export class UserStore {
       await this.db.put(name, { ...rec, password: hash });
     });
     this.verified.clear();
+    this.known.delete(name);
     for (const listener of this.passwordListeners) listener(name);
   }
 
@@ -187,8 +200,8 @@ export class UserStore {
     return out;
   }
 
-  private memo(name: string, password: string, hash: string): string {
-    return createHmac('sha256', this.memoKey).update(`${name}\u0000${hash}\u0000${password}`).digest('base64');
+  private memo(name: string, password: string): string {
+    return createHmac('sha256', this.memoKey).update(`${name}\u0000${password}`).digest('base64');
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
