@@ -38,8 +38,14 @@ export function locked<T>(home: HomeContext, fn: (txn: Txn) => Promise<T>): Prom
 }
 
 /** true when a file on disk no longer matches its record (changed behind meshdav's back). */
-function outOfDate(rec: EntryRecord, st: Stats): boolean {
-  return rec.type === 'file' && (rec.size !== st.size || rec.mtime !== Math.round(st.mtimeMs));
+export function outOfDate(rec: EntryRecord, st: Stats): boolean {
+  return rec.type === 'file' && (rec.size !== st.size || (rec.fsMtime ?? rec.mtime) !== Math.round(st.mtimeMs));
+}
+
+/** `fsMtime` for a record whose intended mtime is `mtime`, from the file's lstat after writing. */
+export function fsMtimeField(mtime: number, st: Stats | number): { fsMtime?: number } {
+  const disk = Math.round(typeof st === 'number' ? st : st.mtimeMs);
+  return disk === mtime ? {} : { fsMtime: disk };
 }
 
 /**
@@ -56,7 +62,7 @@ export async function recordFor(home: HomeContext, path: string, st: Stats): Pro
       const now = await resolveMaybe(home.layout.full(home.user, path), path);
       const cur = await txn.get(path);
       if (!now || !cur || cur.type !== 'file' || !now.isFile() || !outOfDate(cur, now)) return cur ?? rec;
-      const { sha1: _s, md5: _m, adler32: _a, ...rest } = cur;
+      const { sha1: _s, md5: _m, adler32: _a, fsMtime: _f, ...rest } = cur;
       const next: EntryRecord = { ...rest, size: now.size, mtime: Math.round(now.mtimeMs), etag: newEtag() };
       txn.put(path, next);
       await txn.propagate(path, now.size - cur.size);

@@ -12,7 +12,7 @@ import { BadRequestError, ConflictError, ForbiddenError, InsufficientStorageErro
 import { isWithin, normalizePath, parentPath } from '../fs/path.js';
 import type { TransferOptions, TransferResult } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { locked, recordFor, toEntry, type HomeContext } from './home.js';
+import { fsMtimeField, locked, recordFor, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
 import { trashLocked } from './trash.js';
@@ -86,7 +86,7 @@ async function copyTree(
   if (st.isFile()) {
     await copyFile(src, dst, constants.COPYFILE_FICLONE);
     await utimes(dst, st.atime, st.mtime);
-    out.push({ rel, type: 'file', size: st.size, mtime: Math.round(st.mtimeMs) });
+    out.push({ rel, type: 'file', size: st.size, mtime: Math.round((await lstat(dst)).mtimeMs) });
     return st.size;
   }
   await mkdir(dst);
@@ -158,11 +158,14 @@ export async function copyLocal(
       for (const c of copied) {
         const src = srcRecords.get(c.rel);
         const sameFile = src && src.type === c.type && (c.type === 'dir' || src.size === c.size);
+        // Files keep the mtime their record shows (the client's); c.mtime is what the disk holds.
+        const mtime = src && sameFile ? src.mtime : c.mtime;
         const rec: EntryRecord = {
           id: await home.store.nextId(),
           type: c.type,
           size: c.size,
-          mtime: c.type === 'file' ? c.mtime : (src?.mtime ?? c.mtime),
+          mtime,
+          ...(c.type === 'file' ? fsMtimeField(mtime, c.mtime) : {}),
           etag: newEtag(),
         };
         if (sameFile && src.type === 'file') Object.assign(rec, { sha1: src.sha1, md5: src.md5, adler32: src.adler32 });

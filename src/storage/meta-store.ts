@@ -20,6 +20,11 @@ export interface EntryRecord {
   size: number;
   /** ms since the epoch (client-supplied for uploads). */
   mtime: number;
+  /**
+   * Files: the mtime the disk reported right after meshdav wrote the file, when it differs from
+   * `mtime` (coarse file-system clocks); what change detection compares against.
+   */
+  fsMtime?: number;
   etag: string;
   sha1?: string;
   md5?: string;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HASH_CHUNK, HashingStream } from './checksums.js';
-import type { HomeContext } from './home.js';
+import { outOfDate, type HomeContext } from './home.js';
 import { STORAGE_USER_RE, type Layout } from './layout.js';
 import { newEtag, type EntryRecord, type MetaStore } from './meta-store.js';
 import type { KeyedMutex } from './mutex.js';
@@ -49,6 +49,11 @@ async function hashFile(full: string): Promise<{ size: number; sums: Awaited<Ret
   const sink = new Writable({ highWaterMark: HASH_CHUNK, write: (_c, _e, cb) => cb() });
   await pipeline(createReadStream(full, { highWaterMark: HASH_CHUNK, flags: 'r' }), hasher, sink);
   return { size: hasher.bytes, sums: await hasher.checksums() };
+}
+
+function withoutFsMtime(rec: EntryRecord): EntryRecord {
+  const { fsMtime: _f, ...rest } = rec;
+  return rest;
 }
 
 function childrenByParent(records: Array<[string, EntryRecord]>): Map<string, Array<[string, EntryRecord]>> {
@@ -122,7 +127,7 @@ async function scanHome(deps: ScanDeps, user: string, report: ScanReport): Promi
         }
         const old = byPath.get(p);
         const mtime = Math.round(st.mtimeMs);
-        if (old?.type === 'file' && old.size === st.size && old.mtime === mtime && old.sha1 && old.md5 && old.adler32) {
+        if (old?.type === 'file' && !outOfDate(old, st) && old.sha1 && old.md5 && old.adler32) {
           size += old.size;
           continue;
         }
@@ -130,7 +135,7 @@ async function scanHome(deps: ScanDeps, user: string, report: ScanReport): Promi
         if (old && old.type !== 'file') dropSubtree(p);
         const next: EntryRecord =
           old?.type === 'file'
-            ? { ...old, size: bytes, mtime, etag: newEtag(), ...sums }
+            ? { ...withoutFsMtime(old), size: bytes, mtime, etag: newEtag(), ...sums }
             : { id: await deps.store.nextId(), type: 'file', size: bytes, mtime, etag: newEtag(), ...sums };
         if (old?.type !== 'file') {
           txn.setId(next.id, p);

@@ -3,14 +3,14 @@
  * (same inode, no copy) before the new content is renamed over it; at most maxVersions are kept
  * per file, oldest dropped first. Versions follow the file id, so they survive moves.
  */
-import { link, mkdir, rename, rm, utimes } from 'node:fs/promises';
+import { link, lstat, mkdir, rename, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { normalizePath } from '../fs/path.js';
 import type { Entry, ReadOptions, Version } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { locked, openRange, recordFor, toEntry, type HomeContext } from './home.js';
+import { fsMtimeField, locked, openRange, recordFor, toEntry, type HomeContext } from './home.js';
 import { resolveExisting } from './layout.js';
 import { newEtag, type EntryRecord, type VersionRecord } from './meta-store.js';
 import type { Txn } from './txn.js';
@@ -96,7 +96,18 @@ export async function restoreVersion(home: HomeContext, rawPath: string, key: st
     } catch (err) {
       throw translateFsError(err, path);
     }
-    const next: EntryRecord = { ...rec, size: v.size, mtime: v.mtime, etag: newEtag(), sha1: v.sha1, md5: v.md5, adler32: v.adler32 };
+    const { fsMtime: _stale, ...kept } = rec;
+    const after = await lstat(full).catch(() => null);
+    const next: EntryRecord = {
+      ...kept,
+      size: v.size,
+      mtime: v.mtime,
+      ...(after ? fsMtimeField(v.mtime, after) : {}),
+      etag: newEtag(),
+      sha1: v.sha1,
+      md5: v.md5,
+      adler32: v.adler32,
+    };
     txn.put(path, next);
     await txn.propagate(path, v.size - rec.size);
     await txn.commit();

@@ -5,7 +5,7 @@
  * aborted signal, a mismatch, the quota — removes the temporary file and leaves the old content.
  */
 import { createWriteStream } from 'node:fs';
-import { rm, rename, utimes } from 'node:fs/promises';
+import { lstat, rm, rename, utimes } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BadRequestError, ConflictError, InsufficientStorageError, isMeshdavError, NotFoundError } from '../errors.js';
@@ -13,7 +13,7 @@ import { normalizePath, parentPath } from '../fs/path.js';
 import type { WriteOptions, WriteResult } from '../fs/types.js';
 import { HASH_CHUNK, HashingStream, parseDeclaredChecksum, verifyChecksums } from './checksums.js';
 import { translateFsError } from './fs-errors.js';
-import { checkPreconditions, locked, toEntry, type HomeContext } from './home.js';
+import { checkPreconditions, fsMtimeField, locked, toEntry, type HomeContext } from './home.js';
 import { resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
 import { keepVersion } from './versions.js';
@@ -74,6 +74,7 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
     verifyChecksums(declared, sums);
     const mtime = Math.round(options.mtime ?? Date.now());
     await utimes(tmp, mtime / 1000, mtime / 1000);
+    const diskTime = fsMtimeField(mtime, await lstat(tmp));
 
     return await locked(home, async (txn) => {
       const pSt = await resolveMaybe(home.layout.full(home.user, parent), parent);
@@ -96,12 +97,14 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
         const e = translateFsError(err, path);
         throw e instanceof NotFoundError ? new ConflictError(`parent folder ${parent} vanished`) : e;
       }
+      const { fsMtime: _stale, ...kept } = old ?? ({} as Partial<EntryRecord>);
       const rec: EntryRecord = {
-        ...(old ?? {}),
+        ...kept,
         id: old?.id ?? (await home.store.nextId()),
         type: 'file',
         size: hasher.bytes,
         mtime,
+        ...diskTime,
         etag: newEtag(),
         ...sums,
       };
