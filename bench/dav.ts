@@ -38,8 +38,10 @@ async function main(): Promise<void> {
     const meshdav = await startMeshdav({ dataDir: join(tmp, 'data'), user: USER, password: PASSWORD, cpuProfDir: process.env.BENCH_CPU_PROF });
     stops.push(meshdav.stop);
     const startRss = currentRss(meshdav.child.pid);
+    log(`meshdav child ${meshdav.child.pid} up at ${meshdav.davUrl}`);
     const src = join(tmp, 'source.bin');
     await writeRandomFile(src, BIG);
+    log('source file written; PUT rounds');
 
     // Big files first, on a fresh process, so peak RSS reflects the transfer and not earlier work.
     // rclone caches directory listings (5 min by default), so each rclone instance is started

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs each benchmark script that exists, one after another (dav, efss, ocm,
- * mounts), each in its own Node process with tsx, output passed through. Exit code 1 when any
+ * mounts, load), each in its own Node process with tsx, output passed through. Exit code 1 when any
  * script failed to run; missed targets are reported by the scripts themselves.
  * `npm run bench -- dav ocm` runs only the named ones.
  */
@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-const ORDER = ['dav', 'efss', 'ocm', 'mounts'];
+const ORDER = ['dav', 'efss', 'ocm', 'mounts', 'load'];
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const wanted = process.argv.slice(2);
 const names = wanted.length ? wanted : ORDER;

@@ -51,13 +51,16 @@ export function startChild(cmd: string, args: string[], opts: SpawnOptions = {})
   };
 }
 
-/** Polls `url` until any HTTP answer comes back (401 counts), or throws after `ms`. */
-export async function waitForHttp(url: string, child: Child, ms = 30_000): Promise<void> {
+/**
+ * Polls `url` until any HTTP answer comes back (401 counts), or throws after `ms`. Each attempt
+ * has its own 2 s timeout: a server may accept connections before it answers them.
+ */
+export async function waitForHttp(url: string, child: Child, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     if (child.proc.exitCode !== null) throw new Error(`server exited (${child.proc.exitCode}):\n${child.output()}`);
     try {
-      const res = await fetch(url, { method: 'OPTIONS' });
+      const res = await fetch(url, { method: 'OPTIONS', signal: AbortSignal.timeout(2_000) });
       await res.body?.cancel();
       return;
     } catch {
