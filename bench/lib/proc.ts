@@ -36,7 +36,8 @@ export function startChild(cmd: string, args: string[], opts: SpawnOptions = {})
   proc.stdout?.on('data', collect);
   proc.stderr?.on('data', collect);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  if (!proc.pid) throw new Error(`could not start ${cmd}`);
+  proc.on('error', () => undefined); // a missing program: reported just below
+  if (!proc.pid) throw new Error(`could not start ${cmd} (is it installed? see .ci/run)`);
   return {
     proc,
     pid: proc.pid,
