@@ -6,7 +6,7 @@ import { constants, createReadStream, type Stats } from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import mime from 'mime-types';
 import type { Logger } from '../log.js';
-import { NotFoundError, PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
+import { InsufficientStorageError, NotFoundError, PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
 import { Perm, type Entry, type ReadOptions } from '../fs/types.js';
 import { HASH_CHUNK } from './checksums.js';
 import { translateFsError } from './fs-errors.js';
@@ -101,6 +101,13 @@ export async function adoptAll(home: HomeContext, paths: string[]): Promise<Map<
     await txn.commit();
     return out;
   });
+}
+
+/** InsufficientStorageError when adding `delta` bytes to the home would exceed the quota. */
+export async function checkQuota(home: HomeContext, txn: Txn, delta: number): Promise<void> {
+  if (home.quotaBytes === null || delta <= 0) return;
+  const used = (await txn.get('/'))?.size ?? 0;
+  if (used + delta > home.quotaBytes) throw new InsufficientStorageError(`quota exceeded: ${delta} more bytes do not fit`);
 }
 
 export function toEntry(home: HomeContext, path: string, rec: EntryRecord): Entry {

@@ -9,7 +9,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { normalizePath, parentPath } from '../fs/path.js';
 import type { Entry, TrashItem } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { locked, toEntry, type HomeContext } from './home.js';
+import { checkQuota, locked, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord, type TrashRecord } from './meta-store.js';
 import type { Txn } from './txn.js';
@@ -89,6 +89,7 @@ export async function restoreTrash(home: HomeContext, key: string, options: { to
   const target = normalizePath(options.to ?? '/');
   return locked(home, async (txn) => {
     const item = await trashRecord(home, key);
+    await checkQuota(home, txn, item.size);
     const to = options.to === undefined ? item.originalPath : target;
     if (to === '/') throw new ConflictError('cannot restore over the home folder');
     const parent = parentPath(to);

@@ -10,7 +10,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { normalizePath } from '../fs/path.js';
 import type { Entry, ReadOptions, Version } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { fsMtimeField, locked, openRange, recordFor, toEntry, type HomeContext } from './home.js';
+import { checkQuota, fsMtimeField, locked, openRange, recordFor, toEntry, type HomeContext } from './home.js';
 import { resolveExisting } from './layout.js';
 import { newEtag, type EntryRecord, type VersionRecord } from './meta-store.js';
 import type { Txn } from './txn.js';
@@ -87,6 +87,7 @@ export async function restoreVersion(home: HomeContext, rawPath: string, key: st
     const rec = await txn.getOrAdopt(path, st);
     const v = /^\d+$/.test(key) ? await home.store.versions.get(versionKey(home.user, rec.id, key)) : undefined;
     if (!v) throw new NotFoundError(`no version ${key} of ${path}`);
+    await checkQuota(home, txn, v.size - rec.size);
     await keepVersion(home, txn, full, rec, key);
     txn.delIn(home.store.versions, versionKey(home.user, rec.id, key));
     try {

@@ -121,6 +121,25 @@ describe('quota', function () {
     await uploadsEmpty();
   });
 
+  it('refuses trash and version restores that would not fit', async function () {
+    const fs = await t.storage.home('alice');
+    await put(fs, '/v', Buffer.alloc(600));
+    await put(fs, '/v', Buffer.alloc(100));
+    await put(fs, '/big', Buffer.alloc(300));
+    await fs.remove('/big');
+    await put(fs, '/filler', Buffer.alloc(750));
+    const [version] = await fs.listVersions('/v');
+    await expectError(fs.restoreVersion('/v', version!.key), InsufficientStorageError, 'version');
+    const [item] = await fs.listTrash();
+    await expectError(fs.restoreTrash(item!.key), InsufficientStorageError, 'trash');
+    assert.equal((await fs.stat('/v')).size, 100);
+    assert.equal(await exists(fs, '/big'), false);
+    await fs.remove('/filler');
+    await fs.restoreTrash(item!.key);
+    await fs.restoreVersion('/v', version!.key);
+    assert.equal((await fs.quota()).used, 900);
+  });
+
   it('is per user', async function () {
     const alice = await t.storage.home('alice');
     const bob = await t.storage.home('bob');
