@@ -71,6 +71,8 @@ function spawnCrew(): Crew {
     w.once('exit', () => {
       crew.dead = true;
     });
+    // Never an unhandled 'error' (which would crash the node), also while the crew is idle.
+    w.on('error', () => terminate(crew));
     crew.workers.push(w);
   }
   return crew;
