@@ -6,7 +6,8 @@
  *   100 concurrent clients fetching small files for 20 s: requests/s ≥ rclone's, 0 errors.
  * Environment: BENCH_BIG_MIB (1024), BENCH_FILES (10000), BENCH_CLIENTS (100),
  * BENCH_LOAD_SECONDS (20), BENCH_ROUNDS (3), BENCH_CPU_PROF=<dir> (meshdav under --cpu-prof),
- * BENCH_KEEP=1 (keep the temporary directory).
+ * BENCH_NODE_ARGS="<flags>" (more Node flags for the meshdav child), BENCH_KEEP=1 (keep the
+ * temporary directory).
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,13 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
   try {
     log(`temporary directory ${tmp}; big file ${BIG / MiB} MiB, ${FILES} files, ${CLIENTS} clients × ${LOAD_SECONDS} s`);
-    const meshdav = await startMeshdav({ dataDir: join(tmp, 'data'), user: USER, password: PASSWORD, cpuProfDir: process.env.BENCH_CPU_PROF });
+    const meshdav = await startMeshdav({
+      dataDir: join(tmp, 'data'),
+      user: USER,
+      password: PASSWORD,
+      cpuProfDir: process.env.BENCH_CPU_PROF,
+      nodeArgs: process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean),
+    });
     stops.push(meshdav.stop);
     const startRss = currentRss(meshdav.child.pid);
     log(`meshdav child ${meshdav.child.pid} up at ${meshdav.davUrl}`);

@@ -28,6 +28,8 @@ export interface MeshdavOptions {
   user: string;
   password: string;
   cpuProfDir?: string;
+  /** Extra Node.js flags for the child (e.g. --trace-gc, --heap-prof). */
+  nodeArgs?: string[];
 }
 
 export async function startMeshdav(opts: MeshdavOptions): Promise<DavServer & { filesDir: string }> {
@@ -38,7 +40,10 @@ export async function startMeshdav(opts: MeshdavOptions): Promise<DavServer & { 
     stdio: ['pipe', 'ignore', 'inherit'],
   });
   const port = await freePort();
-  const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+  const nodeArgs = [
+    ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
+    ...(opts.nodeArgs ?? []),
+  ];
   const child = startChild(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port), '--data', opts.dataDir], { env, cwd: ROOT });
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/healthz`, child);
