@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { configSchema, envName } from '../src/config.js';
+import { buildProgram } from '../src/cli.js';
 import { tempDir } from './support/node.js';
 import { toolPath } from './support/tools.js';
 import { BIN, ROOT } from './cli/support.js';
@@ -147,6 +148,25 @@ describe('README.md', function () {
       const shape = (inner as { def?: { shape?: Record<string, unknown> } }).def?.shape;
       for (const sub of Object.keys(shape ?? {})) assert.ok(rows.has(`${key}.${sub}`), `README configuration table lacks ${key}.${sub}`);
     }
+  });
+
+  it('the CLI reference names only commands that exist, and every command is in it', () => {
+    const known = new Set<string>();
+    for (const cmd of buildProgram().commands) {
+      known.add(cmd.name());
+      for (const sub of cmd.commands) known.add(`${cmd.name()} ${sub.name()}`);
+    }
+    const section = README.slice(README.indexOf('## CLI reference'), README.indexOf('## revad on meshdav'));
+    const documented = new Set<string>();
+    for (const row of section.matchAll(/^\| (`[^|]*(?:\\\|[^|]*)*)\|/gm)) {
+      for (const code of row[1]!.matchAll(/`([a-z][\w-]*)(?: ([a-z][\w-]*))?/g)) {
+        const two = `${code[1]} ${code[2] ?? ''}`.trim();
+        const name = known.has(two) ? two : code[1]!;
+        assert.ok(known.has(name), `README documents \`${two}\`, which meshdav does not have`);
+        documented.add(name);
+      }
+    }
+    for (const cmd of buildProgram().commands) assert.ok(documented.has(cmd.name()) || [...documented].some((d) => d.startsWith(cmd.name() + ' ')), `README lacks \`${cmd.name()}\``);
   });
 
   it('Ctrl-C shuts the node down cleanly', async () => {
