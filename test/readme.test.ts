@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { configSchema, envName } from '../src/config.js';
 import { buildProgram } from '../src/cli.js';
 import { tempDir } from './support/node.js';
-import { toolPath } from './support/tools.js';
+import { needTool, toolPath } from './support/tools.js';
 import { BIN, ROOT } from './cli/support.js';
 
 interface Block {
@@ -167,6 +167,33 @@ describe('README.md', function () {
       }
     }
     for (const cmd of buildProgram().commands) assert.ok(documented.has(cmd.name()) || [...documented].some((d) => d.startsWith(cmd.name() + ' ')), `README lacks \`${cmd.name()}\``);
+  });
+
+  it('the revad snippet is valid TOML and sets the reva v3.10 Nextcloud driver fields', async function () {
+    needTool(this, 'python3', 'its tomllib parses the TOML');
+    const toml = /```toml\n([\s\S]*?)```/.exec(README)?.[1];
+    assert.ok(toml, 'README has a TOML block');
+    const parse = spawnSync('python3', ['-c', 'import json, sys, tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))'], { input: toml, encoding: 'utf8' });
+    assert.equal(parse.status, 0, parse.stderr);
+    const cfg = JSON.parse(parse.stdout) as { grpc: { services: Record<string, any> }; http: { services: Record<string, any> } };
+    const g = cfg.grpc.services;
+    const drivers = {
+      storageprovider: g.storageprovider.drivers.nextcloud,
+      dataprovider: cfg.http.services.dataprovider.drivers.nextcloud,
+      authprovider: g.authprovider.auth_managers.nextcloud,
+      userprovider: g.userprovider.drivers.nextcloud,
+      ocmshareprovider: g.ocmshareprovider.drivers.nextcloud,
+      ocmcore: g.ocmcore.drivers.nextcloud,
+    };
+    for (const [service, d] of Object.entries(drivers)) {
+      const ocm = service.startsWith('ocm');
+      assert.deepEqual(Object.keys(d).sort(), (ocm ? ['endpoint', 'mock_http', 'mount_id', 'shared_secret', 'webdav_host'] : ['endpoint', 'mock_http', 'shared_secret']), service);
+      assert.equal(d.endpoint, 'http://127.0.0.1:8080/index.php/apps/sciencemesh/', service);
+      assert.equal(d.mock_http, false, service);
+    }
+    assert.equal(g.storageprovider.driver, 'nextcloud');
+    assert.equal(g.authprovider.auth_manager, 'nextcloud');
+    assert.equal(g.storageprovider.mount_id, drivers.ocmshareprovider.mount_id);
   });
 
   it('Ctrl-C shuts the node down cleanly', async () => {
