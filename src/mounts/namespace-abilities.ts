@@ -4,9 +4,10 @@
  * the home; below a mount: dead props in MountProps (writing them needs the share's UPDATE
  * bit), no versions, grants or metadata of ours (empty lists; changes are ForbiddenError).
  */
-import { ForbiddenError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import {
   hasDeadProps,
+  hasEntryOpener,
   hasFileIds,
   hasGrants,
   hasMetadata,
@@ -14,7 +15,7 @@ import {
   hasTrash,
   isVersioned,
 } from '../fs/guards.js';
-import { Perm } from '../fs/types.js';
+import { Perm, type ReadOptions } from '../fs/types.js';
 import { MOUNT_ID_PATTERN, need, type MountedShare, type NamespaceFs } from './namespace.js';
 
 type AnyFn = (...args: never[]) => unknown;
@@ -49,6 +50,17 @@ export function forwardHomeAbilities(ns: NamespaceFs): void {
         need(m, Perm.UPDATE);
         if (!ns.props) throw new ForbiddenError('dead properties are not kept here');
         await ns.props.patch(m.record.id, rel, patch);
+      },
+    );
+  }
+  if (hasEntryOpener(home)) {
+    // Stat and open in one: the home's own; below a mount, our stat then the share's content.
+    target.openEntry = byPath(
+      (p, o?: ReadOptions) => home.openEntry(p, o),
+      async (m, rel, o?: ReadOptions) => {
+        const entry = ns.rebase(await m.fs.stat(rel), m);
+        if (entry.type !== 'file') throw new ConflictError('not a file');
+        return { entry, body: await m.fs.openRead(rel, o) };
       },
     );
   }

@@ -18,13 +18,12 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import {
   BadGatewayError,
   ConflictError,
   NotFoundError,
   PreconditionFailedError,
-  RangeNotSatisfiableError,
   ServiceUnavailableError,
   type MeshdavError,
 } from '../errors.js';
@@ -44,6 +43,7 @@ import {
 } from '../fs/types.js';
 import { PROPFIND_BODY, parseMultistatus, type RemoteResource } from './multistatus.js';
 import { ShareRevokedError, classifyRemoteFailure, isAbort, isShareRevoked, type RemoteFailure } from './remote-errors.js';
+import { checkRange, discard, headerOf, iterate, readBounded, stripEtag, withMappedErrors } from './remote-http.js';
 
 export type RemoteAuth =
   /** OCM shared secret: Bearer first, then Basic with the secret as user name and an empty password. */
@@ -72,18 +72,9 @@ export interface RemoteFsOptions {
   origin?: RemoteOrigin;
 }
 
-/** A keep-alive dispatcher (one pool per origin) bounded by the node's remote timeouts. */
-export function createRemoteAgent(remote: { connectTimeoutMs: number; idleTimeoutMs: number }): Agent {
-  return new Agent({
-    connect: { timeout: remote.connectTimeoutMs },
-    headersTimeout: remote.idleTimeoutMs,
-    bodyTimeout: remote.idleTimeoutMs,
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 60_000,
-  });
-}
-
 const MAX_MULTISTATUS_BYTES = 64 * 1024 * 1024;
+
+export { createRemoteAgent } from './remote-http.js';
 
 interface SendOptions {
   headers?: Record<string, string>;
@@ -359,75 +350,4 @@ export class RemoteFs implements Fs, Mover, Copier {
       return false;
     }
   }
-}
-
-async function* iterate(stream: Readable): AsyncGenerator<Buffer> {
-  for await (const chunk of stream) yield chunk as Buffer;
-}
-
-/** The body, whose failures (a body timeout, a reset) surface as typed errors; aborts pass as they are. */
-function withMappedErrors(body: Readable): Readable {
-  return Readable.from(
-    (async function* () {
-      try {
-        for await (const chunk of body) yield chunk as Buffer;
-      } catch (err) {
-        if (isAbort(err)) throw err;
-        const verdict = classifyRemoteFailure({ kind: 'network', cause: err });
-        throw 'error' in verdict ? verdict.error : err;
-      }
-    })(),
-    { objectMode: false },
-  );
-}
-
-/** Drops a response body we will not read (the connection is not reused). */
-function discard(body: Readable): void {
-  body.on('error', () => undefined);
-  body.destroy();
-}
-
-function headerOf(res: Dispatcher.ResponseData, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function stripEtag(etag: string): string {
-  return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
-}
-
-/** rclone's CheckContentRange: 206 must match; 200 only when the request covered the whole object. */
-function checkRange(res: Dispatcher.ResponseData, range: { start: number; end?: number }): void {
-  if (res.statusCode === 206) {
-    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(headerOf(res, 'content-range') ?? '');
-    if (!m) throw new BadGatewayError('206 answer without a valid Content-Range');
-    const start = Number(m[1]);
-    const end = Number(m[2]);
-    const total = m[3] === '*' ? undefined : Number(m[3]);
-    if (end < start) throw new RangeNotSatisfiableError();
-    // Without a total the server may end early only at the end of the file: accept end ≤ requested.
-    const endOk =
-      total !== undefined
-        ? end === Math.min(range.end ?? total - 1, total - 1)
-        : range.end === undefined || end <= range.end;
-    if (start !== range.start || !endOk) throw new BadGatewayError('Content-Range does not match the requested range');
-    return;
-  }
-  const length = Number(headerOf(res, 'content-length') ?? NaN);
-  const whole = range.start === 0 && (range.end === undefined || (Number.isFinite(length) && range.end >= length - 1));
-  if (!whole) throw new BadGatewayError('the sharing site ignored the Range header');
-}
-
-async function readBounded(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += (chunk as Buffer).length;
-    if (total > max) {
-      discard(body);
-      throw new BadGatewayError('PROPFIND answer too large');
-    }
-    parts.push(chunk as Buffer);
-  }
-  return Buffer.concat(parts).toString('utf8');
 }

@@ -1,0 +1,90 @@
+/**
+ * HTTP helpers of RemoteFs: the dispatcher, rclone's Content-Range rule, bounded and discarded
+ * bodies, and response bodies whose failures are mapped by classifyRemoteFailure.
+ */
+import { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import { BadGatewayError, RangeNotSatisfiableError } from '../errors.js';
+import { classifyRemoteFailure, isAbort } from './remote-errors.js';
+
+/** A keep-alive dispatcher (one pool per origin) bounded by the node's remote timeouts. */
+export function createRemoteAgent(remote: { connectTimeoutMs: number; idleTimeoutMs: number }): Agent {
+  return new Agent({
+    connect: { timeout: remote.connectTimeoutMs },
+    headersTimeout: remote.idleTimeoutMs,
+    bodyTimeout: remote.idleTimeoutMs,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 60_000,
+  });
+}
+
+export async function* iterate(stream: Readable): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) yield chunk as Buffer;
+}
+
+/** The body, whose failures (a body timeout, a reset) surface as typed errors; aborts pass as they are. */
+export function withMappedErrors(body: Readable): Readable {
+  return Readable.from(
+    (async function* () {
+      try {
+        for await (const chunk of body) yield chunk as Buffer;
+      } catch (err) {
+        if (isAbort(err)) throw err;
+        const verdict = classifyRemoteFailure({ kind: 'network', cause: err });
+        throw 'error' in verdict ? verdict.error : err;
+      }
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** Drops a response body we will not read (the connection is not reused). */
+export function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+export function headerOf(res: Dispatcher.ResponseData, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function stripEtag(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}
+
+/** rclone's CheckContentRange: 206 must match; 200 only when the request covered the whole object. */
+export function checkRange(res: Dispatcher.ResponseData, range: { start: number; end?: number }): void {
+  if (res.statusCode === 206) {
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(headerOf(res, 'content-range') ?? '');
+    if (!m) throw new BadGatewayError('206 answer without a valid Content-Range');
+    const start = Number(m[1]);
+    const end = Number(m[2]);
+    const total = m[3] === '*' ? undefined : Number(m[3]);
+    if (end < start) throw new RangeNotSatisfiableError();
+    // Without a total the server may end early only at the end of the file: accept end ≤ requested.
+    const endOk =
+      total !== undefined
+        ? end === Math.min(range.end ?? total - 1, total - 1)
+        : range.end === undefined || end <= range.end;
+    if (start !== range.start || !endOk) throw new BadGatewayError('Content-Range does not match the requested range');
+    return;
+  }
+  const length = Number(headerOf(res, 'content-length') ?? NaN);
+  const whole = range.start === 0 && (range.end === undefined || (Number.isFinite(length) && range.end >= length - 1));
+  if (!whole) throw new BadGatewayError('the sharing site ignored the Range header');
+}
+
+export async function readBounded(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += (chunk as Buffer).length;
+    if (total > max) {
+      discard(body);
+      throw new BadGatewayError('PROPFIND answer too large');
+    }
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
