@@ -24,6 +24,7 @@ import type {
   Copier,
   DeadProps,
   Entry,
+  EntryOpener,
   FileIdResolver,
   Fs,
   Grant,
@@ -55,7 +56,7 @@ import { writeFile } from './writes.js';
 const UNADDRESSABLE = /[\u0000-\u001f\u007f\\]/;
 
 export class LocalFs
-  implements Fs, Mover, Copier, DeadProps, QuotaReporter, FileIdResolver, Versioned, TrashBin, GrantStore, ArbitraryMetadata
+  implements Fs, EntryOpener, Mover, Copier, DeadProps, QuotaReporter, FileIdResolver, Versioned, TrashBin, GrantStore, ArbitraryMetadata
 {
   constructor(readonly home: HomeContext) {}
 
@@ -108,6 +109,16 @@ export class LocalFs
     const st = await resolveExisting(full, path);
     if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
     return openRange(full, path, st.size, options);
+  }
+
+  /** stat + openRead with one path resolution (EntryOpener). */
+  async openEntry(rawPath: string, options?: ReadOptions): Promise<{ entry: Entry; body: Readable }> {
+    const path = normalizePath(rawPath);
+    const full = this.full(path);
+    const st = await resolveExisting(full, path);
+    if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
+    const entry = toEntry(this.home, path, await recordFor(this.home, path, st));
+    return { entry, body: openRange(full, path, st.size, options) };
   }
 
   write(path: string, body: Readable, options?: WriteOptions): Promise<WriteResult> {

@@ -8,6 +8,7 @@ import { BadRequestError, ConflictError, NotFoundError, PreconditionFailedError 
 import { transfer } from '../../src/fs/fallbacks.js';
 import {
   hasDeadProps,
+  hasEntryOpener,
   hasFileIds,
   hasGrants,
   hasMetadata,
@@ -66,6 +67,20 @@ export function runAbilityContract(ctx: { fs: Fs }): void {
       await transfer(fs, '/d0', fs, '/d0copy', { mode: 'copy', overwrite: false, depth: 0 });
       assert.equal((await fs.stat('/d0copy')).type, 'dir');
       assert.deepEqual(await fs.list('/d0copy'), []);
+    });
+  });
+
+  describe('EntryOpener', function () {
+    it('opens a file and returns the same entry stat() gives', async function () {
+      skipUnless(this, hasEntryOpener(ctx.fs));
+      const fs = ctx.fs as Fs & import('../../src/fs/types.js').EntryOpener;
+      await fs.mkdir('/o');
+      await put(fs, '/o/f.txt', '0123456789');
+      const { entry, body } = await fs.openEntry('/o/f.txt', { range: { start: 3, end: 5 } });
+      assert.equal(await text(body), '345');
+      assert.deepEqual(entry, await fs.stat('/o/f.txt'));
+      await expectError(fs.openEntry('/o'), ConflictError, 'folder');
+      await expectError(fs.openEntry('/o/missing'), NotFoundError, 'missing');
     });
   });
 
