@@ -100,6 +100,18 @@ export class MountTable {
     return record;
   }
 
+  /** Gives the mount another (free) name. */
+  async rename(user: string, id: string, name: string): Promise<MountRecord> {
+    const current = this.get(user, id);
+    if (!current) throw new NotFoundError(`no mount ${id}`);
+    if (!NAME.test(name) || name === '.' || name === '..') throw new BadRequestError('invalid mount name');
+    if (this.list(user).some((m) => m.name === name && m.id !== id)) throw new AlreadyExistsError(`a mount named ${name} exists`);
+    const record = { ...current, name };
+    await this.sub.put(`${user}!${id}`, record);
+    this.index(record);
+    return record;
+  }
+
   /** Removes the mount; false when there was none. */
   async remove(user: string, id: string): Promise<boolean> {
     const record = this.get(user, id);

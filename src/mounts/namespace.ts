@@ -10,7 +10,8 @@
  *   - every call below a mount point goes to that share's Fs with the path rebased; entries
  *     come back rebased, their permissions cut to the share's, file ids prefixed by the mount;
  *   - writes below a mount need the share's CREATE (new), UPDATE (existing) or DELETE bits,
- *     else ForbiddenError; a mount point itself cannot be removed, moved or overwritten;
+ *     else ForbiddenError; removing a mount point leaves the share (as in Nextcloud), moving it
+ *     within the sharesFolder renames it; it is never overwritten;
  *   - move/copy across a mount boundary is transfer() (streamed copy, plus delete for a move);
  *   - the home's other abilities (dead props, quota, versions, trash, grants, metadata, file
  *     ids) are forwarded for home paths; below a mount, dead props live in MountProps.
@@ -18,9 +19,9 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { LRUCache } from 'lru-cache';
-import { AlreadyExistsError, ForbiddenError, NotFoundError } from '../errors.js';
+import { AlreadyExistsError, ForbiddenError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { transfer } from '../fs/fallbacks.js';
-import { isWithin, joinPath, normalizePath, parentPath, relativeTo } from '../fs/path.js';
+import { baseName, isWithin, joinPath, normalizePath, parentPath, relativeTo } from '../fs/path.js';
 import {
   Perm,
   type Entry,
@@ -132,7 +133,12 @@ export class NamespaceFs implements Fs {
       if (r.path === this.sharesFolder && !(await this.homeExists(r.path))) throw new ForbiddenError('the shares folder holds only mounts');
       return this.home.remove(r.path);
     }
-    if (r.rel === '/') throw new ForbiddenError('a mounted share is removed by declining it');
+    if (r.rel === '/') {
+      // As in Nextcloud: deleting the mount point leaves (declines) the share.
+      if (!this.mountOps) throw new ForbiddenError('a mounted share is removed by declining it');
+      await this.mountOps.leave(r.mount.record);
+      return;
+    }
     need(r.mount, Perm.DELETE);
     await r.mount.fs.remove(r.rel);
     if (this.props) await this.props.forget(r.mount.record.id, r.rel);
@@ -145,6 +151,12 @@ export class NamespaceFs implements Fs {
   copy(from: string, to: string, options: TransferOptions & { depth?: 0 | 'infinity' }): Promise<TransferResult> {
     return this.transfer('copy', from, to, options);
   }
+
+  /** Set by the Mounts service: leaving a share (DELETE of its mount point) and renaming a mount point. */
+  mountOps?: {
+    leave(record: MountRecord): Promise<void>;
+    rename(record: MountRecord, name: string): Promise<void>;
+  };
 
   /** Set by the Mounts service: dead properties of paths below mounts. */
   props?: MountProps;
@@ -174,7 +186,7 @@ export class NamespaceFs implements Fs {
   ): Promise<TransferResult> {
     const src = this.route(from);
     const dst = this.route(to);
-    if (src.kind === 'mount' && src.rel === '/' && mode === 'move') throw new ForbiddenError('a mounted share cannot be moved');
+    if (src.kind === 'mount' && src.rel === '/' && mode === 'move') return this.renameMount(src.mount, dst, options);
     if (dst.kind === 'mount' && dst.rel === '/') throw new ForbiddenError('a share is mounted at the destination');
     if (src.kind === 'home' && mode === 'move' && src.path === this.sharesFolder) throw new ForbiddenError('the shares folder cannot be moved');
     if (src.kind === 'mount' && mode === 'move') need(src.mount, Perm.DELETE);
@@ -196,6 +208,18 @@ export class NamespaceFs implements Fs {
       await this.props.forget(dst.mount.record.id, dst.rel);
     }
     return { ...result, entry: dst.kind === 'mount' ? this.rebase(result.entry, dst.mount) : result.entry };
+  }
+
+  /** MOVE of a mount point to another name directly in the sharesFolder renames the mount. */
+  private async renameMount(mount: MountedShare, dst: Route, options: TransferOptions): Promise<TransferResult> {
+    if (!this.mountOps || dst.kind !== 'home' || parentPath(dst.path) !== this.sharesFolder) {
+      throw new ForbiddenError('a mount point can only be renamed within the shares folder');
+    }
+    const taken = await this.homeExists(dst.path);
+    if (taken && !options.overwrite) throw new PreconditionFailedError('the destination exists');
+    if (taken) throw new ForbiddenError('a mount point does not replace a local folder');
+    await this.mountOps.rename(mount.record, baseName(dst.path));
+    return { entry: await this.stat(dst.path), replaced: false };
   }
 
   private async checkWrite(mount: MountedShare, rel: string): Promise<void> {

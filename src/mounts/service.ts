@@ -28,6 +28,7 @@ export interface ReceivedShareSource {
   listAll(): Promise<OcmReceivedShare[]>;
   setMountPoint(recipient: string, id: string, mountPoint: string | undefined): Promise<void>;
   remove(share: OcmReceivedShare): Promise<void>;
+  decline?(recipient: string, id: string): Promise<unknown>;
 }
 
 export interface OcmReceivedShare {
@@ -81,6 +82,7 @@ export class Mounts {
     const home = await this.deps.homes.home(user);
     const ns = new NamespaceFs(home, this.deps.config.sharesFolder, () => this.mountedShares(user), user);
     ns.props = this.props;
+    ns.mountOps = { leave: (record) => this.leave(record), rename: (record, name) => this.rename(record, name) };
     ns.ids = this.ids;
     return ns;
   }
@@ -104,6 +106,21 @@ export class Mounts {
 
   async unmount(user: string, id: string): Promise<boolean> {
     return this.table.remove(user, id);
+  }
+
+  /** The user leaves a mounted share: an OCM share is declined (the sender is told), then unmounted. */
+  async leave(record: MountRecord): Promise<void> {
+    const share = this.received && (await this.received.listAll()).find((s) => s.id === record.id && s.recipient === record.user);
+    if (share && this.received?.decline) await this.received.decline(record.user, record.id);
+    await this.unmount(record.user, record.id);
+  }
+
+  async rename(record: MountRecord, name: string): Promise<void> {
+    const renamed = await this.table.rename(record.user, record.id, name);
+    this.live.delete(key(record));
+    if (this.received && (await this.received.listAll()).some((s) => s.id === record.id && s.recipient === record.user)) {
+      await this.received.setMountPoint(record.user, record.id, joinPath(this.deps.config.sharesFolder, renamed.name));
+    }
   }
 
   /** Follows the OCM layer: accepted → mounted, declined/removed → unmounted; reconciles once now. */

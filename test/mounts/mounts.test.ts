@@ -105,6 +105,20 @@ describe('mounts: received shares mounted under /Shares', function () {
       assert.ok(!left.some((s) => s.name === 'silent'));
     });
 
+    it('renames a mount point with MOVE and leaves the share with DELETE (as Nextcloud does)', async () => {
+      await putFile(a, 'einstein', '/mv/m.txt', 'movable');
+      const id = await shareAndAccept('/mv', 'viewer');
+      const move = await dav(b, 'marie', 'MOVE', '/Shares/mv', { headers: { destination: `${b.url}/remote.php/dav/files/marie/Shares/renamed` } });
+      assert.equal(move.status, 201, await move.text());
+      assert.equal(await (await dav(b, 'marie', 'GET', '/Shares/renamed/m.txt')).text(), 'movable');
+      assert.equal((await dav(b, 'marie', 'GET', '/Shares/mv/m.txt')).status, 404);
+      const del = await dav(b, 'marie', 'DELETE', '/Shares/renamed');
+      assert.equal(del.status, 204);
+      assert.equal((await dav(b, 'marie', 'PROPFIND', '/Shares/renamed', { headers: { depth: '0' } })).status, 404);
+      const sentList = (await client(a, 'einstein').get('/sciencemesh/sent-shares')).json as Array<{ id: string; state: string }>;
+      assert.equal(sentList.find((s) => s.id === id)?.state, 'declined', 'SHARE_DECLINED reached the sender');
+    });
+
     it('refuses writes into a read-only share with 403 and picks a free name when taken', async () => {
       await putFile(a, 'einstein', '/ro/r.txt', 'read only');
       await putFile(b, 'marie', '/Shares/ro/local.txt', 'a local folder of the same name');
