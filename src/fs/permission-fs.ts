@@ -6,12 +6,13 @@
  */
 import type { Readable } from 'node:stream';
 import { ForbiddenError } from '../errors.js';
-import { hasDeadProps, hasFileIds, hasQuota, isCopier, isMover } from './guards.js';
+import { hasDeadProps, hasEntryOpener, hasFileIds, hasQuota, isCopier, isMover } from './guards.js';
 import {
   Perm,
   type Copier,
   type DeadProps,
   type Entry,
+  type EntryOpener,
   type FileIdResolver,
   type Fs,
   type Mover,
@@ -28,6 +29,7 @@ export class PermissionFs implements Fs {
   patchProps?: DeadProps['patchProps'];
   quota?: QuotaReporter['quota'];
   pathById?: FileIdResolver['pathById'];
+  openEntry?: EntryOpener['openEntry'];
 
   /** `perms`: Perm bit mask the share grants (Perm.READ for read-only). */
   constructor(
@@ -58,6 +60,12 @@ export class PermissionFs implements Fs {
     }
     if (hasQuota(inn)) this.quota = () => inn.quota();
     if (hasFileIds(inn)) this.pathById = (id) => inn.pathById(id);
+    if (hasEntryOpener(inn)) {
+      this.openEntry = async (p, o) => {
+        const { entry, body } = await inn.openEntry(p, o);
+        return { entry: this.mask(entry), body };
+      };
+    }
   }
 
   private need(bits: number, what: string): void {

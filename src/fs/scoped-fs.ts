@@ -2,17 +2,18 @@
  * ScopedFs(fs, root): the subtree of `fs` at `root`, seen as a whole Fs. Paths inside are
  * relative to `root`; nothing above it can be named (every path is normalised and joined below
  * `root`). When `root` is a file (a shared single file), the view's root `/` is that file.
- * Optional abilities of `fs` (move, copy, dead properties, quota, file ids) are exposed only when
+ * Optional abilities of `fs` (move, copy, dead properties, quota, file ids, openEntry) are exposed only when
  * `fs` has them, with paths translated. The root itself can be neither removed nor moved.
  */
 import type { Readable } from 'node:stream';
 import { ForbiddenError, NotFoundError } from '../errors.js';
-import { isCopier, isMover, hasDeadProps, hasFileIds, hasQuota } from './guards.js';
+import { isCopier, isMover, hasDeadProps, hasEntryOpener, hasFileIds, hasQuota } from './guards.js';
 import { isWithin, normalizePath, relativeTo } from './path.js';
 import type {
   Copier,
   DeadProps,
   Entry,
+  EntryOpener,
   FileIdResolver,
   Fs,
   Mover,
@@ -31,6 +32,7 @@ export class ScopedFs implements Fs {
   patchProps?: DeadProps['patchProps'];
   quota?: QuotaReporter['quota'];
   pathById?: FileIdResolver['pathById'];
+  openEntry?: EntryOpener['openEntry'];
 
   constructor(
     private readonly inner: Fs,
@@ -49,6 +51,12 @@ export class ScopedFs implements Fs {
       this.patchProps = async (p, patch) => inn.patchProps(this.outer(p), patch);
     }
     if (hasQuota(inn)) this.quota = () => inn.quota();
+    if (hasEntryOpener(inn)) {
+      this.openEntry = async (p, o) => {
+        const { entry, body } = await inn.openEntry(this.outer(p), o);
+        return { entry: this.inward(entry), body };
+      };
+    }
     if (hasFileIds(inn)) {
       this.pathById = async (id) => {
         const p = await inn.pathById(id);
