@@ -5,9 +5,10 @@
  *
  * Metadata: lru-cache with fetchMethod — one in-flight fetch per key; fresh for metadataTtlMs,
  * then served stale while one refresh runs (stale-while-revalidate); a 404 is cached as a
- * negative entry; a Depth-1 listing seeds the stats of its children. openRead always uses a
- * fresh stat (it never waits behind a stale one), so content follows the sender once the TTL
- * has passed.
+ * negative entry; a Depth-1 listing seeds the stats of its children. openRead in mode full uses
+ * a fresh stat (never a stale one), so content follows the sender once the TTL has passed; in
+ * modes metadata and full the read is validated against the cached ETag (If-Match), and a file
+ * that changed size since that stat gives ServiceUnavailableError (retry), never a cut body.
  *
  * Content: aligned chunks of `chunkBytes`, keyed by (cache id, path, ETag, index); each chunk
  * is fetched with If-Match on that ETag, so a chunk is never stored or served under another
@@ -22,7 +23,8 @@
  *      below the path;
  *   3. deleting a key aborts a fetch of it still in flight (lru-cache), so a result read before
  *      the write never lands after the invalidation; listings check their abort signal before
- *      seeding children, and readers whose fetch was aborted retry.
+ *      seeding children; a reader whose fetch was aborted retries once, then reads the inner Fs
+ *      uncached (a writer never makes a reader fail).
  * Chunks are never invalidated: a new ETag simply misses.
  */
 import { Readable } from 'node:stream';

@@ -3,7 +3,8 @@
  * first use, over one keep-alive undici Agent and one ChunkStore for the whole node), each
  * user's NamespaceFs (which replaces `services.namespaces`), and the link to the OCM layer:
  * an accepted received share is mounted, a declined or removed one unmounted, and a share the
- * sender revoked (RemoteFs's verdict) is unmounted and removed from the OCM records.
+ * sender revoked (RemoteFs's verdict) is unmounted and removed from the OCM records. The user
+ * leaves a share by deleting its mount point (declined, as in Nextcloud) and renames it by MOVE.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
