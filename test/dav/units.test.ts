@@ -145,3 +145,25 @@ describe('DAV Destination resolution', () => {
     assert.throws(() => resolveUrl(ctx('example.org'), target, '/remote.php/dav/files/alice/%2e%2e/bob'), BadRequestError);
   });
 });
+
+describe('DAV live properties of remote (mounted) entries', () => {
+  it('renders S/M permission letters, the OCM owner and the meshdav remote-* properties', async () => {
+    const { renderResponse } = await import('../../src/dav/methods/propfind.js');
+    const { Perm } = await import('../../src/fs/types.js');
+    const e = {
+      path: '/Shares/proj/a.txt', name: 'a.txt', type: 'file' as const, size: 3, mtime: 1_700_000_000_000, etag: 'x', fileId: '9',
+      mime: 'text/plain', permissions: Perm.READ | Perm.UPDATE | Perm.DELETE,
+      remote: { shareId: 's1', owner: 'bob@other.example', provider: 'other.example', state: 'unavailable' as const },
+    };
+    const names = ['{http://owncloud.org/ns}permissions', '{http://owncloud.org/ns}owner-id', '{http://nextcloud.org/ns}mount-type',
+      '{http://meshdav.org/ns}remote-provider', '{http://meshdav.org/ns}remote-share-id', '{http://meshdav.org/ns}remote-state',
+      '{http://open-cloud-mesh.org/ns}share-permissions'];
+    const xml = renderResponse(e, { mode: 'prop', names }, { locksOn: () => [], hrefFor: (p) => '/dav' + p, quota: null, user: { name: 'alice' } }, null);
+    assert.match(xml, /<oc:permissions>SMDNVW<\/oc:permissions>/);
+    assert.match(xml, /<oc:owner-id>bob@other.example<\/oc:owner-id>/);
+    assert.match(xml, /<nc:mount-type>shared<\/nc:mount-type>/);
+    assert.match(xml, /<m:remote-provider>other.example<\/m:remote-provider><m:remote-share-id>s1<\/m:remote-share-id><m:remote-state>unavailable<\/m:remote-state>/);
+    assert.match(xml, /<ocm:share-permissions>\[&quot;read&quot;,&quot;write&quot;\]<\/ocm:share-permissions>/);
+    assert.doesNotMatch(xml, /404/);
+  });
+});
