@@ -48,3 +48,6 @@ const server = app.listen(port, '127.0.0.1', () => {
   publicUrl = `http://127.0.0.1:${a.port}`;
   console.log(`http://127.0.0.1:${a.port}/remote.php/dav/files/alice/ alice secret (data ${dir})`);
 });
+
+// Exit normally on Ctrl-C / SIGTERM so `node --cpu-prof` writes its profile.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
