@@ -13,6 +13,8 @@ type Op = AbstractBatchOperation<Db, string, unknown>;
 
 export class Txn {
   private readonly pending = new Map<string, EntryRecord | null>();
+  /** Records read ahead by prefetch(); undefined = known to be absent. */
+  private readonly loaded = new Map<string, EntryRecord | undefined>();
   private readonly ops: Op[] = [];
 
   constructor(
@@ -22,7 +24,14 @@ export class Txn {
 
   async get(path: string): Promise<EntryRecord | undefined> {
     if (this.pending.has(path)) return this.pending.get(path) ?? undefined;
+    if (this.loaded.has(path)) return this.loaded.get(path);
     return this.store.get(this.user, path);
+  }
+
+  /** Reads these records in one LevelDB call, so later get()s (and propagate()) need no I/O. */
+  async prefetch(paths: string[]): Promise<void> {
+    const recs = await this.store.getMany(this.user, paths);
+    paths.forEach((p, i) => this.loaded.set(p, recs[i]));
   }
 
   /** The record at `path`, creating one from disk facts when the path predates its metadata. */
@@ -90,8 +99,19 @@ export class Txn {
     ops.push(...this.ops);
     if (ops.length) await this.store.db.batch(ops);
     this.pending.clear();
+    this.loaded.clear();
     this.ops.length = 0;
   }
+}
+
+/** The folders above `path`, nearest first, ending with `/` (empty for `/`). */
+export function ancestorsOf(path: string): string[] {
+  const out: string[] = [];
+  for (let p = path; p !== '/'; ) {
+    p = parentPath(p);
+    out.push(p);
+  }
+  return out;
 }
 
 /** A record for something found on disk without metadata (created outside meshdav). */

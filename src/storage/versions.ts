@@ -25,24 +25,38 @@ async function versionsOf(home: HomeContext, id: string): Promise<VersionRecord[
   return out; // oldest first
 }
 
-/** Makes the current content of `full` (described by `rec`) a version; prunes beyond maxVersions. */
-export async function keepVersion(home: HomeContext, txn: Txn, full: string, rec: EntryRecord, exclude?: string): Promise<void> {
+/**
+ * Makes the current content of `full` (described by `rec`) a version: a hard link (same inode,
+ * no copy) made just before the new content is renamed over `full`. Called under the lock; one
+ * syscall in the usual case. Pruning is separate (pruneVersions), after the commit.
+ */
+export async function keepVersion(home: HomeContext, txn: Txn, full: string, rec: EntryRecord): Promise<void> {
   const key = await home.store.nextId();
   const dir = home.layout.versionDir(home.user, rec.id);
   try {
-    await mkdir(dir, { recursive: true });
-    await link(full, join(dir, key));
+    await link(full, join(dir, key)).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      await link(full, join(dir, key));
+    });
   } catch (err) {
     throw translateFsError(err, 'version');
   }
   const v: VersionRecord = { key, size: rec.size, mtime: rec.mtime, etag: rec.etag, sha1: rec.sha1, md5: rec.md5, adler32: rec.adler32 };
   txn.putIn(home.store.versions, versionKey(home.user, rec.id, key), v);
-  const existing = (await versionsOf(home, rec.id)).filter((x) => x.key !== exclude);
-  const excess = existing.length + 1 - home.maxVersions;
-  for (const old of existing.slice(0, Math.max(0, excess))) {
-    txn.delIn(home.store.versions, versionKey(home.user, rec.id, old.key));
-    await rm(join(dir, old.key), { force: true });
-  }
+}
+
+/**
+ * Drops the oldest versions of file `id` beyond maxVersions. Runs outside the user's lock: it
+ * touches only that file's version records and files, and deleting twice is harmless.
+ */
+export async function pruneVersions(home: HomeContext, id: string): Promise<void> {
+  const existing = await versionsOf(home, id);
+  const excess = existing.slice(0, Math.max(0, existing.length - home.maxVersions));
+  if (!excess.length) return;
+  await home.store.versions.batch(excess.map((v) => ({ type: 'del' as const, key: versionKey(home.user, id, v.key) })));
+  const dir = home.layout.versionDir(home.user, id);
+  await Promise.all(excess.map((v) => rm(join(dir, v.key), { force: true })));
 }
 
 /** Removes every version of these file ids (purge from trash). */
@@ -88,8 +102,8 @@ export async function restoreVersion(home: HomeContext, rawPath: string, key: st
     const v = /^\d+$/.test(key) ? await home.store.versions.get(versionKey(home.user, rec.id, key)) : undefined;
     if (!v) throw new NotFoundError(`no version ${key} of ${path}`);
     await checkQuota(home, txn, v.size - rec.size);
-    await keepVersion(home, txn, full, rec, key);
     txn.delIn(home.store.versions, versionKey(home.user, rec.id, key));
+    await keepVersion(home, txn, full, rec);
     try {
       const vfile = join(home.layout.versionDir(home.user, rec.id), key);
       await utimes(vfile, v.mtime / 1000, v.mtime / 1000);
@@ -113,5 +127,8 @@ export async function restoreVersion(home: HomeContext, rawPath: string, key: st
     await txn.propagate(path, v.size - rec.size);
     await txn.commit();
     return toEntry(home, path, next);
+  }).then(async (entry) => {
+    await pruneVersions(home, entry.fileId);
+    return entry;
   });
 }

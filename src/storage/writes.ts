@@ -13,10 +13,11 @@ import { normalizePath, parentPath } from '../fs/path.js';
 import type { WriteOptions, WriteResult } from '../fs/types.js';
 import { HASH_CHUNK, HashingStream, parseDeclaredChecksum, verifyChecksums } from './checksums.js';
 import { translateFsError } from './fs-errors.js';
-import { checkPreconditions, fsMtimeField, locked, toEntry, type HomeContext } from './home.js';
+import { checkPreconditions, checkQuota, fsMtimeField, locked, toEntry, type HomeContext } from './home.js';
 import { resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
-import { keepVersion } from './versions.js';
+import { ancestorsOf } from './txn.js';
+import { keepVersion, pruneVersions } from './versions.js';
 
 function validateOptions(options: WriteOptions): void {
   if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
@@ -76,21 +77,24 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
     await utimes(tmp, mtime / 1000, mtime / 1000);
     const diskTime = fsMtimeField(mtime, await lstat(tmp));
 
-    return await locked(home, async (txn) => {
-      const pSt = await resolveMaybe(home.layout.full(home.user, parent), parent);
+    // The critical section does as little I/O as possible: one round of lstat + one getMany of
+    // the record and its ancestors, then link (version), rename and one batch.
+    const result = await locked(home, async (txn) => {
+      const [pSt, now] = await Promise.all([
+        resolveMaybe(home.layout.full(home.user, parent), parent),
+        resolveMaybe(full, path),
+        txn.prefetch([path, ...ancestorsOf(path)]),
+      ]);
       if (!pSt || !pSt.isDirectory()) throw new ConflictError(`parent folder ${parent} does not exist`);
-      const now = await resolveMaybe(full, path);
       if (now?.isDirectory()) throw new ConflictError(`${path} is a folder`);
       const stale = now ? undefined : await txn.get(path);
       if (stale) txn.delId(stale.id); // a record left by an out-of-band removal
       const old = now ? await txn.getOrAdopt(path, now) : undefined;
       checkPreconditions(old, options);
       const oldSize = old?.size ?? 0;
-      if (home.quotaBytes !== null) {
-        const used = (await txn.get('/'))?.size ?? 0;
-        if (used - oldSize + hasher.bytes > home.quotaBytes) throw new InsufficientStorageError('quota exceeded');
-      }
-      if (old && home.maxVersions > 0) await keepVersion(home, txn, full, old);
+      await checkQuota(home, txn, hasher.bytes - oldSize);
+      const versioned = Boolean(old && home.maxVersions > 0);
+      if (old && versioned) await keepVersion(home, txn, full, old);
       try {
         await rename(tmp, full);
       } catch (err) {
@@ -112,8 +116,10 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
       if (!old) txn.setId(rec.id, path);
       await txn.propagate(path, hasher.bytes - oldSize);
       await txn.commit();
-      return { entry: toEntry(home, path, rec), created: !old };
+      return { result: { entry: toEntry(home, path, rec), created: !old }, versioned };
     });
+    if (result.versioned) await pruneVersions(home, result.result.entry.fileId);
+    return result.result;
   } finally {
     hasher.abandon();
     await rm(tmp, { force: true });
