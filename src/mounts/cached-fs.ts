@@ -60,6 +60,10 @@ export interface CachedFsOptions {
 }
 
 /** Read options with a validator: backends that understand it (RemoteFs) fail with 412 on mismatch. */
+/** Size of the views a chunk is sent in, and how much the content stream buffers ahead. */
+const SLICE_BYTES = 256 * 1024;
+const STREAM_BUFFER_BYTES = 1024 * 1024;
+
 type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
 
 type Meta = { kind: 'entry'; entry: Entry } | { kind: 'missing' } | { kind: 'list'; entries: Entry[] };
@@ -249,10 +253,11 @@ export class CachedFs implements Fs {
         pending.delete(i);
         const from = i === first ? start - i * cb : 0;
         const to = i === last ? end - i * cb + 1 : buf.length;
-        yield from === 0 && to === buf.length ? buf : buf.subarray(from, to);
+        // Slices (views, no copy) keep the socket fed while the next chunk is awaited.
+        for (let at = from; at < to; at += SLICE_BYTES) yield buf.subarray(at, Math.min(at + SLICE_BYTES, to));
       }
     }
-    const stream = Readable.from(gen(), { objectMode: false, highWaterMark: 1 });
+    const stream = Readable.from(gen(), { objectMode: false, highWaterMark: STREAM_BUFFER_BYTES });
     const signal = options.signal;
     if (signal) {
       const onAbort = () => stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
