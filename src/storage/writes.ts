@@ -1,23 +1,23 @@
 /**
  * Atomic writes: the body streams into uploads/ through the hashing stream (SHA1, MD5, Adler32,
  * byte count against the quota), is verified (declared size, declared checksum), and only then
- * renamed over the target under the user's mutex. Any failure — a client that disconnects, an
+ * renamed over the target under the user's mutex (grouped with other completed writes, see
+ * write-commit.ts). Any failure — a client that disconnects, an
  * aborted signal, a mismatch, the quota — removes the temporary file and leaves the old content.
  */
 import { createWriteStream } from 'node:fs';
-import { lstat, rm, rename, utimes } from 'node:fs/promises';
+import { lstat, rm, utimes } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BadRequestError, ConflictError, InsufficientStorageError, isMeshdavError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, InsufficientStorageError, isMeshdavError } from '../errors.js';
 import { normalizePath, parentPath } from '../fs/path.js';
 import type { WriteOptions, WriteResult } from '../fs/types.js';
 import { HASH_CHUNK, HashingStream, parseDeclaredChecksum, verifyChecksums } from './checksums.js';
 import { translateFsError } from './fs-errors.js';
-import { checkPreconditions, checkQuota, fsMtimeField, locked, toEntry, type HomeContext } from './home.js';
+import { checkPreconditions, fsMtimeField, type HomeContext } from './home.js';
 import { resolveMaybe } from './layout.js';
-import { newEtag, type EntryRecord } from './meta-store.js';
-import { ancestorsOf } from './txn.js';
-import { keepVersion, pruneVersions } from './versions.js';
+import { pruneVersions } from './versions.js';
+import { commitWrite } from './write-commit.js';
 
 function validateOptions(options: WriteOptions): void {
   if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
@@ -77,47 +77,7 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
     await utimes(tmp, mtime / 1000, mtime / 1000);
     const diskTime = fsMtimeField(mtime, await lstat(tmp));
 
-    // The critical section does as little I/O as possible: one round of lstat + one getMany of
-    // the record and its ancestors, then link (version), rename and one batch.
-    const result = await locked(home, async (txn) => {
-      const [pSt, now] = await Promise.all([
-        resolveMaybe(home.layout.full(home.user, parent), parent),
-        resolveMaybe(full, path),
-        txn.prefetch([path, ...ancestorsOf(path)]),
-      ]);
-      if (!pSt || !pSt.isDirectory()) throw new ConflictError(`parent folder ${parent} does not exist`);
-      if (now?.isDirectory()) throw new ConflictError(`${path} is a folder`);
-      const stale = now ? undefined : await txn.get(path);
-      if (stale) txn.delId(stale.id); // a record left by an out-of-band removal
-      const old = now ? await txn.getOrAdopt(path, now) : undefined;
-      checkPreconditions(old, options);
-      const oldSize = old?.size ?? 0;
-      await checkQuota(home, txn, hasher.bytes - oldSize);
-      const versioned = Boolean(old && home.maxVersions > 0);
-      if (old && versioned) await keepVersion(home, txn, full, old);
-      try {
-        await rename(tmp, full);
-      } catch (err) {
-        const e = translateFsError(err, path);
-        throw e instanceof NotFoundError ? new ConflictError(`parent folder ${parent} vanished`) : e;
-      }
-      const { fsMtime: _stale, ...kept } = old ?? ({} as Partial<EntryRecord>);
-      const rec: EntryRecord = {
-        ...kept,
-        id: old?.id ?? (await home.store.nextId()),
-        type: 'file',
-        size: hasher.bytes,
-        mtime,
-        ...diskTime,
-        etag: newEtag(),
-        ...sums,
-      };
-      txn.put(path, rec);
-      if (!old) txn.setId(rec.id, path);
-      await txn.propagate(path, hasher.bytes - oldSize);
-      await txn.commit();
-      return { result: { entry: toEntry(home, path, rec), created: !old }, versioned };
-    });
+    const result = await commitWrite(home, { path, parent, full, tmp, bytes: hasher.bytes, sums, mtime, diskTime, options });
     if (result.versioned) await pruneVersions(home, result.result.entry.fileId);
     return result.result;
   } finally {

@@ -140,6 +140,17 @@ describe('quota', function () {
     assert.equal((await fs.quota()).used, 900);
   });
 
+  it('lets only what fits through when concurrent writes together exceed the quota', async function () {
+    const fs = await t.storage.home('alice');
+    const results = await Promise.allSettled([put(fs, '/a', Buffer.alloc(600)), put(fs, '/b', Buffer.alloc(600))]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(failed.reason instanceof InsufficientStorageError);
+    assert.equal((await fs.quota()).used, 600);
+    assert.equal((await fs.list('/')).length, 1);
+    await uploadsEmpty();
+  });
+
   it('is per user', async function () {
     const alice = await t.storage.home('alice');
     const bob = await t.storage.home('bob');

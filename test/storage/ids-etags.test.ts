@@ -105,4 +105,25 @@ describe('LocalFs ids, ETags and sizes', function () {
     assert.equal(await readText(fs, '/c/f19'), 'x'.repeat(20));
     assert.deepEqual(await readdir(join(t.dataDir, 'uploads')), [], 'no temporary file left');
   });
+
+  it('commits a burst of writes with individual outcomes and consistent metadata', async function () {
+    const fs = await t.storage.home('alice');
+    await put(fs, '/taken.txt', 'already here');
+    const ops = [
+      ...Array.from({ length: 10 }, (_, i) => put(fs, `/b${i}.txt`, 'y'.repeat(10 + i))),
+      put(fs, '/same.txt', 'first'),
+      put(fs, '/same.txt', 'second!'),
+      put(fs, '/taken.txt', 'not allowed', { ifNoneMatch: '*' }),
+      put(fs, '/no/parent.txt', 'x'),
+    ];
+    const results = await Promise.allSettled(ops);
+    assert.deepEqual(results.map((r) => r.status), [...Array(12).fill('fulfilled'), 'rejected', 'rejected']);
+    assert.equal(await readText(fs, '/same.txt'), 'second!', 'writes to one path commit in arrival order');
+    assert.equal(await readText(fs, '/taken.txt'), 'already here');
+    const total = 'already here'.length + 'second!'.length + Array.from({ length: 10 }, (_, i) => 10 + i).reduce((a, b) => a + b, 0);
+    assert.equal((await fs.stat('/')).size, total);
+    assert.equal((await fs.list('/')).length, 12);
+    const ids = await Promise.all((await fs.list('/')).map(async (e) => [await fs.pathById(e.fileId), e.path]));
+    for (const [a, b] of ids) assert.equal(a, b);
+  });
 });
