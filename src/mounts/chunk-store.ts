@@ -9,8 +9,9 @@
  *     (least recently used files are deleted); the disk tier is emptied at start-up;
  *   - `get(key, load)` runs `load` at most once at a time per key: concurrent callers of an
  *     uncached chunk share one load (one request to the sender);
- *   - buffers waiting to be written to disk are bounded (SPILL_QUEUE_BYTES); beyond that a spill
- *     is skipped, so a slow disk never grows memory.
+ *   - buffers waiting to be written to disk are bounded: a load waits while more than
+ *     SPILL_QUEUE_BYTES are queued (reads go at the disk's pace rather than dropping spills), and
+ *     beyond twice that a spill is dropped, so a slow disk never grows memory.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 
-const SPILL_QUEUE_BYTES = 16 * 1024 * 1024;
+const SPILL_QUEUE_BYTES = 32 * 1024 * 1024;
 
 export interface ChunkStoreOptions {
   memoryBytes: number;
@@ -41,6 +42,8 @@ export class ChunkStore {
   private readonly inflight = new Map<string, Promise<Buffer>>();
   private readonly spilling = new Map<string, Buffer>();
   private spillingBytes = 0;
+  /** Settles when the latest spill has been written. */
+  private spillSettled?: Promise<void>;
   private closed = false;
   readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, memoryBytes: 0, diskBytes: 0 };
 
@@ -98,17 +101,20 @@ export class ChunkStore {
     const buf = await load();
     if (!this.closed) this.memory?.set(key, buf);
     this.updateSizes();
+    // Backpressure: a loader waits while the disk tier is behind, so spills are not dropped.
+    while (this.spillingBytes > SPILL_QUEUE_BYTES && this.spillSettled) await this.spillSettled;
     return buf;
   }
 
   private spill(key: string, buf: Buffer): void {
     if (!this.disk || this.closed || this.disk.has(key) || this.spilling.has(key)) return;
-    if (buf.length > this.options.diskBytes || this.spillingBytes + buf.length > SPILL_QUEUE_BYTES) return;
+    // Beyond twice the queue bound (loaders normally wait at the bound) a spill is dropped.
+    if (buf.length > this.options.diskBytes || this.spillingBytes + buf.length > 2 * SPILL_QUEUE_BYTES) return;
     const file = join(this.options.dir!, createHash('sha1').update(key).digest('hex'));
     this.spilling.set(key, buf);
     this.spillingBytes += buf.length;
     const tmp = `${file}.tmp`;
-    void writeFile(tmp, buf)
+    const done = writeFile(tmp, buf)
       .then(() => rename(tmp, file))
       .then(() => {
         if (!this.closed) this.disk!.set(key, { file, size: buf.length });
@@ -120,6 +126,7 @@ export class ChunkStore {
         this.spillingBytes -= buf.length;
         this.updateSizes();
       });
+    this.spillSettled = done.then(() => undefined);
   }
 
   private updateSizes(): void {
