@@ -46,6 +46,7 @@ import { translateFsError } from './fs-errors.js';
 import { adoptAll, locked, openRange, recordFor, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
+import { ancestorsOf } from './txn.js';
 import { copyLocal, moveLocal } from './local-transfer.js';
 import * as meta from './resource-meta.js';
 import * as trash from './trash.js';
@@ -130,9 +131,13 @@ export class LocalFs
     if (path === '/') throw new AlreadyExistsError('the home folder exists');
     const parent = parentPath(path);
     return locked(this.home, async (txn) => {
-      const pSt = await resolveMaybe(this.full(parent), parent);
+      const [pSt, existing] = await Promise.all([
+        resolveMaybe(this.full(parent), parent),
+        resolveMaybe(this.full(path), path),
+        txn.prefetch([path, ...ancestorsOf(path)]),
+      ]);
       if (!pSt?.isDirectory()) throw new ConflictError(`parent folder ${parent} does not exist`);
-      if (await resolveMaybe(this.full(path), path)) throw new AlreadyExistsError(`${path} already exists`);
+      if (existing) throw new AlreadyExistsError(`${path} already exists`);
       try {
         await mkdirFs(this.full(path));
       } catch (err) {

@@ -16,7 +16,7 @@ import { fsMtimeField, locked, recordFor, toEntry, type HomeContext } from './ho
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
 import { trashLocked } from './trash.js';
-import type { Txn } from './txn.js';
+import { ancestorsOf, type Txn } from './txn.js';
 
 function checkPair(fromRaw: string, toRaw: string): { from: string; to: string } {
   const from = normalizePath(fromRaw);
@@ -43,7 +43,10 @@ async function clearDestination(home: HomeContext, txn: Txn, from: string, to: s
 export async function moveLocal(home: HomeContext, fromRaw: string, toRaw: string, options: TransferOptions): Promise<TransferResult> {
   const { from, to } = checkPair(fromRaw, toRaw);
   return locked(home, async (txn) => {
-    const st = await resolveExisting(home.layout.full(home.user, from), from);
+    const [st] = await Promise.all([
+      resolveExisting(home.layout.full(home.user, from), from),
+      txn.prefetch([from, ...ancestorsOf(from), to, ...ancestorsOf(to)]),
+    ]);
     const root = await txn.getOrAdopt(from, st);
     const replaced = await clearDestination(home, txn, from, to, options.overwrite);
     try {

@@ -12,7 +12,7 @@ import { translateFsError } from './fs-errors.js';
 import { checkQuota, locked, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord, type TrashRecord } from './meta-store.js';
-import type { Txn } from './txn.js';
+import { ancestorsOf, type Txn } from './txn.js';
 import { dropVersions } from './versions.js';
 
 const trashKey = (user: string, key: string) => `${user}:${key}`;
@@ -46,7 +46,7 @@ export async function removeToTrash(home: HomeContext, rawPath: string): Promise
   const path = normalizePath(rawPath);
   if (path === '/') throw new ForbiddenError('the home folder cannot be removed');
   await locked(home, async (txn) => {
-    const st = await resolveExisting(home.layout.full(home.user, path), path);
+    const [st] = await Promise.all([resolveExisting(home.layout.full(home.user, path), path), txn.prefetch([path, ...ancestorsOf(path)])]);
     await trashLocked(home, txn, path, st);
     await txn.commit();
   });
