@@ -10,7 +10,7 @@ import { InsufficientStorageError, NotFoundError, PreconditionFailedError, Range
 import { Perm, type Entry, type ReadOptions } from '../fs/types.js';
 import { HASH_CHUNK } from './checksums.js';
 import { translateFsError } from './fs-errors.js';
-import { resolveMaybe, type Layout } from './layout.js';
+import { resolveExisting, resolveMaybe, type Layout } from './layout.js';
 import { newEtag, type EntryRecord, type MetaStore } from './meta-store.js';
 import type { KeyedMutex } from './mutex.js';
 import { Txn } from './txn.js';
@@ -54,8 +54,13 @@ export function fsMtimeField(mtime: number, st: Stats | number): { fsMtime?: num
  * date first: disk size and mtime, a new ETag up the tree, checksums dropped until a scan
  * recomputes them — so a stat never promises a length the content does not have.
  */
-export async function recordFor(home: HomeContext, path: string, st: Stats): Promise<EntryRecord> {
-  const rec = await home.store.get(home.user, path);
+export async function recordFor(
+  home: HomeContext,
+  path: string,
+  st: Stats,
+  known?: { rec: EntryRecord | undefined },
+): Promise<EntryRecord> {
+  const rec = known ? known.rec : await home.store.get(home.user, path);
   if (rec && rec.type === (st.isDirectory() ? 'dir' : 'file')) {
     if (!outOfDate(rec, st)) return rec;
     return locked(home, async (txn) => {
@@ -73,6 +78,12 @@ export async function recordFor(home: HomeContext, path: string, st: Stats): Pro
   const adopted = (await adoptAll(home, [path])).get(path);
   if (!adopted) throw new NotFoundError(`${path} not found`);
   return adopted;
+}
+
+/** lstat (symlink-safe) and the record of `path` in one I/O round; the record adopted or refreshed as recordFor does. */
+export async function lookup(home: HomeContext, path: string): Promise<{ st: Stats; rec: EntryRecord }> {
+  const [st, rec] = await Promise.all([resolveExisting(home.layout.full(home.user, path), path), home.store.get(home.user, path)]);
+  return { st, rec: await recordFor(home, path, st, { rec }) };
 }
 
 /**

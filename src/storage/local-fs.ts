@@ -43,7 +43,7 @@ import type {
   WriteResult,
 } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { adoptAll, locked, openRange, recordFor, toEntry, type HomeContext } from './home.js';
+import { adoptAll, locked, lookup, openRange, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
 import { ancestorsOf } from './txn.js';
@@ -71,8 +71,7 @@ export class LocalFs
 
   async stat(rawPath: string): Promise<Entry> {
     const path = normalizePath(rawPath);
-    const st = await resolveExisting(this.full(path), path);
-    return toEntry(this.home, path, await recordFor(this.home, path, st));
+    return toEntry(this.home, path, (await lookup(this.home, path)).rec);
   }
 
   async list(rawPath: string): Promise<Entry[]> {
@@ -115,11 +114,9 @@ export class LocalFs
   /** stat + openRead with one path resolution (EntryOpener). */
   async openEntry(rawPath: string, options?: ReadOptions): Promise<{ entry: Entry; body: Readable }> {
     const path = normalizePath(rawPath);
-    const full = this.full(path);
-    const st = await resolveExisting(full, path);
+    const { st, rec } = await lookup(this.home, path);
     if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
-    const entry = toEntry(this.home, path, await recordFor(this.home, path, st));
-    return { entry, body: openRange(full, path, st.size, options) };
+    return { entry: toEntry(this.home, path, rec), body: openRange(this.full(path), path, st.size, options) };
   }
 
   write(path: string, body: Readable, options?: WriteOptions): Promise<WriteResult> {
