@@ -46,6 +46,11 @@ export async function keepVersion(home: HomeContext, txn: Txn, full: string, rec
   txn.putIn(home.store.versions, versionKey(home.user, rec.id, key), v);
 }
 
+/** pruneVersions in the background (after a write has answered); failures are logged. */
+export function pruneVersionsLater(home: HomeContext, id: string): void {
+  pruneVersions(home, id).catch((err: unknown) => home.log.warn({ err, user: home.user, fileId: id }, 'pruning old versions failed'));
+}
+
 /**
  * Drops the oldest versions of file `id` beyond maxVersions. Runs outside the user's lock: it
  * touches only that file's version records and files, and deleting twice is harmless.
@@ -80,7 +85,11 @@ async function fileRecord(home: HomeContext, rawPath: string): Promise<{ path: s
 /** Newest first. */
 export async function listVersions(home: HomeContext, rawPath: string): Promise<Version[]> {
   const { rec } = await fileRecord(home, rawPath);
-  return (await versionsOf(home, rec.id)).reverse().map((v) => ({ key: v.key, size: v.size, mtime: v.mtime, etag: v.etag }));
+  // Newest maxVersions only: older ones may still await their (background) pruning.
+  return (await versionsOf(home, rec.id))
+    .reverse()
+    .slice(0, home.maxVersions)
+    .map((v) => ({ key: v.key, size: v.size, mtime: v.mtime, etag: v.etag }));
 }
 
 export async function openVersion(home: HomeContext, rawPath: string, key: string, options?: ReadOptions): Promise<Readable> {

@@ -16,7 +16,7 @@ import { HASH_CHUNK, HashingStream, parseDeclaredChecksum, verifyChecksums } fro
 import { translateFsError } from './fs-errors.js';
 import { checkPreconditions, fsMtimeField, type HomeContext } from './home.js';
 import { resolveMaybe } from './layout.js';
-import { pruneVersions } from './versions.js';
+import { pruneVersionsLater } from './versions.js';
 import { commitWrite } from './write-commit.js';
 
 function validateOptions(options: WriteOptions): void {
@@ -78,7 +78,7 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
     const diskTime = fsMtimeField(mtime, await lstat(tmp));
 
     const result = await commitWrite(home, { path, parent, full, tmp, bytes: hasher.bytes, sums, mtime, diskTime, options });
-    if (result.versioned) await pruneVersions(home, result.result.entry.fileId);
+    if (result.versioned) pruneVersionsLater(home, result.result.entry.fileId);
     return result.result;
   } finally {
     hasher.abandon();
