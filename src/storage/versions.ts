@@ -46,9 +46,14 @@ export async function keepVersion(home: HomeContext, txn: Txn, full: string, rec
   txn.putIn(home.store.versions, versionKey(home.user, rec.id, key), v);
 }
 
-/** pruneVersions in the background (after a write has answered); failures are logged. */
+/**
+ * pruneVersions in the background (after a write has answered), one at a time per user, on a
+ * mutex key of its own so storage close() waits for it; failures are logged.
+ */
 export function pruneVersionsLater(home: HomeContext, id: string): void {
-  pruneVersions(home, id).catch((err: unknown) => home.log.warn({ err, user: home.user, fileId: id }, 'pruning old versions failed'));
+  home.mutex
+    .run(`prune:${home.user}`, () => pruneVersions(home, id))
+    .catch((err: unknown) => home.log.warn({ err, user: home.user, fileId: id }, 'pruning old versions failed'));
 }
 
 /**
