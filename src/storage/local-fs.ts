@@ -77,14 +77,14 @@ export class LocalFs
   async list(rawPath: string): Promise<Entry[]> {
     const path = normalizePath(rawPath);
     const full = this.full(path);
-    const st = await resolveExisting(full, path);
-    if (!st.isDirectory()) throw new ConflictError(`${path} is not a folder`);
-    let dirents;
-    try {
-      dirents = await readdir(full, { withFileTypes: true });
-    } catch (err) {
-      throw translateFsError(err, path);
-    }
+    // Checked and read in one I/O round; what readdir saw is used only once the check passed.
+    const [st, dirents] = await Promise.all([
+      resolveExisting(full, path),
+      readdir(full, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOTDIR' ? null : Promise.reject(err))),
+    ]).catch((err: unknown) => {
+      throw translateFsError(err, path, { lookup: true });
+    });
+    if (!st.isDirectory() || !dirents) throw new ConflictError(`${path} is not a folder`);
     const base = path === '/' ? '' : path;
     const kids = dirents.filter((d) => (d.isFile() || d.isDirectory()) && d.name.length <= 255 && !UNADDRESSABLE.test(d.name));
     const paths = kids.map((d) => `${base}/${d.name}`);
