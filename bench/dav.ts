@@ -34,6 +34,17 @@ const log = (s: string) => console.log(`[dav] ${s}`);
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'meshdav-bench-'));
   const stops: Array<() => Promise<void>> = [];
+  const cleanUp = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+    if (process.env.BENCH_KEEP !== '1') rmSync(tmp, { recursive: true, force: true });
+  };
+  // Interrupted (Ctrl-C, timeout): stop the servers and remove the files before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the servers`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
   try {
     log(`temporary directory ${tmp}; big file ${BIG / MiB} MiB, ${FILES} files, ${CLIENTS} clients × ${LOAD_SECONDS} s`);
     const meshdav = await startMeshdav({
@@ -181,8 +192,7 @@ async function main(): Promise<void> {
     log(missed.length ? `targets missed: ${missed.join('; ')}` : 'all targets met');
     if (process.env.BENCH_CPU_PROF) log(`meshdav CPU profile will be in ${process.env.BENCH_CPU_PROF}`);
   } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    if (process.env.BENCH_KEEP !== '1') rmSync(tmp, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 

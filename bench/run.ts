@@ -14,9 +14,21 @@ const dir = fileURLToPath(new URL('.', import.meta.url));
 const wanted = process.argv.slice(2);
 const names = wanted.length ? wanted : ORDER;
 
+let current: ReturnType<typeof spawn> | undefined;
+let stopping = false;
+// Pass an interruption on to the running script so it can stop its servers, then stop.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    current?.kill(signal);
+    process.exitCode = 130;
+    stopping = true;
+  });
+}
+
 function runScript(file: string): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit' });
+    current = child;
     child.on('error', () => resolve(127));
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
@@ -24,6 +36,7 @@ function runScript(file: string): Promise<number> {
 
 const results: Array<[string, string]> = [];
 for (const name of names) {
+  if (stopping) break;
   const file = join(dir, `${name}.ts`);
   if (!existsSync(file)) {
     results.push([name, 'not present, skipped']);
