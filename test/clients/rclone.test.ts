@@ -60,6 +60,16 @@ describe('real client: rclone', function () {
     assert.equal(d.code, 0, describeRun('rclone check --download', d));
   });
 
+  it('reads the server\'s SHA1 checksums (oc:checksums) and they match the content', async () => {
+    const remote = await rclone(['sha1sum', 'mesh:tree']);
+    assert.equal(remote.code, 0, describeRun('rclone sha1sum remote', remote));
+    const local = await rclone(['sha1sum', join(dir, 'up')]);
+    const lines = (t: string) => t.trim().split('\n').sort();
+    assert.equal(lines(remote.stdout).length, hashes.size);
+    assert.ok(lines(remote.stdout).every((l) => /^[0-9a-f]{40}  /.test(l)), `every file has a SHA1:\n${remote.stdout}`);
+    assert.deepEqual(lines(remote.stdout), lines(local.stdout));
+  });
+
   it('copies the tree back down byte-identical', async () => {
     const down = join(dir, 'down');
     const r = await rclone(['copy', 'mesh:tree', down]);
