@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { needFuse, needTool } from '../support/tools.js';
 import { tempDir } from '../support/node.js';
@@ -80,5 +80,12 @@ describe('real client: davfs2 (mount -t davfs)', function () {
     await mountIt();
     await copyFile(join(mnt, 'from-server.bin'), join(dir, 'out.bin'));
     assert.equal(await sha256File(join(dir, 'out.bin')), hash);
+  });
+
+  it('edits a file in place through the mount (LOCK, PUT with the lock token, UNLOCK)', async () => {
+    await appendFile(join(mnt, 'in folder', 'bé ü.txt'), 'appended through davfs2\n');
+    await unmount(mnt);
+    const expected = Buffer.concat([readFileSync(join(dir, 'b.txt')), Buffer.from('appended through davfs2\n')]);
+    assert.equal(await getHash('in%20folder/b%C3%A9%20%C3%BC.txt'), sha256(expected));
   });
 });

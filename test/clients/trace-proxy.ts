@@ -23,8 +23,9 @@ export async function startTraceProxy(target: string, traceFile: string): Promis
     const n = ++seq;
     const reqBody: Buffer[] = [];
     let reqLen = 0;
-    const headers = { ...req.headers, host: t.host };
-    const up = http.request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers }, (ures) => {
+    // Host is passed unchanged: clients name the proxy in `If:` tags and `Destination`, and the
+    // node must see the same authority the client used.
+    const up = http.request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (ures) => {
       const resBody: Buffer[] = [];
       let resLen = 0;
       res.writeHead(ures.statusCode ?? 502, ures.headers);
