@@ -119,7 +119,12 @@ async function startNodeChild(entry: string, dataDir: string): Promise<{ child: 
   const port = await freePort();
   const child = startChild(process.execPath, [entry, 'serve', '--port', String(port), '--data', dataDir], { env, cwd: ROOT });
   const origin = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${origin}/healthz`, child, 180_000); // a loaded machine can take long to start
+  try {
+    await waitForHttp(`${origin}/healthz`, child, 180_000); // a loaded machine can take long to start
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
   const { revaSecret } = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { revaSecret: string };
   return { child, origin, revaSecret };
 }
