@@ -81,7 +81,7 @@ export async function openServices(config: Config, log: Logger): Promise<Service
     namespaces,
     ocm,
     mounts,
-    dav: new DavServer({ limits: config.limits }),
+    dav: new DavServer({ limits: config.limits, publicUrl: config.publicUrl }),
     async close() {
       for (const c of closers.reverse()) await c();
     },

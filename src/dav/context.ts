@@ -22,6 +22,8 @@ export interface DavEnv {
   locks: LockManager;
   /** Largest XML request body, bytes. */
   xmlBodyBytes: number;
+  /** Host names besides the request's Host that name this node (Destination headers). */
+  hosts: readonly string[];
 }
 
 export interface DavRequest {

@@ -46,6 +46,8 @@ const HANDLERS: Record<string, Handler> = {
 
 export interface DavServerOptions {
   limits: { xmlBodyBytes: number };
+  /** This node's public URL: its host name is accepted in Destination headers besides the request's Host. */
+  publicUrl?: string;
 }
 
 export class DavServer {
@@ -53,7 +55,11 @@ export class DavServer {
   private readonly env: DavEnv;
 
   constructor(options: DavServerOptions) {
-    this.env = { locks: this.locks, xmlBodyBytes: options.limits.xmlBodyBytes };
+    this.env = {
+      locks: this.locks,
+      xmlBodyBytes: options.limits.xmlBodyBytes,
+      hosts: options.publicUrl ? [new URL(options.publicUrl).hostname] : [],
+    };
   }
 
   /** Answers the request for the resource `ctx.path` names below `target.base`. */
@@ -81,7 +87,7 @@ export class DavServer {
       req.tokens = submittedTokens(lists);
       const ok = await evaluateIf(lists, path, {
         pathOf: (tag) => {
-          const r = resolveUrl(ctx, target, tag);
+          const r = resolveUrl(ctx, target, tag, { anyAuthority: true });
           return r.kind === 'ok' ? r.path : null;
         },
         etagOf: async (p) => (await statOrNull(target.fs, p))?.etag ?? null,

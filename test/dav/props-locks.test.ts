@@ -66,6 +66,9 @@ describe('DAV LOCK and UNLOCK', function () {
     assert.equal((await n.req('HEAD', `${n.base}/d/f.txt`)).status, 200);
     assert.equal((await n.req('LOCK', `${n.base}/d/f.txt`, { body: lockBody('shared') })).status, 423);
     assert.equal((await n.req('PUT', `${n.base}/d/f.txt`, { body: 'x', headers: { if: `(<${token}>)` } })).status, 204);
+    // A tagged list names the resource by the URL the client mounted, perhaps through a proxy: only the path counts.
+    const tag = `<https://cloud.example.org${n.base}/d/f.txt> (<${token}>)`;
+    assert.equal((await n.req('PUT', `${n.base}/d/f.txt`, { body: 'x', headers: { if: tag } })).status, 204);
     const refreshed = await n.req('LOCK', `${n.base}/d/f.txt`, { headers: { if: `(<${token}>)`, timeout: 'Second-100' } });
     assert.equal(refreshed.status, 200);
     assert.match(refreshed.text, /Second-(100|99)/);

@@ -138,9 +138,12 @@ describe('DAV Destination resolution', () => {
     assert.deepEqual(resolveUrl(ctx('example.org'), target, '/remote.php/dav/files/alice/%C3%A9'), { kind: 'ok', path: '/é' });
     assert.deepEqual(resolveUrl(ctx('example.org'), target, '/remote.php/dav/files/alice'), { kind: 'ok', path: '/' });
   });
-  it('tells another host, another port and outside the base apart', () => {
+  it('tells another host and outside the base apart; scheme and port may differ; If tags ignore the authority', () => {
     assert.equal(resolveUrl(ctx('example.org'), target, 'http://other.org/remote.php/dav/files/alice/a').kind, 'other-host');
-    assert.equal(resolveUrl(ctx('example.org'), target, 'http://example.org:81/remote.php/dav/files/alice/a').kind, 'other-host');
+    assert.equal(resolveUrl(ctx('example.org'), target, 'https://example.org:8443/remote.php/dav/files/alice/a').kind, 'ok');
+    assert.equal(resolveUrl(ctx('127.0.0.1:8080'), target, 'https://cloud.example.org/remote.php/dav/files/alice/a').kind, 'other-host');
+    assert.equal(resolveUrl(ctx('127.0.0.1:8080'), target, 'https://cloud.example.org/remote.php/dav/files/alice/a', { hosts: ['cloud.example.org'] }).kind, 'ok');
+    assert.deepEqual(resolveUrl(ctx('127.0.0.1:8080'), target, 'https://cloud.example.org/remote.php/dav/files/alice/a', { anyAuthority: true }), { kind: 'ok', path: '/a' });
     assert.equal(resolveUrl(ctx('example.org'), target, '/remote.php/dav/files/alicex/a').kind, 'outside');
     assert.throws(() => resolveUrl(ctx('example.org'), target, '/remote.php/dav/files/alice/%2e%2e/bob'), BadRequestError);
   });

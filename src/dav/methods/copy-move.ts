@@ -20,7 +20,7 @@ async function copyOrMove(req: DavRequest, mode: 'copy' | 'move'): Promise<void>
     throw new BadRequestError(`Depth ${depthHeader} is not allowed on ${mode.toUpperCase()}`);
   }
   const depth = depthHeader as 0 | 'infinity';
-  const dest = parseDestination(ctx, target);
+  const dest = parseDestination(ctx, target, env.hosts);
   const overwrite = parseOverwrite(ctx);
   if (mode === 'move' && path === '/') throw new ForbiddenError('the root collection cannot be moved');
   const src = await fs.stat(path);
