@@ -6,8 +6,8 @@
  *   100 concurrent clients fetching small files for 20 s: requests/s ≥ rclone's, 0 errors.
  * Environment: BENCH_BIG_MIB (1024), BENCH_FILES (10000), BENCH_CLIENTS (100),
  * BENCH_LOAD_SECONDS (20), BENCH_ROUNDS (3), BENCH_CPU_PROF=<dir> (meshdav under --cpu-prof),
- * BENCH_NODE_ARGS="<flags>" (more Node flags for the meshdav child), BENCH_KEEP=1 (keep the
- * temporary directory).
+ * BENCH_NODE_ARGS="<flags>" (more Node flags for the meshdav child), BENCH_FROM_SOURCE=1 (run
+ * the child through tsx instead of the built dist/), BENCH_KEEP=1 (keep the temporary directory).
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     });
     stops.push(meshdav.stop);
     const startRss = currentRss(meshdav.child.pid);
-    log(`meshdav child ${meshdav.child.pid} up at ${meshdav.davUrl}`);
+    log(`meshdav child ${meshdav.child.pid} (running ${meshdav.runtime === 'dist' ? 'compiled dist/' : 'src/ through tsx'}) up at ${meshdav.davUrl}`);
     const src = join(tmp, 'source.bin');
     await writeRandomFile(src, BIG);
     log('source file written; PUT rounds');
@@ -159,6 +159,7 @@ async function main(): Promise<void> {
     const putM = best(meshPut);
     const putR = best(rclonePut);
     rows.push({ metric: `PUT ${BIG / MiB} MiB`, meshdav: fmtRate(putM), rclone: fmtRate(putR), apache: na, ratio: fmtRatio(putM / putR), target: '≥ 1.00×', ok: putM >= putR });
+    rows.push({ metric: 'meshdav child runs', meshdav: meshdav.runtime === 'dist' ? 'dist/ (built)' : 'src/ via tsx', rclone: na, apache: na, ratio: na, target: 'report', ok: undefined });
     rows.push({ metric: 'RSS after start (idle)', meshdav: fmtMB(startRss), rclone: na, apache: na, ratio: na, target: 'report', ok: undefined });
     rows.push({ metric: 'peak RSS during GET', meshdav: fmtMB(getPeak), rclone: na, apache: na, ratio: na, target: '< 150 MB', ok: getPeak < RSS_LIMIT });
     rows.push({ metric: 'peak RSS during PUT', meshdav: fmtMB(putPeak), rclone: na, apache: na, ratio: na, target: '< 150 MB', ok: putPeak < RSS_LIMIT });
