@@ -10,11 +10,11 @@
  * modes metadata and full the read is validated against the cached ETag (If-Match), and a file
  * that changed size since that stat gives ServiceUnavailableError (retry), never a cut body.
  *
- * Content: aligned chunks of `chunkBytes`, keyed by (cache id, path, ETag, index); each chunk
- * is fetched with If-Match on that ETag, so a chunk is never stored or served under another
- * ETag. A read streams chunk by chunk, prefetching the next ones while the current is sent; the
- * first chunk is awaited before openRead returns, so early failures are typed throws and later
- * ones error the stream.
+ * Content (chunk-reader.ts): aligned chunks of `chunkBytes`, keyed by (cache id, path, ETag,
+ * index), fetched with If-Match on the ETag of the stat the read is based on, so a chunk is never
+ * stored or served under another ETag. Uncached runs stream through (one GET for the run, teed
+ * into the store), stored chunks are sent without copies; the first piece is produced before
+ * openRead returns, so early failures are typed throws and later ones error the stream.
  *
  * Lock ordering and invalidation (there are no locks held across awaits):
  *   1. a write-like call (write, mkdir, remove, move, copy) first completes on the inner Fs;
@@ -29,7 +29,7 @@
  */
 import { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
-import { NotFoundError, ServiceUnavailableError, PreconditionFailedError, RangeNotSatisfiableError, isMeshdavError } from '../errors.js';
+import { NotFoundError, ServiceUnavailableError, PreconditionFailedError, isMeshdavError } from '../errors.js';
 import { isCopier, isMover } from '../fs/guards.js';
 import { isWithin, normalizePath, parentPath } from '../fs/path.js';
 import type {
@@ -44,6 +44,7 @@ import type {
   WriteResult,
 } from '../fs/types.js';
 import type { ChunkStore } from './chunk-store.js';
+import { readRange } from './chunk-reader.js';
 
 export type CacheMode = 'off' | 'metadata' | 'full';
 
@@ -55,15 +56,9 @@ export interface CachedFsOptions {
   cacheId: string;
   /** Shared content store; needed for mode `full`. */
   store?: ChunkStore;
-  /** Chunks fetched ahead of the one being sent. */
-  prefetch?: number;
 }
 
 /** Read options with a validator: backends that understand it (RemoteFs) fail with 412 on mismatch. */
-/** Size of the views a chunk is sent in, and how much the content stream buffers ahead. */
-const SLICE_BYTES = 256 * 1024;
-const STREAM_BUFFER_BYTES = 1024 * 1024;
-
 type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
 
 type Meta = { kind: 'entry'; entry: Entry } | { kind: 'missing' } | { kind: 'list'; entries: Entry[] };
@@ -225,73 +220,9 @@ export class CachedFs implements Fs {
     }
   }
 
-  private async readChunks(entry: Entry, options: ReadOptions): Promise<Readable> {
-    const size = entry.size;
-    const start = options.range?.start ?? 0;
-    const end = Math.min(options.range?.end ?? size - 1, size - 1);
-    if (options.range && (start >= size || start > end)) throw new RangeNotSatisfiableError();
-    if (size === 0) return Readable.from([]);
-    const cb = this.options.chunkBytes;
-    const first = Math.floor(start / cb);
-    const last = Math.floor(end / cb);
-    const ahead = Math.max(0, this.options.prefetch ?? 3);
-    const pending = new Map<number, Promise<Buffer>>();
-    const chunk = (i: number): Promise<Buffer> => {
-      let p = pending.get(i);
-      if (!p) {
-        p = this.chunk(entry, i);
-        p.catch(() => undefined);
-        pending.set(i, p);
-      }
-      return p;
-    };
-    await chunk(first);
-    async function* gen(): AsyncGenerator<Buffer> {
-      for (let i = first; i <= last; i++) {
-        for (let j = i + 1; j <= Math.min(last, i + ahead); j++) chunk(j);
-        const buf = await chunk(i);
-        pending.delete(i);
-        const from = i === first ? start - i * cb : 0;
-        const to = i === last ? end - i * cb + 1 : buf.length;
-        // Slices (views, no copy) keep the socket fed while the next chunk is awaited.
-        for (let at = from; at < to; at += SLICE_BYTES) yield buf.subarray(at, Math.min(at + SLICE_BYTES, to));
-      }
-    }
-    const stream = Readable.from(gen(), { objectMode: false, highWaterMark: STREAM_BUFFER_BYTES });
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = () => stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      if (signal.aborted) onAbort();
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        stream.once('close', () => signal.removeEventListener('abort', onAbort));
-      }
-    }
-    return stream;
-  }
-
-  /** Chunk `index` of `entry`, exactly as long as it must be, fetched under If-Match on its ETag. */
-  private chunk(entry: Entry, index: number): Promise<Buffer> {
-    const cb = this.options.chunkBytes;
-    const from = index * cb;
-    const to = Math.min(from + cb, entry.size) - 1;
-    const key = `${this.options.cacheId}\0${entry.path}\0${entry.etag}\0${index}`;
-    return this.options.store!.get(key, async () => {
-      const readOptions: ConditionalReadOptions = { range: { start: from, end: to }, ifMatch: entry.etag };
-      const stream = await this.inner.openRead(entry.path, readOptions);
-      const buf = Buffer.allocUnsafe(to - from + 1);
-      let filled = 0;
-      for await (const part of stream as AsyncIterable<Buffer>) {
-        if (filled + part.length > buf.length) {
-          stream.destroy();
-          throw new PreconditionFailedError('the file is longer than its listed size');
-        }
-        part.copy(buf, filled);
-        filled += part.length;
-      }
-      if (filled !== buf.length) throw new PreconditionFailedError('the file is shorter than its listed size');
-      return buf;
-    });
+  private readChunks(entry: Entry, options: ReadOptions): Promise<Readable> {
+    const { store, chunkBytes, cacheId } = this.options;
+    return readRange({ inner: this.inner, store: store!, chunkBytes, cacheId }, entry, options);
   }
 }
 

@@ -4,22 +4,30 @@
  * Contracts:
  *   - keys are opaque strings built by CachedFs from (cache id, path, ETag, chunk index), so a
  *     chunk can only ever be found again under the same ETag;
- *   - memory holds at most `memoryBytes` of chunks (lru-cache maxSize); chunks evicted from
- *     memory spill to `dir` when `diskBytes` > 0, and the disk tier holds at most `diskBytes`
- *     (least recently used files are deleted); the disk tier is emptied at start-up;
- *   - `get(key, load)` runs `load` at most once at a time per key: concurrent callers of an
- *     uncached chunk share one load (one request to the sender);
- *   - buffers waiting to be written to disk are bounded: a load waits while more than
- *     SPILL_QUEUE_BYTES are queued (reads go at the disk's pace rather than dropping spills), and
- *     beyond twice that a spill is dropped, so a slow disk never grows memory.
+ *   - a chunk is held as the list of buffers it arrived in (views on the received network
+ *     buffers: no 4 MiB copy per chunk); its size is the sum of their lengths;
+ *   - memory holds at most `memoryBytes` of chunks (lru-cache maxSize counts every byte held);
+ *     chunks evicted from memory spill to `dir` when `diskBytes` > 0, and the disk tier holds at
+ *     most `diskBytes` (least recently used files are deleted); it is emptied at start-up;
+ *   - `claim(key)` makes the caller the one producer of an absent chunk: until it `fill`s or
+ *     `abandon`s the claim, `lookup` answers `pending` with a promise of it, so concurrent
+ *     readers share one fetch. An abandoned claim rejects its waiters (they fetch themselves);
+ *   - nothing here makes a reader wait for a disk write: chunks waiting to be written are
+ *     bounded by SPILL_QUEUE_BYTES and a spill beyond that is dropped (the chunk is fetched again
+ *     when next read), so a slow disk never grows memory or slows a reader.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 
 const SPILL_QUEUE_BYTES = 32 * 1024 * 1024;
+/** Buffers per writev call (below IOV_MAX). */
+const WRITEV_BATCH = 512;
+
+/** A chunk's bytes, in order. */
+export type Chunk = readonly Buffer[];
 
 export interface ChunkStoreOptions {
   memoryBytes: number;
@@ -29,6 +37,7 @@ export interface ChunkStoreOptions {
 }
 
 export interface ChunkStoreStats {
+  /** Chunks produced by a claim (fetched from the sender). */
   loads: number;
   memoryHits: number;
   diskHits: number;
@@ -36,14 +45,31 @@ export interface ChunkStoreStats {
   diskBytes: number;
 }
 
+export type Lookup =
+  | { tier: 'memory'; chunk: Chunk }
+  | { tier: 'disk'; file: string; size: number }
+  | { tier: 'pending'; chunk: Promise<Chunk> }
+  | undefined;
+
+export interface Claim {
+  /** Stores the complete chunk and hands it to the waiters. */
+  fill(chunk: Chunk): void;
+  /** Gives the claim up (the waiters' promise rejects with `err`). */
+  abandon(err: Error): void;
+}
+
+export function chunkLength(chunk: Chunk): number {
+  let n = 0;
+  for (const b of chunk) n += b.length;
+  return n;
+}
+
 export class ChunkStore {
-  private readonly memory?: LRUCache<string, Buffer>;
+  private readonly memory?: LRUCache<string, Chunk>;
   private readonly disk?: LRUCache<string, { file: string; size: number }>;
-  private readonly inflight = new Map<string, Promise<Buffer>>();
-  private readonly spilling = new Map<string, Buffer>();
+  private readonly inflight = new Map<string, Promise<Chunk>>();
+  private readonly spilling = new Map<string, Chunk>();
   private spillingBytes = 0;
-  /** Settles when the latest spill has been written. */
-  private spillSettled?: Promise<void>;
   private closed = false;
   readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, memoryBytes: 0, diskBytes: 0 };
 
@@ -61,72 +87,90 @@ export class ChunkStore {
       });
     }
     if (options.memoryBytes > 0) {
-      this.memory = new LRUCache<string, Buffer>({
+      this.memory = new LRUCache<string, Chunk>({
         maxSize: options.memoryBytes,
-        sizeCalculation: (b) => Math.max(1, b.length),
-        dispose: (buf, key, reason) => {
-          if (reason === 'evict') this.spill(key, buf);
+        sizeCalculation: (c) => Math.max(1, chunkLength(c)),
+        dispose: (chunk, key, reason) => {
+          if (reason === 'evict') this.spill(key, chunk);
         },
       });
     }
   }
 
-  /** The chunk under `key`, from memory, disk, a load in flight, or `load()` (whose result is kept). */
-  async get(key: string, load: () => Promise<Buffer>): Promise<Buffer> {
+  /** Where the chunk under `key` is now: memory (incl. waiting to spill), disk, a claim in flight, or nowhere. */
+  lookup(key: string): Lookup {
     const hit = this.memory?.get(key) ?? this.spilling.get(key);
     if (hit) {
       this.stats.memoryHits++;
-      return hit;
+      return { tier: 'memory', chunk: hit };
     }
     const pending = this.inflight.get(key);
-    if (pending) return pending;
-    const p = this.fill(key, load).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
-    return p;
-  }
-
-  private async fill(key: string, load: () => Promise<Buffer>): Promise<Buffer> {
+    if (pending) return { tier: 'pending', chunk: pending };
     const onDisk = this.disk?.get(key);
     if (onDisk) {
-      try {
-        const buf = await readWhole(onDisk.file, onDisk.size);
-        this.stats.diskHits++;
-        this.memory?.set(key, buf);
-        return buf;
-      } catch {
-        this.disk?.delete(key);
-      }
+      this.stats.diskHits++;
+      return { tier: 'disk', ...onDisk };
     }
-    this.stats.loads++;
-    const buf = await load();
-    if (!this.closed) this.memory?.set(key, buf);
-    this.updateSizes();
-    // Backpressure: a loader waits while the disk tier is behind, so spills are not dropped.
-    while (this.spillingBytes > SPILL_QUEUE_BYTES && this.spillSettled) await this.spillSettled;
-    return buf;
+    return undefined;
   }
 
-  private spill(key: string, buf: Buffer): void {
+  /** Forgets a disk entry whose file could not be read. */
+  dropDisk(key: string): void {
+    this.disk?.delete(key);
+  }
+
+  /** Makes the caller the producer of `key`; undefined when it is stored or already claimed. */
+  claim(key: string): Claim | undefined {
+    if (this.inflight.has(key) || this.memory?.has(key) || this.spilling.has(key) || this.disk?.has(key)) return undefined;
+    let resolve!: (c: Chunk) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<Chunk>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined);
+    this.inflight.set(key, promise);
+    let done = false;
+    return {
+      fill: (chunk) => {
+        if (done) return;
+        done = true;
+        this.stats.loads++;
+        if (!this.closed) this.memory?.set(key, chunk);
+        if (!this.memory) this.spill(key, chunk);
+        this.inflight.delete(key);
+        this.updateSizes();
+        resolve(chunk);
+      },
+      abandon: (err) => {
+        if (done) return;
+        done = true;
+        this.inflight.delete(key);
+        reject(err);
+      },
+    };
+  }
+
+  private spill(key: string, chunk: Chunk): void {
     if (!this.disk || this.closed || this.disk.has(key) || this.spilling.has(key)) return;
-    // Beyond twice the queue bound (loaders normally wait at the bound) a spill is dropped.
-    if (buf.length > this.options.diskBytes || this.spillingBytes + buf.length > 2 * SPILL_QUEUE_BYTES) return;
+    const size = chunkLength(chunk);
+    if (size > this.options.diskBytes || this.spillingBytes + size > SPILL_QUEUE_BYTES) return;
     const file = join(this.options.dir!, createHash('sha1').update(key).digest('hex'));
-    this.spilling.set(key, buf);
-    this.spillingBytes += buf.length;
+    this.spilling.set(key, chunk);
+    this.spillingBytes += size;
     const tmp = `${file}.tmp`;
-    const done = writeWhole(tmp, buf)
+    void writeChunk(tmp, chunk)
       .then(() => rename(tmp, file))
       .then(() => {
-        if (!this.closed) this.disk!.set(key, { file, size: buf.length });
+        if (!this.closed) this.disk!.set(key, { file, size });
         else void unlink(file).catch(() => undefined);
       })
       .catch(() => unlink(tmp).catch(() => undefined))
       .finally(() => {
         this.spilling.delete(key);
-        this.spillingBytes -= buf.length;
+        this.spillingBytes -= size;
         this.updateSizes();
       });
-    this.spillSettled = done.then(() => undefined);
   }
 
   private updateSizes(): void {
@@ -143,31 +187,22 @@ export class ChunkStore {
   }
 }
 
-/** A spilled chunk in one read call (readFile would take 512 KiB steps, each a thread-pool hop). */
-async function readWhole(file: string, size: number): Promise<Buffer> {
-  const handle = await open(file, 'r');
+/** Writes a chunk's buffers with writev in few thread-pool calls, handling partial writes. */
+async function writeChunk(file: string, chunk: Chunk): Promise<void> {
+  const handle: FileHandle = await open(file, 'w');
   try {
-    const buf = Buffer.allocUnsafe(size);
-    let filled = 0;
-    while (filled < size) {
-      const { bytesRead } = await handle.read(buf, filled, size - filled, filled);
-      if (bytesRead === 0) throw new Error('spilled chunk is short');
-      filled += bytesRead;
-    }
-    return buf;
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Writes a chunk in as few calls as the OS allows (writeFile would take 512 KiB steps). */
-async function writeWhole(file: string, buf: Buffer): Promise<void> {
-  const handle = await open(file, 'w');
-  try {
-    let written = 0;
-    while (written < buf.length) {
-      const { bytesWritten } = await handle.write(buf, written, buf.length - written, written);
-      written += bytesWritten;
+    let queue = chunk.filter((b) => b.length > 0);
+    let position = 0;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, WRITEV_BATCH);
+      let { bytesWritten } = await handle.writev(batch, position);
+      if (bytesWritten === 0) throw new Error('disk write made no progress');
+      position += bytesWritten;
+      let i = 0;
+      while (i < batch.length && bytesWritten >= batch[i]!.length) bytesWritten -= batch[i++]!.length;
+      const rest = queue.slice(i);
+      if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
+      queue = rest;
     }
   } finally {
     await handle.close();

@@ -35,6 +35,7 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
       store: opts.store ?? store,
     });
   const count = (prefix: string) => proxy.requests.filter((r) => r.startsWith(prefix)).length;
+  const gets = (path: string) => proxy.requests.filter((r) => r.startsWith(`GET ${path} `));
 
   before(async () => {
     dav = await startWebdavServer();
@@ -79,28 +80,57 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
     await assert.rejects(fs.stat('/w/new.txt'), NotFoundError);
   });
 
-  it('serves cached content and exact ranges across chunk boundaries without asking again', async () => {
+  it('streams a cold read through ONE ranged GET, then serves cached content and exact ranges without asking again', async () => {
     const data = randomBytes(300 * KiB + 7);
     writeFileSync(join(dav.dir, 'big.bin'), data);
     const fs = make();
     assert.ok((await bytes(await fs.openRead('/big.bin'))).equals(data));
-    const gets = count('GET');
-    assert.equal(gets, 5); // 5 chunks of 64 KiB
+    assert.deepEqual(gets('/big.bin'), [`GET /big.bin bytes=0-${data.length - 1}`]); // 5 chunks of 64 KiB, one GET
     assert.ok((await bytes(await fs.openRead('/big.bin'))).equals(data));
     const part = await bytes(await fs.openRead('/big.bin', { range: { start: 60 * KiB, end: 200 * KiB } }));
     assert.ok(part.equals(data.subarray(60 * KiB, 200 * KiB + 1)));
-    assert.equal(count('GET'), gets);
+    assert.equal(count('GET'), 1);
   });
 
-  it('lets 32 concurrent readers of an uncached file share one fetch per chunk', async () => {
+  it('fetches only the uncached runs of a read, each in one GET on chunk boundaries', async () => {
+    const data = randomBytes(640 * KiB);
+    writeFileSync(join(dav.dir, 'runs.bin'), data);
+    const fs = make();
+    const mid = await bytes(await fs.openRead('/runs.bin', { range: { start: 200 * KiB, end: 300 * KiB } }));
+    assert.ok(mid.equals(data.subarray(200 * KiB, 300 * KiB + 1)));
+    assert.deepEqual(gets('/runs.bin'), [`GET /runs.bin bytes=${192 * KiB}-${320 * KiB - 1}`]); // chunks 3 and 4
+    assert.ok((await bytes(await fs.openRead('/runs.bin'))).equals(data));
+    assert.deepEqual(gets('/runs.bin').slice(1), [`GET /runs.bin bytes=0-${192 * KiB - 1}`, `GET /runs.bin bytes=${320 * KiB}-${640 * KiB - 1}`]);
+  });
+
+  it('lets 32 concurrent readers of an uncached file share the fetch: the sender serves each byte once', async () => {
     const data = randomBytes(640 * KiB);
     writeFileSync(join(dav.dir, 'shared.bin'), data);
     const fs = make();
     const results = await Promise.all(Array.from({ length: 32 }, async () => bytes(await fs.openRead('/shared.bin'))));
     for (const r of results) assert.ok(r.equals(data));
-    const ranges = proxy.requests.filter((r) => r.startsWith('GET /shared.bin'));
-    assert.equal(ranges.length, 10);
-    assert.equal(new Set(ranges).size, 10);
+    const served = gets('/shared.bin').map((r) => /bytes=(\d+)-(\d+)$/.exec(r)!.slice(1).map(Number) as [number, number]);
+    served.sort((x, y) => x[0] - y[0]);
+    let next = 0;
+    for (const [from, to] of served) {
+      assert.equal(from, next, gets('/shared.bin').join('\n'));
+      next = to + 1;
+    }
+    assert.equal(next, data.length);
+  });
+
+  it('releases a stream-through abandoned by its reader: a waiting reader fetches the rest itself', async () => {
+    const data = randomBytes(1024 * KiB);
+    writeFileSync(join(dav.dir, 'abandon.bin'), data);
+    const fs = make();
+    const ac = new AbortController();
+    const first = await fs.openRead('/abandon.bin', { signal: ac.signal });
+    const second = fs.openRead('/abandon.bin').then(bytes); // waits for the first reader's chunks
+    await new Promise((r) => setTimeout(r, 50));
+    ac.abort();
+    await assert.rejects(bytes(first));
+    assert.ok((await second).equals(data));
+    assert.ok((await bytes(await fs.openRead('/abandon.bin'))).equals(data));
   });
 
   it('sees a file changed at the sender after the TTL, never old chunks for a new ETag', async () => {

@@ -1,0 +1,235 @@
+/**
+ * Reads a byte range of one file version through the ChunkStore (CachedFs mode `full`).
+ *
+ * Contracts:
+ *   - chunks are aligned `chunkBytes` pieces keyed by (cache id, path, ETag, index); the ETag is
+ *     the one of the stat the read is based on, and every fetch is made with If-Match on it (the
+ *     inner Fs also checks the answer's ETag and Content-Range), so a chunk is never stored or
+ *     served under another ETag;
+ *   - stream-through: a run of chunks that are neither stored nor being fetched is claimed and
+ *     fetched with ONE ranged GET up to the end of the request; its bytes go to the caller as
+ *     they arrive (the caller's backpressure paces the GET) and are teed into aligned chunks
+ *     handed to the store without waiting for any disk write;
+ *   - a chunk another read is fetching is waited for, not fetched again (concurrent readers share
+ *     one fetch); if that read gives up, the waiter fetches it itself;
+ *   - stored chunks are sent without copies: memory chunks as views, disk chunks streamed from
+ *     their file in DISK_READ_BYTES reads;
+ *   - the first piece is produced before `readRange` returns, so early failures (412, 404, 416)
+ *     are typed throws; later ones (a sender dying mid-body, a short body) error the stream —
+ *     never a short success; aborting `signal` or destroying the stream aborts the GET.
+ */
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
+import type { Entry, Fs, ReadOptions } from '../fs/types.js';
+import type { Chunk, ChunkStore, Claim } from './chunk-store.js';
+
+/** How much the content stream buffers ahead of the caller. */
+const STREAM_BUFFER_BYTES = 1024 * 1024;
+/** Read size for chunks on the disk tier. */
+const DISK_READ_BYTES = 1024 * 1024;
+/** Times a reader waits for other reads' fetches of one chunk before fetching it uncached. */
+const MAX_WAITS = 3;
+
+export interface ChunkSource {
+  inner: Fs;
+  store: ChunkStore;
+  chunkBytes: number;
+  cacheId: string;
+}
+
+type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
+
+export async function readRange(src: ChunkSource, entry: Entry, options: ReadOptions): Promise<Readable> {
+  const size = entry.size;
+  const start = options.range?.start ?? 0;
+  const end = Math.min(options.range?.end ?? size - 1, size - 1);
+  if (options.range && (start >= size || start > end)) throw new RangeNotSatisfiableError();
+  if (size === 0) return Readable.from([]);
+  const ac = new AbortController();
+  const outer = options.signal;
+  outer?.throwIfAborted();
+  const it = pieces(src, entry, start, end, ac.signal);
+  let first: IteratorResult<Buffer>;
+  try {
+    first = await it.next();
+  } catch (err) {
+    ac.abort();
+    throw err;
+  }
+  const stream = Readable.from(prepend(first, it), { objectMode: false, highWaterMark: STREAM_BUFFER_BYTES });
+  const onAbort = () => stream.destroy(outer?.reason instanceof Error ? outer.reason : new Error('aborted'));
+  stream.once('close', () => {
+    outer?.removeEventListener('abort', onAbort);
+    // Stops a GET in flight and releases chunks still claimed (also when the stream was never read).
+    ac.abort();
+    void it.return(undefined).catch(() => undefined);
+  });
+  if (outer) {
+    if (outer.aborted) onAbort();
+    else outer.addEventListener('abort', onAbort, { once: true });
+  }
+  return stream;
+}
+
+async function* prepend(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  if (first.done) return;
+  yield first.value;
+  yield* rest;
+}
+
+async function* pieces(src: ChunkSource, entry: Entry, start: number, end: number, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const cb = src.chunkBytes;
+  const last = Math.floor(end / cb);
+  const keyOf = (i: number) => `${src.cacheId}\0${entry.path}\0${entry.etag}\0${i}`;
+  let i = Math.floor(start / cb);
+  let waits = 0;
+  while (i <= last) {
+    const lo = Math.max(start - i * cb, 0);
+    const hi = Math.min(end - i * cb + 1, cb);
+    const key = keyOf(i);
+    const found = src.store.lookup(key);
+    if (found?.tier === 'memory') {
+      yield* slice(found.chunk, lo, hi);
+      i++;
+      continue;
+    }
+    if (found?.tier === 'disk') {
+      const handle = await open(found.file, 'r').catch(() => undefined);
+      if (!handle) {
+        src.store.dropDisk(key);
+        continue;
+      }
+      yield* fromDisk(handle, lo, hi);
+      i++;
+      continue;
+    }
+    if (found?.tier === 'pending' && waits < MAX_WAITS) {
+      let chunk: Chunk | undefined;
+      try {
+        chunk = await abortable(found.chunk, signal);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        waits++; // that read gave up: look again (claim it, or wait for a newer claim)
+        continue;
+      }
+      waits = 0;
+      yield* slice(chunk, lo, hi);
+      i++;
+      continue;
+    }
+    // Lead: claim the run of absent chunks from i and fetch it in one GET. (No claim when chunk i
+    // stays pending after MAX_WAITS: then it alone is fetched, uncached.)
+    const claims: Claim[] = [];
+    for (let j = i; j <= last; j++) {
+      const claim = src.store.claim(keyOf(j));
+      if (!claim) break;
+      claims.push(claim);
+    }
+    const n = Math.max(1, claims.length);
+    yield* streamSpan(src, entry, i, n, claims, start, end, signal);
+    waits = 0;
+    i += n;
+  }
+}
+
+/**
+ * Fetches chunks [first, first+n) in one ranged GET, yields the part inside [start, end] as it
+ * arrives and fills `claims` (one per chunk, possibly none) as each chunk completes.
+ */
+async function* streamSpan(
+  src: ChunkSource,
+  entry: Entry,
+  first: number,
+  n: number,
+  claims: Claim[],
+  start: number,
+  end: number,
+  signal: AbortSignal,
+): AsyncGenerator<Buffer> {
+  const cb = src.chunkBytes;
+  const spanStart = first * cb;
+  const spanEnd = Math.min((first + n) * cb, entry.size) - 1;
+  let filled = 0;
+  let failure: Error = new Error('the read was abandoned');
+  try {
+    const readOptions: ConditionalReadOptions = { range: { start: spanStart, end: spanEnd }, ifMatch: entry.etag, signal };
+    const body = await src.inner.openRead(entry.path, readOptions);
+    let pos = spanStart;
+    let parts: Buffer[] = [];
+    let chunkEnd = Math.min(spanStart + cb, spanEnd + 1);
+    for await (const raw of body as AsyncIterable<Buffer>) {
+      const piece = raw;
+      if (pos + piece.length > spanEnd + 1) {
+        body.destroy();
+        throw new PreconditionFailedError('the file is longer than its listed size');
+      }
+      // Tee into aligned chunks first (views, no copy), so waiting readers get them soonest.
+      let at = 0;
+      while (at < piece.length) {
+        const take = Math.min(piece.length - at, chunkEnd - (pos + at));
+        parts.push(at === 0 && take === piece.length ? piece : piece.subarray(at, at + take));
+        at += take;
+        if (pos + at === chunkEnd) {
+          claims[filled++]?.fill(parts);
+          parts = [];
+          chunkEnd = Math.min(chunkEnd + cb, spanEnd + 1);
+        }
+      }
+      const from = Math.max(start, pos);
+      const to = Math.min(end + 1, pos + piece.length);
+      pos += piece.length;
+      if (from < to) yield from === pos - piece.length && to === pos ? piece : piece.subarray(from - (pos - piece.length), to - (pos - piece.length));
+    }
+    if (pos !== spanEnd + 1) throw new PreconditionFailedError('the file is shorter than its listed size');
+  } catch (err) {
+    failure = err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    for (let k = filled; k < claims.length; k++) claims[k]!.abandon(failure);
+  }
+}
+
+function* slice(chunk: Chunk, lo: number, hi: number): Generator<Buffer> {
+  let at = 0;
+  for (const b of chunk) {
+    const s = at;
+    at += b.length;
+    if (at <= lo) continue;
+    if (s >= hi) break;
+    yield lo <= s && at <= hi ? b : b.subarray(Math.max(lo - s, 0), Math.min(hi, at) - s);
+  }
+}
+
+/** Bytes [lo, hi) of a chunk file (the handle is closed by the stream). */
+async function* fromDisk(handle: Awaited<ReturnType<typeof open>>, lo: number, hi: number): AsyncGenerator<Buffer> {
+  const rs = handle.createReadStream({ start: lo, end: hi - 1, highWaterMark: DISK_READ_BYTES });
+  let got = 0;
+  try {
+    for await (const b of rs as AsyncIterable<Buffer>) {
+      got += b.length;
+      yield b;
+    }
+  } finally {
+    rs.destroy();
+  }
+  if (got !== hi - lo) throw new Error('a cached chunk file is short');
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
