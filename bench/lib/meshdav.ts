@@ -63,6 +63,7 @@ export async function startMeshdav(opts: MeshdavOptions): Promise<DavServer & { 
     stdio: ['pipe', 'ignore', 'inherit'],
   });
   const port = await freePort();
+  ensureBuilt(); // again: sources may have changed while the user was added
   const runtime = meshdavRuntime();
   const nodeArgs = [
     ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
