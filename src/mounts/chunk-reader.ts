@@ -142,7 +142,7 @@ async function* streamSpan(
   entry: Entry,
   first: number,
   n: number,
-  claims: Claim[],
+  claims: (Claim | undefined)[],
   start: number,
   end: number,
   signal: AbortSignal,
@@ -171,7 +171,10 @@ async function* streamSpan(
         parts.push(at === 0 && take === piece.length ? piece : piece.subarray(at, at + take));
         at += take;
         if (pos + at === chunkEnd) {
-          claims[filled++]?.fill(parts);
+          // Drop our reference: the claim's settled promise would keep every chunk of a long span alive.
+          const claim = claims[filled];
+          claims[filled++] = undefined;
+          claim?.fill(parts);
           parts = [];
           chunkEnd = Math.min(chunkEnd + cb, spanEnd + 1);
         }
@@ -186,7 +189,7 @@ async function* streamSpan(
     failure = err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
-    for (let k = filled; k < claims.length; k++) claims[k]!.abandon(failure);
+    for (let k = filled; k < claims.length; k++) claims[k]?.abandon(failure);
   }
 }
 

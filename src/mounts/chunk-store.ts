@@ -122,8 +122,8 @@ export class ChunkStore {
   /** Makes the caller the producer of `key`; undefined when it is stored or already claimed. */
   claim(key: string): Claim | undefined {
     if (this.inflight.has(key) || this.memory?.has(key) || this.spilling.has(key) || this.disk?.has(key)) return undefined;
-    let resolve!: (c: Chunk) => void;
-    let reject!: (e: Error) => void;
+    let resolve: (c: Chunk) => void = () => undefined;
+    let reject: (e: Error) => void = () => undefined;
     const promise = new Promise<Chunk>((res, rej) => {
       resolve = res;
       reject = rej;
@@ -141,12 +141,14 @@ export class ChunkStore {
         this.inflight.delete(key);
         this.updateSizes();
         resolve(chunk);
+        resolve = reject = () => undefined; // hold no reference to the settled promise
       },
       abandon: (err) => {
         if (done) return;
         done = true;
         this.inflight.delete(key);
         reject(err);
+        resolve = reject = () => undefined;
       },
     };
   }
