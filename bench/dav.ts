@@ -97,7 +97,10 @@ async function main(): Promise<void> {
     rclonePut.push((await timedPut(rclonePutTarget, `put-${ROUNDS}.bin`, src, BIG)).rate);
     log(`PUT meshdav ${meshPut.map(fmtRate).join(', ')}; rclone ${rclonePut.map(fmtRate).join(', ')}`);
 
-    // GET of the same file on disk from each server, alternating, best round of each.
+    // GET of the same file on disk from each server, alternating, best round of each. First a
+    // pause as any server gets between requests (idle upload hashers are let go after 5 s).
+    await new Promise((r) => setTimeout(r, 6_000));
+    log(`meshdav RSS before the GET rounds: ${fmtMB(currentRss(meshdav.child.pid))}`);
     const getRates: Record<string, number[]> = { meshdav: [], rclone: [], apache: [] };
     let getPeak = 0;
     for (let i = 0; i < ROUNDS; i++) {
