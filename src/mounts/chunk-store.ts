@@ -6,9 +6,11 @@
  *     chunk can only ever be found again under the same ETag;
  *   - a chunk is held as the list of buffers it arrived in (views on the received network
  *     buffers: no 4 MiB copy per chunk); its size is the sum of their lengths;
- *   - memory holds at most `memoryBytes` of chunks (lru-cache maxSize counts every byte held);
- *     chunks evicted from memory spill to `dir` when `diskBytes` > 0, and the disk tier holds at
- *     most `diskBytes` (least recently used files are deleted); it is emptied at start-up;
+ *   - with a disk tier (`diskBytes` > 0, files in `dir`, emptied at start-up) a fetched chunk is
+ *     written through to disk and not kept in memory; the disk tier holds at most `diskBytes`
+ *     (least recently used files are deleted). Memory (lru-cache, maxSize counting every byte
+ *     held, at most `memoryBytes`) keeps chunks when there is no disk tier or its write queue is
+ *     full, and spills what it evicts;
  *   - `claim(key)` makes the caller the one producer of an absent chunk: until it `fill`s or
  *     `abandon`s the claim, `lookup` answers `pending` with a promise of it, so concurrent
  *     readers share one fetch. An abandoned claim rejects its waiters (they fetch themselves);
@@ -22,7 +24,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 
-const SPILL_QUEUE_BYTES = 32 * 1024 * 1024;
+const SPILL_QUEUE_BYTES = 16 * 1024 * 1024;
 /** Buffers per writev call (below IOV_MAX). */
 const WRITEV_BATCH = 512;
 
@@ -91,7 +93,7 @@ export class ChunkStore {
         maxSize: options.memoryBytes,
         sizeCalculation: (c) => Math.max(1, chunkLength(c)),
         dispose: (chunk, key, reason) => {
-          if (reason === 'evict') this.spill(key, chunk);
+          if (reason === 'evict') void this.spill(key, chunk);
         },
       });
     }
@@ -136,8 +138,10 @@ export class ChunkStore {
         if (done) return;
         done = true;
         this.stats.loads++;
-        if (!this.closed) this.memory?.set(key, chunk);
-        if (!this.memory) this.spill(key, chunk);
+        // Write-through: with a disk tier a fetched chunk goes straight to disk (it lives only
+        // until written, so streaming a large file holds little); memory keeps what the disk
+        // queue cannot take now.
+        if (!this.closed && !this.spill(key, chunk)) this.memory?.set(key, chunk);
         this.inflight.delete(key);
         this.updateSizes();
         resolve(chunk);
@@ -153,10 +157,12 @@ export class ChunkStore {
     };
   }
 
-  private spill(key: string, chunk: Chunk): void {
-    if (!this.disk || this.closed || this.disk.has(key) || this.spilling.has(key)) return;
+  /** Queues `chunk` for the disk tier; false when there is none or its queue is full. */
+  private spill(key: string, chunk: Chunk): boolean {
+    if (!this.disk || this.closed) return false;
+    if (this.disk.has(key) || this.spilling.has(key)) return true;
     const size = chunkLength(chunk);
-    if (size > this.options.diskBytes || this.spillingBytes + size > SPILL_QUEUE_BYTES) return;
+    if (size > this.options.diskBytes || this.spillingBytes + size > SPILL_QUEUE_BYTES) return false;
     const file = join(this.options.dir!, createHash('sha1').update(key).digest('hex'));
     this.spilling.set(key, chunk);
     this.spillingBytes += size;
@@ -173,6 +179,7 @@ export class ChunkStore {
         this.spillingBytes -= size;
         this.updateSizes();
       });
+    return true;
   }
 
   private updateSizes(): void {
