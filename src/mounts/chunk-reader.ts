@@ -152,31 +152,41 @@ async function* streamSpan(
   const spanEnd = Math.min((first + n) * cb, entry.size) - 1;
   let filled = 0;
   let failure: Error = new Error('the read was abandoned');
+  /** The slab being filled (returned to the pool if the span ends early). */
+  let current: Buffer | undefined;
   try {
     const readOptions: ConditionalReadOptions = { range: { start: spanStart, end: spanEnd }, ifMatch: entry.etag, signal };
     const body = await src.inner.openRead(entry.path, readOptions);
     let pos = spanStart;
-    let parts: Buffer[] = [];
     let chunkEnd = Math.min(spanStart + cb, spanEnd + 1);
+    let slab = claims[0] ? takeSlab(cb) : undefined;
+    let filledTo = 0;
+    current = slab;
     for await (const raw of body as AsyncIterable<Buffer>) {
       const piece = raw;
       if (pos + piece.length > spanEnd + 1) {
         body.destroy();
         throw new PreconditionFailedError('the file is longer than its listed size');
       }
-      // Tee into aligned chunks first (views, no copy), so waiting readers get them soonest.
+      // Tee into aligned chunks first, so waiting readers get them soonest. Bytes are copied
+      // into a reusable chunk-sized slab: the received buffers die young (no GC backlog).
       let at = 0;
       while (at < piece.length) {
         const take = Math.min(piece.length - at, chunkEnd - (pos + at));
-        parts.push(at === 0 && take === piece.length ? piece : piece.subarray(at, at + take));
+        if (slab) piece.copy(slab, filledTo, at, at + take);
+        filledTo += take;
         at += take;
         if (pos + at === chunkEnd) {
           // Drop our reference: the claim's settled promise would keep every chunk of a long span alive.
           const claim = claims[filled];
           claims[filled++] = undefined;
-          claim?.fill(parts);
-          parts = [];
+          if (claim && slab) {
+            const full = slab;
+            claim.fill([full.subarray(0, filledTo)], () => giveSlab(full));
+          }
           chunkEnd = Math.min(chunkEnd + cb, spanEnd + 1);
+          slab = current = claims[filled] ? takeSlab(cb) : undefined;
+          filledTo = 0;
         }
       }
       const from = Math.max(start, pos);
@@ -190,7 +200,22 @@ async function* streamSpan(
     throw err;
   } finally {
     for (let k = filled; k < claims.length; k++) claims[k]?.abandon(failure);
+    if (current) giveSlab(current);
   }
+}
+
+/** Chunk-sized buffers no reader was given, for reuse (bounded; beyond that left to the GC). */
+const slabs = new Map<number, Buffer[]>();
+const MAX_FREE_SLABS = 4;
+
+function takeSlab(size: number): Buffer {
+  return slabs.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+}
+
+function giveSlab(buf: Buffer): void {
+  let free = slabs.get(buf.length);
+  if (!free) slabs.set(buf.length, (free = []));
+  if (free.length < MAX_FREE_SLABS) free.push(buf);
 }
 
 function* slice(chunk: Chunk, lo: number, hi: number): Generator<Buffer> {

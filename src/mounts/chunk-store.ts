@@ -8,9 +8,8 @@
  *     buffers: no 4 MiB copy per chunk); its size is the sum of their lengths;
  *   - with a disk tier (`diskBytes` > 0, files in `dir`, emptied at start-up) a fetched chunk is
  *     written through to disk and not kept in memory; the disk tier holds at most `diskBytes`
- *     (least recently used files are deleted). Memory (lru-cache, maxSize counting every byte
- *     held, at most `memoryBytes`) keeps chunks when there is no disk tier or its write queue is
- *     full, and spills what it evicts;
+ *     (least recently used files are deleted). Without one, memory (lru-cache, maxSize counting
+ *     every byte held, at most `memoryBytes`) keeps chunks (and would spill what it evicts);
  *   - `claim(key)` makes the caller the one producer of an absent chunk: until it `fill`s or
  *     `abandon`s the claim, `lookup` answers `pending` with a promise of it, so concurrent
  *     readers share one fetch. An abandoned claim rejects its waiters (they fetch themselves);
@@ -54,8 +53,11 @@ export type Lookup =
   | undefined;
 
 export interface Claim {
-  /** Stores the complete chunk and hands it to the waiters. */
-  fill(chunk: Chunk): void;
+  /**
+   * Stores the complete chunk and hands it to the waiters. `recycle` is called once the store is
+   * done with the chunk's buffers if no reader was ever given them (the caller may reuse them).
+   */
+  fill(chunk: Chunk, recycle?: () => void): void;
   /** Gives the claim up (the waiters' promise rejects with `err`). */
   abandon(err: Error): void;
 }
@@ -72,6 +74,9 @@ export class ChunkStore {
   private readonly inflight = new Map<string, Promise<Chunk>>();
   private readonly spilling = new Map<string, Chunk>();
   private spillingBytes = 0;
+  /** Keys of claims some reader waits for; chunks some reader was given (never recycled). */
+  private readonly waited = new Set<string>();
+  private readonly shared = new WeakSet<Chunk>();
   private closed = false;
   readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, memoryBytes: 0, diskBytes: 0 };
 
@@ -104,10 +109,14 @@ export class ChunkStore {
     const hit = this.memory?.get(key) ?? this.spilling.get(key);
     if (hit) {
       this.stats.memoryHits++;
+      this.shared.add(hit);
       return { tier: 'memory', chunk: hit };
     }
     const pending = this.inflight.get(key);
-    if (pending) return { tier: 'pending', chunk: pending };
+    if (pending) {
+      this.waited.add(key);
+      return { tier: 'pending', chunk: pending };
+    }
     const onDisk = this.disk?.get(key);
     if (onDisk) {
       this.stats.diskHits++;
@@ -134,14 +143,19 @@ export class ChunkStore {
     this.inflight.set(key, promise);
     let done = false;
     return {
-      fill: (chunk) => {
+      fill: (chunk, recycle) => {
         if (done) return;
         done = true;
         this.stats.loads++;
+        if (this.waited.delete(key) || !this.disk) this.shared.add(chunk);
         // Write-through: with a disk tier a fetched chunk goes straight to disk (it lives only
-        // until written, so streaming a large file holds little); memory keeps what the disk
-        // queue cannot take now.
-        if (!this.closed && !this.spill(key, chunk)) this.memory?.set(key, chunk);
+        // until written, so streaming a large file holds little) or, when the write queue is
+        // full, is not cached at all (never parked in memory: that would grow a stream's RSS).
+        if (this.closed) {
+          // not kept
+        } else if (this.disk) {
+          if (!this.spill(key, chunk, recycle) && !this.shared.has(chunk)) recycle?.();
+        } else this.memory?.set(key, chunk);
         this.inflight.delete(key);
         this.updateSizes();
         resolve(chunk);
@@ -151,6 +165,7 @@ export class ChunkStore {
         if (done) return;
         done = true;
         this.inflight.delete(key);
+        this.waited.delete(key);
         reject(err);
         resolve = reject = () => undefined;
       },
@@ -158,7 +173,7 @@ export class ChunkStore {
   }
 
   /** Queues `chunk` for the disk tier; false when there is none or its queue is full. */
-  private spill(key: string, chunk: Chunk): boolean {
+  private spill(key: string, chunk: Chunk, recycle?: () => void): boolean {
     if (!this.disk || this.closed) return false;
     if (this.disk.has(key) || this.spilling.has(key)) return true;
     const size = chunkLength(chunk);
@@ -178,6 +193,7 @@ export class ChunkStore {
         this.spilling.delete(key);
         this.spillingBytes -= size;
         this.updateSizes();
+        if (!this.shared.has(chunk)) recycle?.();
       });
     return true;
   }

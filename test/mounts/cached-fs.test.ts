@@ -158,6 +158,27 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
     small.close();
   });
 
+  it('writes fetched chunks through to the disk tier and serves concurrent readers the right bytes', async () => {
+    const dir = tempDir('chunks-');
+    const disk = new ChunkStore({ memoryBytes: 256 * KiB, diskBytes: 16 * 1024 * KiB, dir: join(dir, 'cache') });
+    const files = [randomBytes(2 * 1024 * KiB + 5), randomBytes(1024 * KiB)];
+    files.forEach((d, i) => writeFileSync(join(dav.dir, `wt${i}.bin`), d));
+    const fs = make({ store: disk });
+    for (let round = 0; round < 2; round++) {
+      const reads = Array.from({ length: 12 }, async (_, k) => {
+        const i = k % 2;
+        const from = (k * 37 * KiB) % files[i]!.length;
+        const got = await bytes(await fs.openRead(`/wt${i}.bin`, k < 4 ? {} : { range: { start: from, end: files[i]!.length - 1 } }));
+        assert.ok(got.equals(k < 4 ? files[i]! : files[i]!.subarray(from)), `reader ${k} round ${round}`);
+      });
+      await Promise.all(reads);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(disk.stats.diskHits > 0);
+    assert.equal(disk.stats.memoryBytes, 0); // fetched chunks went to disk, not memory
+    disk.close();
+  });
+
   it('never fails readers while writers invalidate the same folder', async () => {
     const fs = make();
     await fs.mkdir('/busy');
