@@ -84,52 +84,67 @@ async function* pieces(src: ChunkSource, entry: Entry, start: number, end: numbe
   const keyOf = (i: number) => `${src.cacheId}\0${entry.path}\0${entry.etag}\0${i}`;
   let i = Math.floor(start / cb);
   let waits = 0;
-  while (i <= last) {
-    const lo = Math.max(start - i * cb, 0);
-    const hi = Math.min(end - i * cb + 1, cb);
-    const key = keyOf(i);
-    const found = src.store.lookup(key);
-    if (found?.tier === 'memory') {
-      yield* slice(found.chunk, lo, hi);
-      i++;
-      continue;
-    }
-    if (found?.tier === 'disk') {
-      const handle = await open(found.file, 'r').catch(() => undefined);
-      if (!handle) {
-        src.store.dropDisk(key);
+  const range = (k: number) => ({ lo: Math.max(start - k * cb, 0), hi: Math.min(end - k * cb + 1, cb) });
+  // One disk chunk opened and read ahead while the current one is sent (bounded prefetch: one
+  // chunk, DISK_READ_BYTES buffered), so chunk boundaries cost no open/read latency.
+  let ahead: { index: number; stream: Promise<Readable | undefined> } | undefined;
+  try {
+    while (i <= last) {
+      const { lo, hi } = range(i);
+      const key = keyOf(i);
+      const found = src.store.lookup(key);
+      if (found?.tier === 'memory') {
+        yield* slice(found.chunk, lo, hi);
+        i++;
         continue;
       }
-      yield* fromDisk(handle, lo, hi);
-      i++;
-      continue;
-    }
-    if (found?.tier === 'pending' && waits < MAX_WAITS) {
-      let chunk: Chunk | undefined;
-      try {
-        chunk = await abortable(found.chunk, signal);
-      } catch (err) {
-        if (signal.aborted) throw err;
-        waits++; // that read gave up: look again (claim it, or wait for a newer claim)
+      if (found?.tier === 'disk') {
+        const pre = ahead?.index === i ? ahead.stream : undefined;
+        if (ahead && !pre) void ahead.stream.then((rs) => rs?.destroy());
+        ahead = undefined;
+        const rs = await (pre ?? openDisk(found.file, lo, hi));
+        if (!rs) {
+          src.store.dropDisk(key);
+          continue;
+        }
+        const next = i + 1 <= last ? src.store.peekDisk(keyOf(i + 1)) : undefined;
+        if (next) {
+          const r = range(i + 1);
+          ahead = { index: i + 1, stream: openDisk(next.file, r.lo, r.hi) };
+        }
+        yield* fromDisk(rs, hi - lo);
+        i++;
         continue;
       }
+      if (found?.tier === 'pending' && waits < MAX_WAITS) {
+        let chunk: Chunk | undefined;
+        try {
+          chunk = await abortable(found.chunk, signal);
+        } catch (err) {
+          if (signal.aborted) throw err;
+          waits++; // that read gave up: look again (claim it, or wait for a newer claim)
+          continue;
+        }
+        waits = 0;
+        yield* slice(chunk, lo, hi);
+        i++;
+        continue;
+      }
+      // Lead: claim the run of absent chunks from i and fetch it in one GET. (No claim when chunk i
+      // stays pending after MAX_WAITS: then it alone is fetched, uncached.)
+      const claims: Claim[] = [];
+      for (let j = i; j <= last; j++) {
+        const claim = src.store.claim(keyOf(j));
+        if (!claim) break;
+        claims.push(claim);
+      }
+      const n = Math.max(1, claims.length);
+      yield* streamSpan(src, entry, i, n, claims, start, end, signal);
       waits = 0;
-      yield* slice(chunk, lo, hi);
-      i++;
-      continue;
+      i += n;
     }
-    // Lead: claim the run of absent chunks from i and fetch it in one GET. (No claim when chunk i
-    // stays pending after MAX_WAITS: then it alone is fetched, uncached.)
-    const claims: Claim[] = [];
-    for (let j = i; j <= last; j++) {
-      const claim = src.store.claim(keyOf(j));
-      if (!claim) break;
-      claims.push(claim);
-    }
-    const n = Math.max(1, claims.length);
-    yield* streamSpan(src, entry, i, n, claims, start, end, signal);
-    waits = 0;
-    i += n;
+  } finally {
+    if (ahead) void ahead.stream.then((rs) => rs?.destroy());
   }
 }
 
@@ -230,8 +245,16 @@ function* slice(chunk: Chunk, lo: number, hi: number): Generator<Buffer> {
 }
 
 /** Bytes [lo, hi) of a chunk file (the handle is closed by the stream). */
-async function* fromDisk(handle: Awaited<ReturnType<typeof open>>, lo: number, hi: number): AsyncGenerator<Buffer> {
+/** A read stream of bytes [lo, hi) of a chunk file (it starts reading at once); undefined if the file is gone. */
+async function openDisk(file: string, lo: number, hi: number): Promise<Readable | undefined> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
   const rs = handle.createReadStream({ start: lo, end: hi - 1, highWaterMark: DISK_READ_BYTES });
+  rs.on('error', () => undefined); // surfaced by the iteration in fromDisk
+  return rs;
+}
+
+async function* fromDisk(rs: Readable, length: number): AsyncGenerator<Buffer> {
   let got = 0;
   try {
     for await (const b of rs as AsyncIterable<Buffer>) {
@@ -241,7 +264,7 @@ async function* fromDisk(handle: Awaited<ReturnType<typeof open>>, lo: number, h
   } finally {
     rs.destroy();
   }
-  if (got !== hi - lo) throw new Error('a cached chunk file is short');
+  if (got !== length) throw new Error('a cached chunk file is short');
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

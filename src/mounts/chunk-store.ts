@@ -125,6 +125,11 @@ export class ChunkStore {
     return undefined;
   }
 
+  /** The disk entry of `key`, if any, without counting a hit or refreshing its recency. */
+  peekDisk(key: string): { file: string; size: number } | undefined {
+    return this.disk?.peek(key);
+  }
+
   /** Forgets a disk entry whose file could not be read. */
   dropDisk(key: string): void {
     this.disk?.delete(key);
