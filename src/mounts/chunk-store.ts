@@ -4,8 +4,9 @@
  * Contracts:
  *   - keys are opaque strings built by CachedFs from (cache id, path, ETag, chunk index), so a
  *     chunk can only ever be found again under the same ETag;
- *   - a chunk is held as the list of buffers it arrived in (views on the received network
- *     buffers: no 4 MiB copy per chunk); its size is the sum of their lengths;
+ *   - a chunk is a list of buffers (its size is the sum of their lengths); a producer that
+ *     passes `recycle` to `fill` gets told when the store is done with a chunk no reader was
+ *     given, so it can reuse the buffer (no fresh 4 MiB allocation per chunk while streaming);
  *   - with a disk tier (`diskBytes` > 0, files in `dir`, emptied at start-up) a fetched chunk is
  *     written through to disk and not kept in memory; the disk tier holds at most `diskBytes`
  *     (least recently used files are deleted). Without one, memory (lru-cache, maxSize counting
