@@ -105,16 +105,29 @@ describe('reverse proxy: X-Forwarded-Proto/-Host honoured only with trustProxy',
         assert.ok(hrefs.every((h) => h!.startsWith('/remote.php/dav/files/alice/')), xml);
       });
 
-      it(`${trustProxy ? 'accepts' : 'refuses'} a MOVE whose Destination names the forwarded public host`, async () => {
+      it(`${trustProxy ? 'accepts' : 'refuses'} a MOVE whose Destination names a forwarded host`, async () => {
         const put = await request(`${base()}/remote.php/dav/files/alice/m.txt`, { method: 'PUT', headers: { authorization: auth }, body: 'm' });
         await put.body.dump();
+        // A proxy host that is not the configured publicUrl: it means this node only when the forwarded headers are trusted.
+        const edge = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'edge.example.net' };
         const res = await request(`${base()}/remote.php/dav/files/alice/m.txt`, {
           method: 'MOVE',
-          headers: { authorization: auth, destination: 'https://files.example.org/remote.php/dav/files/alice/moved.txt', ...forwarded },
+          headers: { authorization: auth, destination: 'https://edge.example.net/remote.php/dav/files/alice/moved.txt', ...edge },
         });
         await res.body.dump();
         // Without trust, the forwarded host is ignored: the destination is another server (502, RFC 4918 §9.9.4).
         assert.equal(res.statusCode, trustProxy ? 201 : 502);
+      });
+
+      it('accepts a Destination on the configured publicUrl host either way (it names this node)', async () => {
+        const put = await request(`${base()}/remote.php/dav/files/alice/p.txt`, { method: 'PUT', headers: { authorization: auth }, body: 'p' });
+        await put.body.dump();
+        const res = await request(`${base()}/remote.php/dav/files/alice/p.txt`, {
+          method: 'MOVE',
+          headers: { authorization: auth, destination: 'https://files.example.org/remote.php/dav/files/alice/p-moved.txt' },
+        });
+        await res.body.dump();
+        assert.equal(res.statusCode, 201);
       });
 
       // Last: it leaves the loopback address throttled when the forwarded one is ignored.
