@@ -2,22 +2,13 @@
  * Test support for multi-site OCM tests: real nodes on loopback whose ports are chosen before
  * start, so each can be configured to trust the others from the first request on.
  */
-import net from 'node:net';
 import type { ConfigInput } from '../../src/config.js';
 import { startTestNode, type TestNode } from '../support/node.js';
+import { freePort } from '../support/ports.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface MeshOptions {
   /** trusts[i] = indexes of the nodes node i trusts (default: every other node). */

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { BadRequestError, InsufficientStorageError } from '../../src/errors.js';
 import { Adler32, parseDeclaredChecksum } from '../../src/storage/checksums.js';
 import { expectError, exists, failingBody, md5, put, readText, sha1 } from '../contract/fs-helpers.js';
-import { openTestStorage, type TestStorage } from './storage-fixture.js';
+import { useTestStorage, type TestStorage } from './storage-fixture.js';
 
 /** Textbook Adler-32, one modulo per byte: the reference for the blocked implementation. */
 function adlerReference(buf: Buffer): string {
@@ -38,13 +38,10 @@ describe('checksums', function () {
   });
 
   describe('on LocalFs', function () {
+    const fresh = useTestStorage();
     let t: TestStorage;
-    beforeEach(async () => {
-      t = await openTestStorage();
-    });
-    afterEach(async () => {
-      await t.close();
-      await rm(t.dataDir, { recursive: true, force: true });
+    beforeEach(() => {
+      t = fresh();
     });
 
     it('stores SHA1, MD5 and Adler32 of what streamed in, and verifies each declared type', async function () {
@@ -71,13 +68,10 @@ describe('checksums', function () {
 });
 
 describe('quota', function () {
+  const fresh = useTestStorage({ quotaBytes: 1000 });
   let t: TestStorage;
-  beforeEach(async () => {
-    t = await openTestStorage({ quotaBytes: 1000 });
-  });
-  afterEach(async () => {
-    await t.close();
-    await rm(t.dataDir, { recursive: true, force: true });
+  beforeEach(() => {
+    t = fresh();
   });
 
   const uploadsEmpty = async () => assert.deepEqual(await readdir(join(t.dataDir, 'uploads')), []);

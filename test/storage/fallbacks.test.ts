@@ -1,19 +1,15 @@
 /** transfer() between two different Fs (two homes): the streamed fallback, with dead properties. */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { ConflictError, PreconditionFailedError } from '../../src/errors.js';
 import { transfer } from '../../src/fs/fallbacks.js';
 import { expectError, exists, put, readText } from '../contract/fs-helpers.js';
-import { openTestStorage, type TestStorage } from './storage-fixture.js';
+import { useTestStorage, type TestStorage } from './storage-fixture.js';
 
 describe('transfer() across Fs instances', function () {
+  const fresh = useTestStorage();
   let t: TestStorage;
-  beforeEach(async () => {
-    t = await openTestStorage();
-  });
-  afterEach(async () => {
-    await t.close();
-    await rm(t.dataDir, { recursive: true, force: true });
+  beforeEach(() => {
+    t = fresh();
   });
 
   it('copies a tree from one home to another with mtimes and dead properties, then moves it', async function () {

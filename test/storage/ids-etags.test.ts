@@ -4,16 +4,13 @@ import { readdir, rm, stat as fsStat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../../src/errors.js';
 import { expectError, put, readText } from '../contract/fs-helpers.js';
-import { openTestStorage, type TestStorage } from './storage-fixture.js';
+import { openTestStorage, useTestStorage, type TestStorage } from './storage-fixture.js';
 
 describe('LocalFs ids, ETags and sizes', function () {
+  const fresh = useTestStorage();
   let t: TestStorage;
-  beforeEach(async () => {
-    t = await openTestStorage();
-  });
-  afterEach(async () => {
-    await t.close();
-    await rm(t.dataDir, { recursive: true, force: true });
+  beforeEach(() => {
+    t = fresh();
   });
 
   it('keeps every file id of a moved tree and resolves them to the new paths', async function () {

@@ -1,4 +1,5 @@
 /** A LocalStorage on a fresh data directory with its own LevelDB, for storage tests. */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { createLogger } from '../../src/log.js';
@@ -36,4 +37,21 @@ export async function openTestStorage(
       await db.close();
     },
   };
+}
+
+/**
+ * Mocha hooks giving each test of the calling suite a fresh storage, closed and removed after it.
+ * Returns a getter: `const t = useTestStorage(); … t().storage.home('alice')`.
+ */
+export function useTestStorage(options: Parameters<typeof openTestStorage>[0] = {}): () => TestStorage {
+  let current: TestStorage | undefined;
+  beforeEach(async () => {
+    current = await openTestStorage(options);
+  });
+  afterEach(async () => {
+    await current?.close();
+    if (current) await rm(current.dataDir, { recursive: true, force: true });
+    current = undefined;
+  });
+  return () => current!;
 }

@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import net from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort } from '../support/ports.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'web');
@@ -55,16 +55,7 @@ export async function eventually(what: string, attempt: () => Promise<boolean>, 
   throw new Error(`never happened: ${what}`);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * Accessibility basics of the current page: every visible form control has a label, every
