@@ -43,8 +43,26 @@ export class LocalStorage {
     const layout = await Layout.create(options.dataDir);
     const store = new MetaStore(options.db);
     await store.open();
-    return new LocalStorage(layout, store, options);
+    const storage = new LocalStorage(layout, store, options);
+    await storage.recoverInterruptedWrites();
+    return storage;
   }
+
+  /**
+   * After a crash between renaming uploads into place and writing their metadata, the intents
+   * of those writes remain: the users they belong to are reconciled with the disk (scan) before
+   * anything is served, so metadata never lags behind content after a restart.
+   */
+  private async recoverInterruptedWrites(): Promise<void> {
+    const keys = await this.store.intents.keys().all();
+    if (!keys.length) return;
+    const users = [...new Set(keys.map((k) => k.slice(0, k.indexOf(':'))))];
+    let changed = 0;
+    for (const user of users) changed += (await this.scan(user)).changed.length;
+    await this.store.intents.batch(keys.map((key) => ({ type: 'del' as const, key })));
+    this.options.log.warn({ users, interrupted: keys.length, changed }, 'reconciled writes interrupted by a crash');
+  }
+
 
   private context(user: string): HomeContext {
     return {

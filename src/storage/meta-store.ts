@@ -77,6 +77,12 @@ export class MetaStore {
   readonly trash: Sub<TrashRecord>;
   readonly trashEntries: Sub<EntryRecord>;
   private readonly state: Sub<number>;
+  /**
+   * Write intents (redo log): `user:path` → time, put before committed uploads are renamed into
+   * place and deleted once their metadata is in. One that survives a crash names a path whose
+   * content may be ahead of its metadata (see LocalStorage.open).
+   */
+  readonly intents: Sub<number>;
   private next = 0;
   private reserved = 0;
   private reserving: Promise<void> | null = null;
@@ -88,6 +94,7 @@ export class MetaStore {
     this.trash = db.sublevel<string, TrashRecord>(['storage', 'trash'], { valueEncoding: 'json' });
     this.trashEntries = db.sublevel<string, EntryRecord>(['storage', 'trashEntries'], { valueEncoding: 'json' });
     this.state = db.sublevel<string, number>(['storage', 'state'], { valueEncoding: 'json' });
+    this.intents = db.sublevel<string, number>(['storage', 'intents'], { valueEncoding: 'json' });
   }
 
   async open(): Promise<void> {

@@ -14,7 +14,7 @@ import type { Checksums, WriteOptions, WriteResult } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
 import { checkPreconditions, locked, toEntry, type HomeContext } from './home.js';
 import { resolveMaybe } from './layout.js';
-import { newEtag, type EntryRecord } from './meta-store.js';
+import { entryKey, newEtag, type EntryRecord } from './meta-store.js';
 import { ancestorsOf, type Txn } from './txn.js';
 import { keepVersion } from './versions.js';
 
@@ -129,6 +129,10 @@ async function commitGroup(home: HomeContext, txn: Txn, group: Queued[]): Promis
     }
   }
 
+  // Intents first: a crash from here until the batch below leaves them for recovery at open.
+  const intentKeys = plans.map((p) => entryKey(home.user, p.item.path));
+  if (intentKeys.length) await home.store.intents.batch(intentKeys.map((key) => ({ type: 'put' as const, key, value: Date.now() })));
+
   // Old contents become versions (hard links), then the new contents replace them.
   const linked = await Promise.all(
     plans.map((p) =>
@@ -178,5 +182,6 @@ async function commitGroup(home: HomeContext, txn: Txn, group: Queued[]): Promis
     done.push([item, { result: { entry: toEntry(home, item.path, rec), created: !old }, versioned }]);
   }
   await txn.commit();
+  if (intentKeys.length) await home.store.intents.batch(intentKeys.map((key) => ({ type: 'del' as const, key })));
   for (const [item, outcome] of done) item.resolve(outcome);
 }
