@@ -222,7 +222,9 @@ describe('web UI flows in Chromium: paste an invite, editor shares, decline', fu
   it('removes a contact after confirmation', async () => {
     await nav(pageB, 'Contacts & invites').click();
     const address = `ana@${new URL(a.url).host}`;
-    await pageB.getByText(address).waitFor();
+    // The contact's own Remove button is unique; the address may also appear in share lines.
+    await pageB.getByRole('button', { name: 'Remove contact Ana Alves' }).waitFor();
+    await pageB.getByText(address).first().waitFor();
     await pageB.getByRole('button', { name: 'Remove contact Ana Alves' }).click();
     await pageB.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
     await status(pageB, /Contact removed/);
