@@ -92,7 +92,7 @@ describe('web UI flows in Chromium: paste an invite, editor shares, decline', fu
     await pageB.getByLabel('Invite string or link').fill(copied);
     await pageB.getByRole('button', { name: 'Accept invite' }).click();
     await status(pageB, /Invite accepted/);
-    await pageB.getByText(`ana@${new URL(a.url).host}`).waitFor();
+    await pageB.getByText(`ana@${new URL(a.url).host}`).first().waitFor();
 
     // The same invite a second time: refused with a clear message, nothing changes.
     await pageB.getByLabel('Invite string or link').fill(copied);
