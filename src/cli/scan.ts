@@ -4,19 +4,16 @@
  * when a running node holds the lock, it asks that node through its loopback admin endpoint
  * (POST /admin/scan, Bearer loopbackSecret) named in dataDir/node.json.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Level } from 'level';
 import { request } from 'undici';
 import type { Config } from '../config.js';
 import { createLogger } from '../log.js';
-import type { Db } from '../services.js';
 import { readNodeFile } from '../auth/node-file.js';
 import { BadRequestError } from '../errors.js';
 import { LocalStorage, type ScanReport } from '../storage/local-storage.js';
 import { addCommonOptions, configFrom, type CommonOptions } from './options.js';
 import { CliError, EXIT } from './errors.js';
+import { openDataDb } from './data-db.js';
 
 export function registerScan(program: Command): void {
   addCommonOptions(
@@ -38,21 +35,9 @@ export function registerScan(program: Command): void {
   });
 }
 
-function isLocked(err: unknown): boolean {
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED';
-}
-
 async function runScan(config: Config, user: string | undefined): Promise<ScanReport> {
-  const dbDir = join(config.dataDir, 'db');
-  mkdirSync(dbDir, { recursive: true });
-  const db: Db = new Level<string, unknown>(dbDir, { valueEncoding: 'json' });
-  try {
-    await db.open();
-  } catch (err) {
-    if (!isLocked(err)) throw err;
-    return scanThroughNode(config, user);
-  }
+  const db = await openDataDb(config);
+  if (!db) return scanThroughNode(config, user);
   try {
     const storage = await LocalStorage.open({
       dataDir: config.dataDir,

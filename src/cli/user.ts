@@ -5,10 +5,7 @@
  * read from dataDir/secrets.json by loadConfig). Passwords come only from stdin, never argv,
  * and are never printed.
  */
-import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Level } from 'level';
 import { Agent, request } from 'undici';
 import type { Config } from '../config.js';
 import type { Db } from '../services.js';
@@ -17,6 +14,7 @@ import { readNodeFile } from '../auth/node-file.js';
 import { AlreadyExistsError, BadRequestError, NotFoundError } from '../errors.js';
 import { addCommonOptions, configFrom, type CommonOptions } from './options.js';
 import { CliError, EXIT } from './errors.js';
+import { openDataDb } from './data-db.js';
 
 /** The operations the commands need, whether done on the DB directly or through the node. */
 interface UserAdmin {
@@ -97,21 +95,8 @@ function translate(err: unknown): unknown {
 }
 
 async function openAdmin(config: Config): Promise<UserAdmin> {
-  const dbDir = join(config.dataDir, 'db');
-  mkdirSync(dbDir, { recursive: true });
-  const db: Db = new Level<string, unknown>(dbDir, { valueEncoding: 'json' });
-  try {
-    await db.open();
-  } catch (err) {
-    if (!isLocked(err)) throw err;
-    return remoteAdmin(config);
-  }
-  return directAdmin(db);
-}
-
-function isLocked(err: unknown): boolean {
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED';
+  const db = await openDataDb(config);
+  return db ? directAdmin(db) : remoteAdmin(config);
 }
 
 function directAdmin(db: Db): UserAdmin {
