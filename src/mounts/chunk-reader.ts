@@ -49,15 +49,15 @@ export async function readRange(src: ChunkSource, entry: Entry, options: ReadOpt
   const ac = new AbortController();
   const outer = options.signal;
   outer?.throwIfAborted();
-  const it = pieces(src, entry, start, end, ac.signal);
-  let first: IteratorResult<Buffer>;
+  const it = sources(src, entry, start, end, ac.signal);
+  let first: IteratorResult<Source>;
   try {
     first = await it.next();
   } catch (err) {
     ac.abort();
     throw err;
   }
-  const stream = Readable.from(prepend(first, it), { objectMode: false, highWaterMark: STREAM_BUFFER_BYTES });
+  const stream = new RangeStream(first.done ? undefined : first.value, it);
   const onAbort = () => stream.destroy(outer?.reason instanceof Error ? outer.reason : new Error('aborted'));
   stream.once('close', () => {
     outer?.removeEventListener('abort', onAbort);
@@ -72,13 +72,125 @@ export async function readRange(src: ChunkSource, entry: Entry, options: ReadOpt
   return stream;
 }
 
-async function* prepend(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  if (first.done) return;
-  yield first.value;
-  yield* rest;
+/**
+ * One contiguous part of the answer: buffers already in memory, or a stream (a disk chunk, a
+ * ranged GET) whose pieces pass `take` (tee, trim) on their way out. `end` validates a stream
+ * that ended (throws when short); `finish` is called exactly once per stream source, with the
+ * error when it did not complete, and releases what it holds (claims, slab, file handle).
+ */
+type Source =
+  | { kind: 'buffers'; buffers: Buffer[] }
+  | { kind: 'stream'; stream: Readable; take(piece: Buffer): Buffer | undefined; end(): void; finish(err?: Error): void };
+type StreamSource = Extract<Source, { kind: 'stream' }>;
+
+/**
+ * The content stream: pulls sources from the planner one at a time (so per-piece work is a push,
+ * not a generator step) and follows the caller's backpressure (a source stream is paused while
+ * the buffer is above STREAM_BUFFER_BYTES).
+ */
+class RangeStream extends Readable {
+  private active?: StreamSource;
+  private pumping = false;
+
+  constructor(
+    private next: Source | undefined,
+    private readonly it: AsyncGenerator<Source>,
+  ) {
+    super({ highWaterMark: STREAM_BUFFER_BYTES });
+    if (!next) this.push(null);
+  }
+
+  override _read(): void {
+    if (this.active) this.active.stream.resume();
+    else void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.destroyed) {
+        let source = this.next;
+        this.next = undefined;
+        if (!source) {
+          const r = await this.it.next();
+          if (r.done) {
+            this.push(null);
+            return;
+          }
+          source = r.value;
+          if (this.destroyed) {
+            if (source.kind === 'stream') closeSource(source, new Error('the read was abandoned'));
+            return;
+          }
+        }
+        if (source.kind === 'stream') {
+          this.attach(source);
+          return;
+        }
+        let more = true;
+        for (const b of source.buffers) more = this.push(b);
+        if (!more) return; // _read pumps again
+      }
+    } catch (err) {
+      this.destroy(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private attach(source: StreamSource): void {
+    this.active = source;
+    const s = source.stream;
+    const onData = (piece: Buffer) => {
+      let out: Buffer | undefined;
+      try {
+        out = source.take(piece);
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      if (out && !this.push(out)) s.pause();
+    };
+    const onEnd = () => {
+      s.off('data', onData);
+      s.off('error', onError);
+      try {
+        source.end();
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      this.active = undefined;
+      source.finish();
+      void this.pump();
+    };
+    const onError = (err: Error) => {
+      s.off('data', onData);
+      s.off('end', onEnd);
+      this.destroy(err);
+    };
+    s.on('data', onData);
+    s.once('end', onEnd);
+    s.once('error', onError);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    const failure = err ?? new Error('the read was abandoned');
+    for (const s of [this.active, this.next]) if (s?.kind === 'stream') closeSource(s, failure);
+    this.active = this.next = undefined;
+    cb(err);
+  }
 }
 
-async function* pieces(src: ChunkSource, entry: Entry, start: number, end: number, signal: AbortSignal): AsyncGenerator<Buffer> {
+function closeSource(source: StreamSource, err: Error): void {
+  source.stream.on('error', () => undefined);
+  source.stream.destroy();
+  source.finish(err);
+}
+
+/** Plans the read: one source per stored chunk, one per uncached run (fetched with one GET). */
+async function* sources(src: ChunkSource, entry: Entry, start: number, end: number, signal: AbortSignal): AsyncGenerator<Source> {
   const cb = src.chunkBytes;
   const last = Math.floor(end / cb);
   const keyOf = (i: number) => `${src.cacheId}\0${entry.path}\0${entry.etag}\0${i}`;
@@ -94,7 +206,7 @@ async function* pieces(src: ChunkSource, entry: Entry, start: number, end: numbe
       const key = keyOf(i);
       const found = src.store.lookup(key);
       if (found?.tier === 'memory') {
-        yield* slice(found.chunk, lo, hi);
+        yield { kind: 'buffers', buffers: slice(found.chunk, lo, hi) };
         i++;
         continue;
       }
@@ -112,7 +224,7 @@ async function* pieces(src: ChunkSource, entry: Entry, start: number, end: numbe
           const r = range(i + 1);
           ahead = { index: i + 1, stream: openDisk(next.file, r.lo, r.hi) };
         }
-        yield* fromDisk(rs, hi - lo);
+        yield diskSource(rs, hi - lo);
         i++;
         continue;
       }
@@ -126,7 +238,7 @@ async function* pieces(src: ChunkSource, entry: Entry, start: number, end: numbe
           continue;
         }
         waits = 0;
-        yield* slice(chunk, lo, hi);
+        yield { kind: 'buffers', buffers: slice(chunk, lo, hi) };
         i++;
         continue;
       }
@@ -139,7 +251,7 @@ async function* pieces(src: ChunkSource, entry: Entry, start: number, end: numbe
         claims.push(claim);
       }
       const n = Math.max(1, claims.length);
-      yield* streamSpan(src, entry, i, n, claims, start, end, signal);
+      yield await openSpan(src, entry, i, n, claims, start, end, signal);
       waits = 0;
       i += n;
     }
@@ -149,10 +261,11 @@ async function* pieces(src: ChunkSource, entry: Entry, start: number, end: numbe
 }
 
 /**
- * Fetches chunks [first, first+n) in one ranged GET, yields the part inside [start, end] as it
- * arrives and fills `claims` (one per chunk, possibly none) as each chunk completes.
+ * Opens ONE ranged GET of chunks [first, first+n); its pieces pass `take`, which tees them into
+ * `claims` (one per chunk, possibly none; each filled as soon as it completes) and returns the part
+ * inside [start, end]. Claims not filled when the source finishes are abandoned.
  */
-async function* streamSpan(
+async function openSpan(
   src: ChunkSource,
   entry: Entry,
   first: number,
@@ -161,28 +274,29 @@ async function* streamSpan(
   start: number,
   end: number,
   signal: AbortSignal,
-): AsyncGenerator<Buffer> {
+): Promise<StreamSource> {
   const cb = src.chunkBytes;
   const spanStart = first * cb;
   const spanEnd = Math.min((first + n) * cb, entry.size) - 1;
-  let filled = 0;
-  let failure: Error = new Error('the read was abandoned');
-  /** The slab being filled (returned to the pool if the span ends early). */
-  let current: Buffer | undefined;
+  let body: Readable;
   try {
     const readOptions: ConditionalReadOptions = { range: { start: spanStart, end: spanEnd }, ifMatch: entry.etag, signal };
-    const body = await src.inner.openRead(entry.path, readOptions);
-    let pos = spanStart;
-    let chunkEnd = Math.min(spanStart + cb, spanEnd + 1);
-    let slab = claims[0] ? takeSlab(cb) : undefined;
-    let filledTo = 0;
-    current = slab;
-    for await (const raw of body as AsyncIterable<Buffer>) {
-      const piece = raw;
-      if (pos + piece.length > spanEnd + 1) {
-        body.destroy();
-        throw new PreconditionFailedError('the file is longer than its listed size');
-      }
+    body = await src.inner.openRead(entry.path, readOptions);
+  } catch (err) {
+    for (const c of claims) c?.abandon(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+  let filled = 0;
+  let pos = spanStart;
+  let chunkEnd = Math.min(spanStart + cb, spanEnd + 1);
+  /** The slab being filled (returned to the pool if the span ends early). */
+  let slab = claims[0] ? takeSlab(cb) : undefined;
+  let filledTo = 0;
+  return {
+    kind: 'stream',
+    stream: body,
+    take(piece: Buffer): Buffer | undefined {
+      if (pos + piece.length > spanEnd + 1) throw new PreconditionFailedError('the file is longer than its listed size');
       // Tee into aligned chunks first, so waiting readers get them soonest. Bytes are copied
       // into a reusable chunk-sized slab: the received buffers die young (no GC backlog).
       let at = 0;
@@ -200,23 +314,45 @@ async function* streamSpan(
             claim.fill([full.subarray(0, filledTo)], () => giveSlab(full));
           }
           chunkEnd = Math.min(chunkEnd + cb, spanEnd + 1);
-          slab = current = claims[filled] ? takeSlab(cb) : undefined;
+          slab = claims[filled] ? takeSlab(cb) : undefined;
           filledTo = 0;
         }
       }
       const from = Math.max(start, pos);
       const to = Math.min(end + 1, pos + piece.length);
+      const base = pos;
       pos += piece.length;
-      if (from < to) yield from === pos - piece.length && to === pos ? piece : piece.subarray(from - (pos - piece.length), to - (pos - piece.length));
-    }
-    if (pos !== spanEnd + 1) throw new PreconditionFailedError('the file is shorter than its listed size');
-  } catch (err) {
-    failure = err instanceof Error ? err : new Error(String(err));
-    throw err;
-  } finally {
-    for (let k = filled; k < claims.length; k++) claims[k]?.abandon(failure);
-    if (current) giveSlab(current);
-  }
+      if (from >= to) return undefined;
+      return from === base && to === pos ? piece : piece.subarray(from - base, to - base);
+    },
+    end(): void {
+      if (pos !== spanEnd + 1) throw new PreconditionFailedError('the file is shorter than its listed size');
+    },
+    finish(err?: Error): void {
+      const failure = err ?? new Error('the read was abandoned');
+      for (let k = filled; k < claims.length; k++) claims[k]?.abandon(failure);
+      if (slab) giveSlab(slab);
+      slab = undefined;
+    },
+  };
+}
+
+function diskSource(rs: Readable, length: number): StreamSource {
+  let got = 0;
+  return {
+    kind: 'stream',
+    stream: rs,
+    take(b: Buffer): Buffer {
+      got += b.length;
+      return b;
+    },
+    end(): void {
+      if (got !== length) throw new Error('a cached chunk file is short');
+    },
+    finish(): void {
+      rs.destroy();
+    },
+  };
 }
 
 /** Chunk-sized buffers no reader was given, for reuse (bounded; beyond that left to the GC). */
@@ -233,18 +369,19 @@ function giveSlab(buf: Buffer): void {
   if (free.length < MAX_FREE_SLABS) free.push(buf);
 }
 
-function* slice(chunk: Chunk, lo: number, hi: number): Generator<Buffer> {
+function slice(chunk: Chunk, lo: number, hi: number): Buffer[] {
+  const out: Buffer[] = [];
   let at = 0;
   for (const b of chunk) {
     const s = at;
     at += b.length;
     if (at <= lo) continue;
     if (s >= hi) break;
-    yield lo <= s && at <= hi ? b : b.subarray(Math.max(lo - s, 0), Math.min(hi, at) - s);
+    out.push(lo <= s && at <= hi ? b : b.subarray(Math.max(lo - s, 0), Math.min(hi, at) - s));
   }
+  return out;
 }
 
-/** Bytes [lo, hi) of a chunk file (the handle is closed by the stream). */
 /** A read stream of bytes [lo, hi) of a chunk file (it starts reading at once); undefined if the file is gone. */
 async function openDisk(file: string, lo: number, hi: number): Promise<Readable | undefined> {
   const handle = await open(file, 'r').catch(() => undefined);
@@ -252,19 +389,6 @@ async function openDisk(file: string, lo: number, hi: number): Promise<Readable 
   const rs = handle.createReadStream({ start: lo, end: hi - 1, highWaterMark: DISK_READ_BYTES });
   rs.on('error', () => undefined); // surfaced by the iteration in fromDisk
   return rs;
-}
-
-async function* fromDisk(rs: Readable, length: number): AsyncGenerator<Buffer> {
-  let got = 0;
-  try {
-    for await (const b of rs as AsyncIterable<Buffer>) {
-      got += b.length;
-      yield b;
-    }
-  } finally {
-    rs.destroy();
-  }
-  if (got !== length) throw new Error('a cached chunk file is short');
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
