@@ -2,8 +2,8 @@
  * What every storage module needs to act on one user's home, and the helpers they share:
  * record lookup (adopting unknown paths), Entry construction, preconditions, ranged reads.
  */
-import { constants, createReadStream, type Stats } from 'node:fs';
-import { addAbortSignal, type Readable } from 'node:stream';
+import { closeSync, constants, createReadStream, open, read, type Stats } from 'node:fs';
+import { addAbortSignal, Readable } from 'node:stream';
 import mime from 'mime-types';
 import type { Logger } from '../log.js';
 import { InsufficientStorageError, NotFoundError, PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
@@ -184,4 +184,42 @@ export function openRange(full: string, path: string, size: number, options: Rea
       : createReadStream(full, { flags, start, end, highWaterMark: HASH_CHUNK });
   if (options.signal) addAbortSignal(options.signal, stream);
   return stream;
+}
+
+/**
+ * Files up to this size are read whole by `readSmall` (one open, one read, one close, no stream
+ * machinery); bigger ones stream through `openRange`. Below a single streaming chunk
+ * (HASH_CHUNK), so reading whole holds no more memory than streaming would.
+ */
+export const SMALL_READ = 64 * 1024;
+
+/**
+ * The whole content of the regular file at `full` (already checked with resolveExisting, `size`
+ * from its lstat), as a stream that is already complete; the final component is opened with
+ * O_NOFOLLOW. Resolves null when the file no longer has `size` bytes (replaced or edited since the
+ * lstat), so the caller can look again instead of serving content that does not match the entry.
+ */
+export function readSmall(full: string, path: string, size: number): Promise<Readable | null> {
+  const flags = (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string;
+  return new Promise((resolve, reject) => {
+    open(full, flags, (err, fd) => {
+      if (err) return reject(translateFsError(err, path, { lookup: true }));
+      // One byte more than expected: a file that grew is noticed, not cut short.
+      const buf = Buffer.allocUnsafe(size + 1);
+      read(fd, buf, 0, size + 1, 0, (rerr, n) => {
+        // Closing a read-only descriptor does no I/O: done inline, not as a thread-pool round trip.
+        try {
+          closeSync(fd);
+        } catch {
+          // Nothing was written through it; the content read stands.
+        }
+        if (rerr) return reject(translateFsError(rerr, path));
+        if (n !== size) return resolve(null);
+        const body = new Readable({ read() {} });
+        body.push(buf.subarray(0, size));
+        body.push(null);
+        resolve(body);
+      });
+    });
+  });
 }
