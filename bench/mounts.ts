@@ -150,7 +150,7 @@ async function main(): Promise<void> {
       dataDir: dataB,
       logLevel: 'warn',
       trustedProviders: [a.url],
-      cache: { mode: 'full', memoryBytes: MEMORY_CACHE, diskBytes: Number(process.env.XDISK ?? 1536 * MiB), chunkBytes: CHUNK, metadataTtlMs: 60_000 },
+      cache: { mode: 'full', memoryBytes: MEMORY_CACHE, diskBytes: 1536 * MiB, chunkBytes: CHUNK, metadataTtlMs: 60_000 },
     }),
   );
   {

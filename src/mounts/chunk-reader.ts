@@ -22,7 +22,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
-import type { Chunk, ChunkStore, Claim } from './chunk-store.js';
+import type { Chunk, ChunkStore, Claim, DiskChunk } from './chunk-store.js';
 
 /** How much the content stream buffers ahead of the caller. */
 const STREAM_BUFFER_BYTES = 1024 * 1024;
@@ -199,7 +199,7 @@ async function* sources(src: ChunkSource, entry: Entry, start: number, end: numb
   const range = (k: number) => ({ lo: Math.max(start - k * cb, 0), hi: Math.min(end - k * cb + 1, cb) });
   // One disk chunk opened and read ahead while the current one is sent (bounded prefetch: one
   // chunk, DISK_READ_BYTES buffered), so chunk boundaries cost no open/read latency.
-  let ahead: { index: number; stream: Promise<Readable | undefined> } | undefined;
+  let ahead: ReadAhead | undefined;
   try {
     while (i <= last) {
       const { lo, hi } = range(i);
@@ -211,20 +211,23 @@ async function* sources(src: ChunkSource, entry: Entry, start: number, end: numb
         continue;
       }
       if (found?.tier === 'disk') {
-        const pre = ahead?.index === i ? ahead.stream : undefined;
-        if (ahead && !pre) void ahead.stream.then((rs) => rs?.destroy());
+        const pre = ahead?.index === i ? ahead : undefined;
+        if (ahead && !pre) dropAhead(ahead);
         ahead = undefined;
-        const rs = await (pre ?? openDisk(found.file, lo, hi));
+        if (pre) found.release(); // the read-ahead holds its own pin
+        const pin = pre?.pin ?? found;
+        const rs = await (pre?.stream ?? openDisk(found.file, lo, hi));
         if (!rs) {
+          pin.release();
           src.store.dropDisk(key);
           continue;
         }
-        const next = i + 1 <= last ? src.store.peekDisk(keyOf(i + 1)) : undefined;
-        if (next) {
+        const nextPin = i + 1 <= last ? src.store.acquireDisk(keyOf(i + 1)) : undefined;
+        if (nextPin) {
           const r = range(i + 1);
-          ahead = { index: i + 1, stream: openDisk(next.file, r.lo, r.hi) };
+          ahead = { index: i + 1, pin: nextPin, stream: openDisk(nextPin.file, r.lo, r.hi) };
         }
-        yield diskSource(rs, hi - lo);
+        yield diskSource(rs, hi - lo, pin);
         i++;
         continue;
       }
@@ -256,8 +259,22 @@ async function* sources(src: ChunkSource, entry: Entry, start: number, end: numb
       i += n;
     }
   } finally {
-    if (ahead) void ahead.stream.then((rs) => rs?.destroy());
+    if (ahead) dropAhead(ahead);
   }
+}
+
+/** The next disk chunk, pinned and opened while the current one is sent. */
+interface ReadAhead {
+  index: number;
+  pin: DiskChunk;
+  stream: Promise<Readable | undefined>;
+}
+
+function dropAhead(ahead: ReadAhead): void {
+  void ahead.stream.then((rs) => {
+    rs?.destroy();
+    ahead.pin.release();
+  });
 }
 
 /**
@@ -337,7 +354,8 @@ async function openSpan(
   };
 }
 
-function diskSource(rs: Readable, length: number): StreamSource {
+/** A disk chunk's read stream; the chunk stays pinned until the source finishes. */
+function diskSource(rs: Readable, length: number, pin: DiskChunk): StreamSource {
   let got = 0;
   return {
     kind: 'stream',
@@ -351,6 +369,7 @@ function diskSource(rs: Readable, length: number): StreamSource {
     },
     finish(): void {
       rs.destroy();
+      pin.release();
     },
   };
 }

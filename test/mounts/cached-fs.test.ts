@@ -144,7 +144,7 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
 
   it('spills evicted chunks to disk and reads them back from there', async () => {
     const dir = tempDir('chunks-');
-    const small = new ChunkStore({ memoryBytes: 128 * KiB, diskBytes: 4 * 1024 * KiB, dir: join(dir, 'cache') });
+    const small = new ChunkStore({ memoryBytes: 128 * KiB, diskBytes: 4 * 1024 * KiB, dir: join(dir, 'cache'), chunkBytes: 64 * KiB });
     const data = randomBytes(1024 * KiB);
     writeFileSync(join(dav.dir, 'spill.bin'), data);
     const fs = make({ store: small });
@@ -160,7 +160,7 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
 
   it('writes fetched chunks through to the disk tier and serves concurrent readers the right bytes', async () => {
     const dir = tempDir('chunks-');
-    const disk = new ChunkStore({ memoryBytes: 256 * KiB, diskBytes: 16 * 1024 * KiB, dir: join(dir, 'cache') });
+    const disk = new ChunkStore({ memoryBytes: 256 * KiB, diskBytes: 16 * 1024 * KiB, dir: join(dir, 'cache'), chunkBytes: 64 * KiB });
     const files = [randomBytes(2 * 1024 * KiB + 5), randomBytes(1024 * KiB)];
     files.forEach((d, i) => writeFileSync(join(dav.dir, `wt${i}.bin`), d));
     const fs = make({ store: disk });
