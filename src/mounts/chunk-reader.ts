@@ -27,7 +27,7 @@ import type { Chunk, ChunkStore, Claim, DiskChunk } from './chunk-store.js';
 /** How much the content stream buffers ahead of the caller. */
 const STREAM_BUFFER_BYTES = 1024 * 1024;
 /** Read size for chunks on the disk tier. */
-const DISK_READ_BYTES = 1024 * 1024;
+const DISK_READ_BYTES = 4 * 1024 * 1024;
 /** Times a reader waits for other reads' fetches of one chunk before fetching it uncached. */
 const MAX_WAITS = 3;
 
@@ -376,7 +376,7 @@ function diskSource(rs: Readable, length: number, pin: DiskChunk): StreamSource 
 
 /** Chunk-sized buffers no reader was given, for reuse (bounded; beyond that left to the GC). */
 const slabs = new Map<number, Buffer[]>();
-const MAX_FREE_SLABS = 4;
+const MAX_FREE_SLABS = 2;
 
 function takeSlab(size: number): Buffer {
   return slabs.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
