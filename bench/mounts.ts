@@ -13,7 +13,7 @@
  *   3. 32 concurrent readers of one uncached 100 MiB file: requests the sender served per chunk.
  *   4. Peak RSS (VmHWM) of a fresh B while streaming 2 GiB with its memory cache at its bound.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { Readable } from 'node:stream';
 import { Level } from 'level';
 import { request } from 'undici';
 import { UserStore } from '../src/auth/user-store.js';
+import { meshdavRuntime, ROOT } from './lib/meshdav.js';
 import { Perm } from '../src/fs/types.js';
 import { MountTable } from '../src/mounts/mount-table.js';
 import { client, domainOf, freePort, PASSWORD } from '../test/ocm/mesh.js';
@@ -99,7 +100,15 @@ interface Receiver {
   stop(): Promise<void>;
 }
 
+/** Runtimes the receiver children ran (dist unless src/ changed under a running bench). */
+const runtimes = new Set<string>();
+
 async function startReceiver(configFile: string, url: string): Promise<Receiver> {
+  // Run what `npm ci` ships: rebuild dist/ right before each start if src/ changed meanwhile.
+  if (meshdavRuntime() === 'tsx' && process.env.BENCH_FROM_SOURCE !== '1') {
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  runtimes.add(meshdavRuntime());
   const proc = spawn(process.execPath, [...RECEIVER_NODE_ARGS, join(import.meta.dirname, '..', 'bin', 'meshdav.js'), 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(url + '/healthz');
   return {
@@ -159,10 +168,10 @@ async function main(): Promise<void> {
     await db.close();
   }
 
-  console.log('preparing: 1 GiB, 2 GiB and 100 MiB files and a 1,000-entry folder on the sender …');
+  console.log(`preparing the sender's files (parts ${[...parts].join(',')}, sizes / ${SCALE}) …`);
   await (await a.services.storage.home('einstein')).mkdir('/bench');
   if (parts.has(1)) await putBig(a, '/bench/big.bin', GiB / SCALE);
-  if (parts.has(1)) await putBig(a, '/bench/warmup.bin', 8 * MiB);
+  if (parts.has(1)) await putBig(a, '/bench/warmup.bin', 32 * MiB);
   if (parts.has(4)) await putBig(a, '/bench/huge.bin', (2 * GiB) / SCALE);
   if (parts.has(3)) await putBig(a, '/bench/hundred.bin', (100 * MiB) / SCALE);
   const home = await a.services.storage.home('einstein');
@@ -313,6 +322,7 @@ async function main(): Promise<void> {
   line('receiver peak RSS (VmHWM) at start / after 2 GiB', `${before.toFixed(0)} MiB / ${peak.toFixed(0)} MiB (target < 200 MB = 190.7 MiB) at ${big.mibs.toFixed(0)} MiB/s`);
   }
 
+  console.log(`\nreceiver runtime: ${[...runtimes].join(', ')}`);
   await b.stop();
   await counting.close();
   await delayed.close();

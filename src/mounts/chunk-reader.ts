@@ -13,21 +13,22 @@
  *   - a chunk another read is fetching is waited for, not fetched again (concurrent readers share
  *     one fetch); if that read gives up, the waiter fetches it itself;
  *   - stored chunks are sent without copies: memory chunks as views, disk chunks streamed from
- *     their file in DISK_READ_BYTES reads;
+ *     their file (pinned in the store while read);
  *   - the first piece is produced before `readRange` returns, so early failures (412, 404, 416)
  *     are typed throws; later ones (a sender dying mid-body, a short body) error the stream —
  *     never a short success; aborting `signal` or destroying the stream aborts the GET.
+ *
+ * The pieces: this file plans a read (which chunk comes from where); range-stream.ts is the
+ * Readable that sends the planned sources; chunk-sources.ts opens a ranged GET (teed into the
+ * store) or a disk chunk.
  */
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
+import { RangeNotSatisfiableError } from '../errors.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
 import type { Chunk, ChunkStore, Claim, DiskChunk } from './chunk-store.js';
+import { diskSource, openDisk, openSpan } from './chunk-sources.js';
+import { RangeStream, type Source } from './range-stream.js';
 
-/** How much the content stream buffers ahead of the caller. */
-const STREAM_BUFFER_BYTES = 1024 * 1024;
-/** Read size for chunks on the disk tier. */
-const DISK_READ_BYTES = 4 * 1024 * 1024;
 /** Times a reader waits for other reads' fetches of one chunk before fetching it uncached. */
 const MAX_WAITS = 3;
 
@@ -38,7 +39,6 @@ export interface ChunkSource {
   cacheId: string;
 }
 
-type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
 
 export async function readRange(src: ChunkSource, entry: Entry, options: ReadOptions): Promise<Readable> {
   const size = entry.size;
@@ -70,123 +70,6 @@ export async function readRange(src: ChunkSource, entry: Entry, options: ReadOpt
     else outer.addEventListener('abort', onAbort, { once: true });
   }
   return stream;
-}
-
-/**
- * One contiguous part of the answer: buffers already in memory, or a stream (a disk chunk, a
- * ranged GET) whose pieces pass `take` (tee, trim) on their way out. `end` validates a stream
- * that ended (throws when short); `finish` is called exactly once per stream source, with the
- * error when it did not complete, and releases what it holds (claims, slab, file handle).
- */
-type Source =
-  | { kind: 'buffers'; buffers: Buffer[] }
-  | { kind: 'stream'; stream: Readable; take(piece: Buffer): Buffer | undefined; end(): void; finish(err?: Error): void };
-type StreamSource = Extract<Source, { kind: 'stream' }>;
-
-/**
- * The content stream: pulls sources from the planner one at a time (so per-piece work is a push,
- * not a generator step) and follows the caller's backpressure (a source stream is paused while
- * the buffer is above STREAM_BUFFER_BYTES).
- */
-class RangeStream extends Readable {
-  private active?: StreamSource;
-  private pumping = false;
-
-  constructor(
-    private next: Source | undefined,
-    private readonly it: AsyncGenerator<Source>,
-  ) {
-    super({ highWaterMark: STREAM_BUFFER_BYTES });
-    if (!next) this.push(null);
-  }
-
-  override _read(): void {
-    if (this.active) this.active.stream.resume();
-    else void this.pump();
-  }
-
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (!this.destroyed) {
-        let source = this.next;
-        this.next = undefined;
-        if (!source) {
-          const r = await this.it.next();
-          if (r.done) {
-            this.push(null);
-            return;
-          }
-          source = r.value;
-          if (this.destroyed) {
-            if (source.kind === 'stream') closeSource(source, new Error('the read was abandoned'));
-            return;
-          }
-        }
-        if (source.kind === 'stream') {
-          this.attach(source);
-          return;
-        }
-        let more = true;
-        for (const b of source.buffers) more = this.push(b);
-        if (!more) return; // _read pumps again
-      }
-    } catch (err) {
-      this.destroy(err instanceof Error ? err : new Error(String(err)));
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private attach(source: StreamSource): void {
-    this.active = source;
-    const s = source.stream;
-    const onData = (piece: Buffer) => {
-      let out: Buffer | undefined;
-      try {
-        out = source.take(piece);
-      } catch (err) {
-        this.destroy(err as Error);
-        return;
-      }
-      if (out && !this.push(out)) s.pause();
-    };
-    const onEnd = () => {
-      s.off('data', onData);
-      s.off('error', onError);
-      try {
-        source.end();
-      } catch (err) {
-        this.destroy(err as Error);
-        return;
-      }
-      this.active = undefined;
-      source.finish();
-      void this.pump();
-    };
-    const onError = (err: Error) => {
-      s.off('data', onData);
-      s.off('end', onEnd);
-      this.destroy(err);
-    };
-    s.on('data', onData);
-    s.once('end', onEnd);
-    s.once('error', onError);
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    const failure = err ?? new Error('the read was abandoned');
-    for (const s of [this.active, this.next]) if (s?.kind === 'stream') closeSource(s, failure);
-    this.active = this.next = undefined;
-    cb(err);
-  }
-}
-
-function closeSource(source: StreamSource, err: Error): void {
-  source.stream.on('error', () => undefined);
-  source.stream.destroy();
-  source.finish(err);
 }
 
 /** Plans the read: one source per stored chunk, one per uncached run (fetched with one GET). */
@@ -277,116 +160,6 @@ function dropAhead(ahead: ReadAhead): void {
   });
 }
 
-/**
- * Opens ONE ranged GET of chunks [first, first+n); its pieces pass `take`, which tees them into
- * `claims` (one per chunk, possibly none; each filled as soon as it completes) and returns the part
- * inside [start, end]. Claims not filled when the source finishes are abandoned.
- */
-async function openSpan(
-  src: ChunkSource,
-  entry: Entry,
-  first: number,
-  n: number,
-  claims: (Claim | undefined)[],
-  start: number,
-  end: number,
-  signal: AbortSignal,
-): Promise<StreamSource> {
-  const cb = src.chunkBytes;
-  const spanStart = first * cb;
-  const spanEnd = Math.min((first + n) * cb, entry.size) - 1;
-  let body: Readable;
-  try {
-    const readOptions: ConditionalReadOptions = { range: { start: spanStart, end: spanEnd }, ifMatch: entry.etag, signal };
-    body = await src.inner.openRead(entry.path, readOptions);
-  } catch (err) {
-    for (const c of claims) c?.abandon(err instanceof Error ? err : new Error(String(err)));
-    throw err;
-  }
-  let filled = 0;
-  let pos = spanStart;
-  let chunkEnd = Math.min(spanStart + cb, spanEnd + 1);
-  /** The slab being filled (returned to the pool if the span ends early). */
-  let slab = claims[0] ? takeSlab(cb) : undefined;
-  let filledTo = 0;
-  return {
-    kind: 'stream',
-    stream: body,
-    take(piece: Buffer): Buffer | undefined {
-      if (pos + piece.length > spanEnd + 1) throw new PreconditionFailedError('the file is longer than its listed size');
-      // Tee into aligned chunks first, so waiting readers get them soonest. Bytes are copied
-      // into a reusable chunk-sized slab: the received buffers die young (no GC backlog).
-      let at = 0;
-      while (at < piece.length) {
-        const take = Math.min(piece.length - at, chunkEnd - (pos + at));
-        if (slab) piece.copy(slab, filledTo, at, at + take);
-        filledTo += take;
-        at += take;
-        if (pos + at === chunkEnd) {
-          // Drop our reference: the claim's settled promise would keep every chunk of a long span alive.
-          const claim = claims[filled];
-          claims[filled++] = undefined;
-          if (claim && slab) {
-            const full = slab;
-            claim.fill([full.subarray(0, filledTo)], () => giveSlab(full));
-          }
-          chunkEnd = Math.min(chunkEnd + cb, spanEnd + 1);
-          slab = claims[filled] ? takeSlab(cb) : undefined;
-          filledTo = 0;
-        }
-      }
-      const from = Math.max(start, pos);
-      const to = Math.min(end + 1, pos + piece.length);
-      const base = pos;
-      pos += piece.length;
-      if (from >= to) return undefined;
-      return from === base && to === pos ? piece : piece.subarray(from - base, to - base);
-    },
-    end(): void {
-      if (pos !== spanEnd + 1) throw new PreconditionFailedError('the file is shorter than its listed size');
-    },
-    finish(err?: Error): void {
-      const failure = err ?? new Error('the read was abandoned');
-      for (let k = filled; k < claims.length; k++) claims[k]?.abandon(failure);
-      if (slab) giveSlab(slab);
-      slab = undefined;
-    },
-  };
-}
-
-/** A disk chunk's read stream; the chunk stays pinned until the source finishes. */
-function diskSource(rs: Readable, length: number, pin: DiskChunk): StreamSource {
-  let got = 0;
-  return {
-    kind: 'stream',
-    stream: rs,
-    take(b: Buffer): Buffer {
-      got += b.length;
-      return b;
-    },
-    end(): void {
-      if (got !== length) throw new Error('a cached chunk file is short');
-    },
-    finish(): void {
-      rs.destroy();
-      pin.release();
-    },
-  };
-}
-
-/** Chunk-sized buffers no reader was given, for reuse (bounded; beyond that left to the GC). */
-const slabs = new Map<number, Buffer[]>();
-const MAX_FREE_SLABS = 2;
-
-function takeSlab(size: number): Buffer {
-  return slabs.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
-}
-
-function giveSlab(buf: Buffer): void {
-  let free = slabs.get(buf.length);
-  if (!free) slabs.set(buf.length, (free = []));
-  if (free.length < MAX_FREE_SLABS) free.push(buf);
-}
 
 function slice(chunk: Chunk, lo: number, hi: number): Buffer[] {
   const out: Buffer[] = [];
@@ -399,15 +172,6 @@ function slice(chunk: Chunk, lo: number, hi: number): Buffer[] {
     out.push(lo <= s && at <= hi ? b : b.subarray(Math.max(lo - s, 0), Math.min(hi, at) - s));
   }
   return out;
-}
-
-/** A read stream of bytes [lo, hi) of a chunk file (it starts reading at once); undefined if the file is gone. */
-async function openDisk(file: string, lo: number, hi: number): Promise<Readable | undefined> {
-  const handle = await open(file, 'r').catch(() => undefined);
-  if (!handle) return undefined;
-  const rs = handle.createReadStream({ start: lo, end: hi - 1, highWaterMark: DISK_READ_BYTES });
-  rs.on('error', () => undefined); // surfaced by the iteration in fromDisk
-  return rs;
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

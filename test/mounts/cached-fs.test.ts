@@ -133,6 +133,17 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
     assert.ok((await bytes(await fs.openRead('/abandon.bin'))).equals(data));
   });
 
+  it('fails a read whose sender died before the reader started reading (no hang), and the next read fetches again', async () => {
+    const data = randomBytes(4 * 1024 * KiB);
+    writeFileSync(join(dav.dir, 'early.bin'), data);
+    const fs = make();
+    const opened = await fs.openRead('/early.bin');
+    proxy.killConnections();
+    await new Promise((r) => setTimeout(r, 100));
+    await assert.rejects(bytes(opened));
+    assert.ok((await bytes(await fs.openRead('/early.bin'))).equals(data));
+  });
+
   it('sees a file changed at the sender after the TTL, never old chunks for a new ETag', async () => {
     const fs = make({ ttl: 300 });
     writeFileSync(join(dav.dir, 'chg.txt'), 'version one');
