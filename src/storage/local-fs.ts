@@ -16,7 +16,7 @@
  * - Symbolic links are never followed: paths through them are ForbiddenError, listings skip them.
  */
 import { mkdir as mkdirFs, readdir } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
 import { normalizePath, parentPath } from '../fs/path.js';
 import type {
@@ -43,7 +43,7 @@ import type {
   WriteResult,
 } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { adoptAll, locked, lookup, openRange, readSmall, SMALL_READ, toEntry, type HomeContext } from './home.js';
+import { adoptAll, FileChunks, locked, lookup, openRange, readSmall, SMALL_READ, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
 import { ancestorsOf } from './txn.js';
@@ -113,7 +113,8 @@ export class LocalFs
 
   /**
    * stat + openRead with one path resolution (EntryOpener). A whole small file is read before
-   * this resolves (see SMALL_READ), so its body always matches the entry returned with it.
+   * this resolves (see SMALL_READ), so its body always matches the entry returned with it; a
+   * bigger one streams as FileChunks, whose consumer may release chunks for reuse.
    */
   async openEntry(rawPath: string, options?: ReadOptions): Promise<{ entry: Entry; body: Readable }> {
     const path = normalizePath(rawPath);
@@ -122,8 +123,11 @@ export class LocalFs
       if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
       const entry = toEntry(this.home, path, rec);
       // A file that keeps changing under a small read is streamed as before after a few tries.
-      if (options?.range || st.size > SMALL_READ || attempt > 3) {
-        return { entry, body: openRange(this.full(path), path, st.size, options) };
+      if (options?.range || attempt > 3) return { entry, body: openRange(this.full(path), path, st.size, options) };
+      if (st.size > SMALL_READ) {
+        const body = new FileChunks(this.full(path), 0, st.size - 1);
+        if (options?.signal) addAbortSignal(options.signal, body);
+        return { entry, body };
       }
       const body = await readSmall(this.full(path), path, st.size);
       if (body) return { entry, body };

@@ -11,6 +11,7 @@ import { ConflictError, ServiceUnavailableError } from '../../errors.js';
 import { checkHttpPreconditions } from '../conditional.js';
 import { setEntryHeaders, type DavRequest } from '../context.js';
 import { ifRangeAllows, parseRange, type Span } from '../range.js';
+import { isReleasable, RecyclingBody } from '../recycling-body.js';
 
 function setCommonHeaders(req: DavRequest, e: Entry): void {
   const { ctx } = req;
@@ -69,7 +70,7 @@ async function serve(req: DavRequest, withBody: boolean): Promise<void> {
     if (opened) {
       const { entry, body } = opened;
       // A small body is collected first and sent in one write: no stream pipeline per request.
-      const content = entry.size <= SMALL_BODY ? await collect(body, entry.size) : body;
+      const content = entry.size <= SMALL_BODY ? await collect(body, entry.size) : isReleasable(body) ? new RecyclingBody(body, ctx.res) : body;
       setCommonHeaders(req, entry);
       ctx.status = 200;
       ctx.type = entry.mime;
