@@ -108,7 +108,7 @@ export class LocalFs
     const full = this.full(path);
     const st = await resolveExisting(full, path);
     if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
-    return openRange(full, path, st.size, options);
+    return openRange(full, path, st.size, options, this.home.activity);
   }
 
   /** stat + openRead with one path resolution (EntryOpener). */
@@ -116,7 +116,7 @@ export class LocalFs
     const path = normalizePath(rawPath);
     const { st, rec } = await lookup(this.home, path);
     if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
-    return { entry: toEntry(this.home, path, rec), body: openRange(this.full(path), path, st.size, options) };
+    return { entry: toEntry(this.home, path, rec), body: openRange(this.full(path), path, st.size, options, this.home.activity) };
   }
 
   write(path: string, body: Readable, options?: WriteOptions): Promise<WriteResult> {
