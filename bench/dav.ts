@@ -5,7 +5,8 @@
  *   PROPFIND Depth 1 allprop of a 10,000-file folder: time ≤ 1.0× rclone's;
  *   100 concurrent clients fetching small files for 20 s: requests/s ≥ rclone's, 0 errors.
  * Environment: BENCH_BIG_MIB (1024), BENCH_FILES (10000), BENCH_CLIENTS (100),
- * BENCH_LOAD_SECONDS (20), BENCH_ROUNDS (3), BENCH_CPU_PROF=<dir> (meshdav under --cpu-prof),
+ * BENCH_LOAD_SECONDS (20), BENCH_ROUNDS (3; PUT rounds), BENCH_GET_ROUNDS (5), BENCH_LOAD_ROUNDS (3),
+ * BENCH_CPU_PROF=<dir> (meshdav under --cpu-prof),
  * BENCH_NODE_ARGS="<flags>" (more Node flags for the meshdav child), BENCH_FROM_SOURCE=1 (run
  * the child through tsx instead of the built dist/), BENCH_KEEP=1 (keep the temporary directory).
  */
@@ -25,6 +26,8 @@ const FILES = env('BENCH_FILES', 10_000);
 const CLIENTS = env('BENCH_CLIENTS', 100);
 const LOAD_SECONDS = env('BENCH_LOAD_SECONDS', 20);
 const ROUNDS = env('BENCH_ROUNDS', 3);
+const GET_ROUNDS = env('BENCH_GET_ROUNDS', Math.max(ROUNDS, 5));
+const LOAD_ROUNDS = env('BENCH_LOAD_ROUNDS', ROUNDS);
 const RSS_LIMIT = 150 * 1e6;
 const USER = 'bench';
 const PASSWORD = 'bench-password-not-secret';
@@ -101,18 +104,21 @@ async function main(): Promise<void> {
     // pause as any server gets between requests (idle upload hashers are let go after 5 s).
     await new Promise((r) => setTimeout(r, 6_000));
     log(`meshdav RSS before the GET rounds: ${fmtMB(currentRss(meshdav.child.pid))}`);
+    // More rounds than PUT (a GET is cheap), the order reversed every other round.
     const getRates: Record<string, number[]> = { meshdav: [], rclone: [], apache: [] };
     let getPeak = 0;
-    for (let i = 0; i < ROUNDS; i++) {
-      resetPeakRss(meshdav.child.pid);
-      const g = await timedGet(meshdav, 'big/file.bin');
-      if (g.bytes !== BIG) throw new Error(`meshdav GET returned ${g.bytes} bytes, not ${BIG}`);
-      getRates.meshdav!.push(g.rate);
-      getPeak = Math.max(getPeak, peakRss(meshdav.child.pid));
-      getRates.rclone!.push((await timedGet(rcloneBig, 'big/file.bin')).rate);
-      if (apache) getRates.apache!.push((await timedGet(apache, 'big/file.bin')).rate);
+    const getServers = [meshdav, rcloneBig, ...(apache ? [apache] : [])];
+    for (let i = 0; i < GET_ROUNDS; i++) {
+      for (const s of i % 2 === 0 ? getServers : [...getServers].reverse()) {
+        if (s === meshdav) resetPeakRss(meshdav.child.pid);
+        const g = await timedGet(s, 'big/file.bin');
+        if (g.bytes !== BIG) throw new Error(`${s.name} GET returned ${g.bytes} bytes, not ${BIG}`);
+        getRates[s.name]!.push(g.rate);
+        if (s === meshdav) getPeak = Math.max(getPeak, peakRss(meshdav.child.pid));
+      }
     }
     log(`GET meshdav ${getRates.meshdav!.map(fmtRate).join(', ')}; rclone ${getRates.rclone!.map(fmtRate).join(', ')}`);
+    log(`GET medians: meshdav ${fmtRate(median(getRates.meshdav!))}, rclone ${fmtRate(median(getRates.rclone!))} (${fmtRatio(median(getRates.meshdav!) / median(getRates.rclone!))})`);
     await rcloneBig.stop();
     await rclonePutTarget.stop();
 
@@ -134,16 +140,26 @@ async function main(): Promise<void> {
     }
     for (let i = 0; i < Math.max(ROUNDS, 5); i++) for (const s of servers) pf[s.name]!.push((await timedPropfind(s, 'many')).seconds);
 
-    // Concurrent small-file GETs, after a short unmeasured warm-up of each server (JIT, caches).
-    const load: Record<string, LoadResult> = {};
+    // Concurrent small-file GETs, after a short unmeasured warm-up of each server (JIT, caches);
+    // then rounds with the order reversed every other round; each server's median round counts.
+    const loadRuns: Record<string, LoadResult[]> = {};
     for (const s of servers) await loadTest(s, small, CLIENTS, Math.min(3, LOAD_SECONDS));
-    for (const s of servers) {
-      if (s === meshdav) resetPeakRss(meshdav.child.pid);
-      load[s.name] = await loadTest(s, small, CLIENTS, LOAD_SECONDS);
-      const l = load[s.name]!;
-      log(`load ${s.name}: ${l.requests} requests in ${l.seconds.toFixed(1)} s = ${fmtRps(l.rps)}, ${l.errors} errors ${l.samples.join('; ')}`);
+    let loadPeak = 0;
+    for (let i = 0; i < LOAD_ROUNDS; i++) {
+      for (const s of i % 2 === 0 ? servers : [...servers].reverse()) {
+        if (s === meshdav) resetPeakRss(meshdav.child.pid);
+        const l = await loadTest(s, small, CLIENTS, LOAD_SECONDS);
+        if (s === meshdav) loadPeak = Math.max(loadPeak, peakRss(meshdav.child.pid));
+        (loadRuns[s.name] ??= []).push(l);
+        log(`load round ${i + 1} ${s.name}: ${l.requests} requests in ${l.seconds.toFixed(1)} s = ${fmtRps(l.rps)}, ${l.errors} errors ${l.samples.join('; ')}`);
+      }
     }
-    const loadPeak = peakRss(meshdav.child.pid);
+    const load: Record<string, { rps: number; best: number; errors: number }> = {};
+    for (const [name, runs] of Object.entries(loadRuns)) {
+      const rates = runs.map((r) => r.rps);
+      load[name] = { rps: median(rates), best: Math.max(...rates), errors: runs.reduce((n, r) => n + r.errors, 0) };
+    }
+    log(`load best rounds: meshdav ${fmtRps(load.meshdav!.best)}, rclone ${fmtRps(load.rclone!.best)} (${fmtRatio(load.meshdav!.best / load.rclone!.best)})`);
 
     const best = (xs: number[]) => Math.max(...xs);
     const na = '–';
@@ -151,7 +167,7 @@ async function main(): Promise<void> {
     const getM = best(getRates.meshdav!);
     const getR = best(getRates.rclone!);
     rows.push({
-      metric: `GET ${BIG / MiB} MiB`,
+      metric: `GET ${BIG / MiB} MiB (best of ${GET_ROUNDS})`,
       meshdav: fmtRate(getM),
       rclone: fmtRate(getR),
       apache: apache ? fmtRate(best(getRates.apache!)) : na,
@@ -161,7 +177,7 @@ async function main(): Promise<void> {
     });
     const putM = best(meshPut);
     const putR = best(rclonePut);
-    rows.push({ metric: `PUT ${BIG / MiB} MiB`, meshdav: fmtRate(putM), rclone: fmtRate(putR), apache: na, ratio: fmtRatio(putM / putR), target: '≥ 1.00×', ok: putM >= putR });
+    rows.push({ metric: `PUT ${BIG / MiB} MiB (best of ${ROUNDS})`, meshdav: fmtRate(putM), rclone: fmtRate(putR), apache: na, ratio: fmtRatio(putM / putR), target: '≥ 1.00×', ok: putM >= putR });
     rows.push({ metric: 'meshdav child runs', meshdav: meshdav.runtime === 'dist' ? 'dist/ (built)' : 'src/ via tsx', rclone: na, apache: na, ratio: na, target: 'report', ok: undefined });
     rows.push({ metric: 'RSS after start (idle)', meshdav: fmtMB(startRss), rclone: na, apache: na, ratio: na, target: 'report', ok: undefined });
     rows.push({ metric: 'peak RSS during GET', meshdav: fmtMB(getPeak), rclone: na, apache: na, ratio: na, target: '< 150 MB', ok: getPeak < RSS_LIMIT });
@@ -180,7 +196,7 @@ async function main(): Promise<void> {
     const lm = load.meshdav!;
     const lr = load.rclone!;
     rows.push({
-      metric: `${CLIENTS} clients × ${LOAD_SECONDS} s small GETs`,
+      metric: `${CLIENTS} clients × ${LOAD_SECONDS} s small GETs (median of ${LOAD_ROUNDS})`,
       meshdav: `${fmtRps(lm.rps)}, ${lm.errors} err`,
       rclone: `${fmtRps(lr.rps)}, ${lr.errors} err`,
       apache: load.apache ? `${fmtRps(load.apache.rps)}, ${load.apache.errors} err` : na,

@@ -13,14 +13,15 @@
  *   3. 32 concurrent readers of one uncached 100 MiB file: requests the sender served per chunk.
  *   4. Peak RSS (VmHWM) of a fresh B while streaming 2 GiB with its memory cache at its bound.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Level } from 'level';
 import { request } from 'undici';
 import { UserStore } from '../src/auth/user-store.js';
+import { meshdavRuntime, ROOT } from './lib/meshdav.js';
 import { Perm } from '../src/fs/types.js';
 import { MountTable } from '../src/mounts/mount-table.js';
 import { client, domainOf, freePort, PASSWORD } from '../test/ocm/mesh.js';
@@ -36,6 +37,20 @@ const MEMORY_CACHE = 32 * MiB;
 const basic = (u: string) => 'Basic ' + Buffer.from(`${u}:${PASSWORD}`).toString('base64');
 /** BENCH_MOUNTS_SCALE=N divides the file sizes by N (a quick dry run); figures are for N=1. */
 const SCALE = Math.max(1, Number(process.env.BENCH_MOUNTS_SCALE ?? 1));
+/** Rounds of part 1 (each side measured once per round, same way; best and median reported). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_MOUNTS_ROUNDS ?? 3));
+/** BENCH_MOUNTS_PARTS=1,4 runs only those parts (default all). */
+const parts = new Set((process.env.BENCH_MOUNTS_PARTS ?? '1,2,3,4').split(',').map(Number));
+/** Extra node flags for the receiver child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+const RECEIVER_NODE_ARGS = (process.env.BENCH_RECEIVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+type Side = 'direct' | 'cold' | 'warm' | 'rCold' | 'rWarm';
+const best = (xs: number[]) => Math.max(...xs);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
 /** Writes `bytes` of pseudo-random content into A's home, streamed. */
 async function putBig(a: TestNode, path: string, bytes: number): Promise<void> {
@@ -85,8 +100,16 @@ interface Receiver {
   stop(): Promise<void>;
 }
 
+/** Runtimes the receiver children ran (dist unless src/ changed under a running bench). */
+const runtimes = new Set<string>();
+
 async function startReceiver(configFile: string, url: string): Promise<Receiver> {
-  const proc = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'meshdav.js'), 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Run what `npm ci` ships: rebuild dist/ right before each start if src/ changed meanwhile.
+  if (meshdavRuntime() === 'tsx' && process.env.BENCH_FROM_SOURCE !== '1') {
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  runtimes.add(meshdavRuntime());
+  const proc = spawn(process.execPath, [...RECEIVER_NODE_ARGS, join(import.meta.dirname, '..', 'bin', 'meshdav.js'), 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(url + '/healthz');
   return {
     proc,
@@ -97,6 +120,20 @@ async function startReceiver(configFile: string, url: string): Promise<Receiver>
         proc.kill('SIGTERM');
       }),
   };
+}
+
+/** CPU seconds (user, system) a process has used so far. */
+function cpuSeconds(pid: number): { user: number; sys: number } {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
+}
+
+/** `timedGet` plus the CPU seconds the proxy process `pid` spent on it. */
+async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string }> {
+  const c0 = cpuSeconds(pid);
+  const r = await timedGet(url, auth);
+  const c1 = cpuSeconds(pid);
+  return { mibs: r.mibs, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s` };
 }
 
 function peakRssMiB(pid: number): number {
@@ -131,14 +168,15 @@ async function main(): Promise<void> {
     await db.close();
   }
 
-  console.log('preparing: 1 GiB, 2 GiB and 100 MiB files and a 1,000-entry folder on the sender …');
+  console.log(`preparing the sender's files (parts ${[...parts].join(',')}, sizes / ${SCALE}) …`);
   await (await a.services.storage.home('einstein')).mkdir('/bench');
-  await putBig(a, '/bench/big.bin', GiB / SCALE);
-  await putBig(a, '/bench/huge.bin', (2 * GiB) / SCALE);
-  await putBig(a, '/bench/hundred.bin', (100 * MiB) / SCALE);
+  if (parts.has(1)) await putBig(a, '/bench/big.bin', GiB / SCALE);
+  if (parts.has(1)) await putBig(a, '/bench/warmup.bin', 32 * MiB);
+  if (parts.has(4)) await putBig(a, '/bench/huge.bin', (2 * GiB) / SCALE);
+  if (parts.has(3)) await putBig(a, '/bench/hundred.bin', (100 * MiB) / SCALE);
   const home = await a.services.storage.home('einstein');
   await home.mkdir('/bench/many');
-  for (let i = 0; i < 1000; i++) await home.write(`/bench/many/f${String(i).padStart(4, '0')}.txt`, Readable.from([Buffer.from(`file ${i}`)]));
+  if (parts.has(2)) for (let i = 0; i < 1000; i++) await home.write(`/bench/many/f${String(i).padStart(4, '0')}.txt`, Readable.from([Buffer.from(`file ${i}`)]));
 
   let b = await startReceiver(configB, urlB);
   const inv = await client(a, 'einstein').post('/sciencemesh/generate-invite', {});
@@ -173,38 +211,74 @@ async function main(): Promise<void> {
   b = await startReceiver(configB, urlB);
   const mountUrl = (mount: string, path: string) => `${urlB}/remote.php/dav/files/marie/Shares/${mount}${path}`;
 
-  console.log('\n1. GET of 1 GiB');
-  const direct1 = await timedGet(`${shareUri}/big.bin`, bearer);
-  const cold = await timedGet(mountUrl('bench', '/big.bin'), basic('marie'));
-  const warm = await timedGet(mountUrl('bench', '/big.bin'), basic('marie'));
-  const direct2 = await timedGet(`${shareUri}/big.bin`, bearer);
-  const direct = (direct1.mibs + direct2.mibs) / 2;
-  line('direct from the sender share endpoint (mean of 2)', `${direct.toFixed(0)} MiB/s`);
-  line('through the mount, cold', `${cold.mibs.toFixed(0)} MiB/s  = ${(cold.mibs / direct).toFixed(2)}× direct (target ≥ 0.8)`);
-  line('through the mount, warm', `${warm.mibs.toFixed(0)} MiB/s  = ${(warm.mibs / direct).toFixed(2)}× direct (target ≥ 1.0)`);
-
-  const rclone = toolPath('rclone');
-  if (rclone) {
-    const port = await freePort();
-    const cacheDir = tempDir('bench-rclone-cache-');
-    const proc = spawn(
-      rclone,
-      ['serve', 'webdav', ':webdav:', '--webdav-url', shareUri, '--webdav-bearer-token', share.secret, '--vfs-cache-mode', 'full', '--cache-dir', cacheDir, '--addr', `127.0.0.1:${port}`],
-      { stdio: 'ignore' },
-    );
-    try {
-      await waitFor(`http://127.0.0.1:${port}/`);
-      const rCold = await timedGet(`http://127.0.0.1:${port}/big.bin`, '');
-      const rWarm = await timedGet(`http://127.0.0.1:${port}/big.bin`, '');
-      line('rclone serve webdav --vfs-cache-mode full, cold', `${rCold.mibs.toFixed(0)} MiB/s  → mount/rclone ${(cold.mibs / rCold.mibs).toFixed(2)}×`);
-      line('rclone serve webdav --vfs-cache-mode full, warm', `${rWarm.mibs.toFixed(0)} MiB/s  → mount/rclone ${(warm.mibs / rWarm.mibs).toFixed(2)}×`);
-    } finally {
-      proc.kill();
+  if (parts.has(1)) {
+    console.log(`\n1. GET of ${(GiB / SCALE / MiB).toFixed(0)} MiB: ${ROUNDS} rounds; each round restarts B (empty cache) and a fresh rclone; order alternates`);
+    const rclone = toolPath('rclone');
+    const rounds: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [] };
+    const cpu: Record<Side, string> = { direct: '', cold: '', warm: '', rCold: '', rWarm: '' };
+    const measure = async (side: Side, url: string, auth: string, pid: number) => {
+      const r = await timedGetCpu(url, auth, pid);
+      rounds[side].push(r.mibs);
+      cpu[side] = r.cpu;
+    };
+    const direct = async () => rounds.direct.push((await timedGet(`${shareUri}/big.bin`, bearer)).mibs);
+    const viaMount = async () => {
+      await b.stop();
+      b = await startReceiver(configB, urlB);
+      await timedGet(mountUrl('bench', '/warmup.bin'), basic('marie')); // same unmeasured first read for both proxies
+      await measure('cold', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!);
+      await measure('warm', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!);
+    };
+    const viaRclone = async () => {
+      if (!rclone) return;
+      const port = await freePort();
+      const cacheDir = tempDir('bench-rclone-cache-');
+      const proc = spawn(
+        rclone,
+        ['serve', 'webdav', ':webdav:', '--webdav-url', shareUri, '--webdav-bearer-token', share.secret, '--vfs-cache-mode', 'full', '--cache-dir', cacheDir, '--addr', `127.0.0.1:${port}`],
+        { stdio: 'ignore' },
+      );
+      try {
+        await waitFor(`http://127.0.0.1:${port}/`);
+        await timedGet(`http://127.0.0.1:${port}/warmup.bin`, '');
+        await measure('rCold', `http://127.0.0.1:${port}/big.bin`, '', proc.pid!);
+        await measure('rWarm', `http://127.0.0.1:${port}/big.bin`, '', proc.pid!);
+      } finally {
+        await new Promise<void>((resolve) => {
+          proc.once('exit', () => resolve());
+          proc.kill();
+        });
+        rmSync(cacheDir, { recursive: true, force: true });
+      }
+    };
+    await direct(); // warms A's page cache for every side alike
+    rounds.direct.length = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? [direct, viaMount, viaRclone, direct] : [direct, viaRclone, viaMount, direct];
+      for (const step of order) await step();
+      const last = (k: Side) => (rounds[k].length ? rounds[k][rounds[k].length - 1]!.toFixed(0) : '-');
+      line(`  round ${r + 1} (${r % 2 === 0 ? 'direct, mount, rclone, direct' : 'direct, rclone, mount, direct'})`,
+        `direct ${rounds.direct.slice(-2).map((v) => v.toFixed(0)).join('/')} · mount ${last('cold')}/${last('warm')} · rclone ${last('rCold')}/${last('rWarm')} MiB/s (cold/warm)`);
+      line('    proxy CPU (cold / warm)', `mount ${cpu.cold} / ${cpu.warm} · rclone ${cpu.rCold} / ${cpu.rWarm}`);
     }
-  } else {
-    line('rclone peer', 'rclone not installed, skipped');
+    for (const [name, pick] of [['best of', best], ['median of', median]] as const) {
+      const d = pick(rounds.direct);
+      const c = pick(rounds.cold);
+      const w = pick(rounds.warm);
+      console.log(`  ${name} each side's rounds:`);
+      line(`direct from the sender share endpoint (${name} ${rounds.direct.length})`, `${d.toFixed(0)} MiB/s`);
+      line(`through the mount, cold (${name} ${rounds.cold.length})`, `${c.toFixed(0)} MiB/s  = ${(c / d).toFixed(2)}× direct (target ≥ 0.8)`);
+      line(`through the mount, warm (${name} ${rounds.warm.length})`, `${w.toFixed(0)} MiB/s  = ${(w / d).toFixed(2)}× direct (target ≥ 1.0)`);
+      if (rounds.rCold.length) {
+        const rc = pick(rounds.rCold);
+        const rw = pick(rounds.rWarm);
+        line(`rclone serve webdav --vfs-cache-mode full, cold (${name} ${rounds.rCold.length})`, `${rc.toFixed(0)} MiB/s  → mount/rclone ${(c / rc).toFixed(2)}× (target ≥ 1)`);
+        line(`rclone serve webdav --vfs-cache-mode full, warm (${name} ${rounds.rWarm.length})`, `${rw.toFixed(0)} MiB/s  → mount/rclone ${(w / rw).toFixed(2)}× (target ≥ 1)`);
+      } else line('rclone peer', 'rclone not installed, skipped');
+    }
   }
 
+  if (parts.has(2)) {
   console.log('\n2. PROPFIND Depth 1 of a 1,000-entry mounted folder, 20 ms added per sender request');
   const propfind = async () => {
     const t0 = performance.now();
@@ -223,6 +297,9 @@ async function main(): Promise<void> {
   line('cold', `${pCold.ms.toFixed(1)} ms (${pCold.entries} entries, ${coldRequests} sender requests)`);
   line('warm (median of 5)', `${pWarm.toFixed(1)} ms, ${delayed.requests.length} sender requests → ${(pCold.ms / pWarm).toFixed(1)}× faster (target ≥ 10, 0 requests)`);
 
+  }
+
+  if (parts.has(3)) {
   console.log('\n3. 32 concurrent readers of one uncached 100 MiB file');
   counting.requests.length = 0;
   const t0 = performance.now();
@@ -233,6 +310,9 @@ async function main(): Promise<void> {
   line('bytes delivered', `${(reads.reduce((s, r) => s + r.bytes, 0) / MiB).toFixed(0)} MiB in ${(ms / 1000).toFixed(1)} s`);
   line('sender GETs / distinct ranges / chunks in the file', `${gets.length} / ${new Set(gets).size} / ${chunks} (target: each chunk once)`);
 
+  }
+
+  if (parts.has(4)) {
   console.log(`\n4. Peak RSS of the receiver while streaming 2 GiB (memory cache bound ${MEMORY_CACHE / MiB} MiB)`);
   await b.stop();
   b = await startReceiver(configB, urlB);
@@ -240,7 +320,9 @@ async function main(): Promise<void> {
   const big = await timedGet(mountUrl('bench', '/huge.bin'), basic('marie'));
   const peak = peakRssMiB(b.proc.pid!);
   line('receiver peak RSS (VmHWM) at start / after 2 GiB', `${before.toFixed(0)} MiB / ${peak.toFixed(0)} MiB (target < 200 MB = 190.7 MiB) at ${big.mibs.toFixed(0)} MiB/s`);
+  }
 
+  console.log(`\nreceiver runtime: ${[...runtimes].join(', ')}`);
   await b.stop();
   await counting.close();
   await delayed.close();

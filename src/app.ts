@@ -15,6 +15,9 @@ import { davRouter } from './dav/routes.js';
 import { nextcloudRouter } from './dav/nextcloud/routes.js';
 import { ocmRoutes } from './ocm/routes.js';
 
+/** Every path the DAV home router can match (it matches case-insensitively, like all routers here). */
+const DAV_PREFIX = /^\/remote\.php\/(?:dav|webdav)(?:\/|$)/i;
+
 export function buildApp(services: Services): Koa {
   const { config, metrics, log } = services;
   const app = new Koa({ proxy: config.trustProxy });
@@ -38,6 +41,11 @@ export function buildApp(services: Services): Koa {
   // Web UI: its pages and /web/api, and the session bridge that must run before the API and DAV routers.
   const web = buildWebUi(services);
   app.use(web.sessionAuth);
+  // WebDAV homes: /remote.php/dav/files/{user}/…, /remote.php/webdav/…, /remote.php/dav/ (src/dav).
+  // The busiest prefixes go straight to their router after the session bridge instead of past
+  // every router below (none of which answers them; /remote.php/dav/ocm/… falls through to OCM).
+  const dav = davRouter(services).routes() as unknown as Koa.Middleware;
+  app.use((ctx, next) => (DAV_PREFIX.test(ctx.path) ? dav(ctx, next) : next()));
   app.use(web.routes);
 
   // Local user administration for `meshdav user …` (loopback + loopbackSecret only).
@@ -60,8 +68,6 @@ export function buildApp(services: Services): Koa {
   // revad's EFSS API: /(index.php/)apps/sciencemesh/~{uid}/api/{storage,auth,user}/… (ocm verbs are the OCM router's).
   app.use(efssMiddleware(services));
 
-  // WebDAV homes: /remote.php/dav/files/{user}/…, /remote.php/webdav/…, /remote.php/dav/ (src/dav).
-  app.use(davRouter(services).routes());
   // Nextcloud client endpoints: /status.php, /ocs/v{1,2}.php/cloud/{capabilities,user,users/:id}.
   app.use(nextcloudRouter(services).routes());
 

@@ -135,6 +135,16 @@ export class UserStore {
     return false;
   }
 
+  /**
+   * The user when `password` was verified as theirs within the last few minutes (and not changed
+   * since), else undefined. Synchronous and cheap: no scrypt, no LevelDB.
+   */
+  recentlyVerified(name: string, password: string): User | undefined {
+    if (typeof password !== 'string' || password.length === 0 || password.length > 1024) return undefined;
+    const hit = this.verified.get(this.memo(name, password));
+    return hit ? { ...hit } : undefined;
+  }
+
   /** The user when `password` is theirs, else null (unknown users cost the same scrypt time). */
   async verifyPassword(name: string, password: string): Promise<User | null> {
     if (typeof password !== 'string' || password.length === 0 || password.length > 1024) return null;

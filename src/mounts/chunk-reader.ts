@@ -13,21 +13,22 @@
  *   - a chunk another read is fetching is waited for, not fetched again (concurrent readers share
  *     one fetch); if that read gives up, the waiter fetches it itself;
  *   - stored chunks are sent without copies: memory chunks as views, disk chunks streamed from
- *     their file in DISK_READ_BYTES reads;
+ *     their file (pinned in the store while read);
  *   - the first piece is produced before `readRange` returns, so early failures (412, 404, 416)
  *     are typed throws; later ones (a sender dying mid-body, a short body) error the stream —
  *     never a short success; aborting `signal` or destroying the stream aborts the GET.
+ *
+ * The pieces: this file plans a read (which chunk comes from where); range-stream.ts is the
+ * Readable that sends the planned sources; chunk-sources.ts opens a ranged GET (teed into the
+ * store) or a disk chunk.
  */
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
+import { RangeNotSatisfiableError } from '../errors.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
-import type { Chunk, ChunkStore, Claim } from './chunk-store.js';
+import type { Chunk, ChunkStore, Claim, DiskChunk } from './chunk-store.js';
+import { diskSource, openDisk, openSpan } from './chunk-sources.js';
+import { RangeStream, type Source } from './range-stream.js';
 
-/** How much the content stream buffers ahead of the caller. */
-const STREAM_BUFFER_BYTES = 1024 * 1024;
-/** Read size for chunks on the disk tier. */
-const DISK_READ_BYTES = 1024 * 1024;
 /** Times a reader waits for other reads' fetches of one chunk before fetching it uncached. */
 const MAX_WAITS = 3;
 
@@ -38,7 +39,6 @@ export interface ChunkSource {
   cacheId: string;
 }
 
-type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
 
 export async function readRange(src: ChunkSource, entry: Entry, options: ReadOptions): Promise<Readable> {
   const size = entry.size;
@@ -49,15 +49,15 @@ export async function readRange(src: ChunkSource, entry: Entry, options: ReadOpt
   const ac = new AbortController();
   const outer = options.signal;
   outer?.throwIfAborted();
-  const it = pieces(src, entry, start, end, ac.signal);
-  let first: IteratorResult<Buffer>;
+  const it = sources(src, entry, start, end, ac.signal);
+  let first: IteratorResult<Source>;
   try {
     first = await it.next();
   } catch (err) {
     ac.abort();
     throw err;
   }
-  const stream = Readable.from(prepend(first, it), { objectMode: false, highWaterMark: STREAM_BUFFER_BYTES });
+  const stream = new RangeStream(first.done ? undefined : first.value, it);
   const onAbort = () => stream.destroy(outer?.reason instanceof Error ? outer.reason : new Error('aborted'));
   stream.once('close', () => {
     outer?.removeEventListener('abort', onAbort);
@@ -72,13 +72,8 @@ export async function readRange(src: ChunkSource, entry: Entry, options: ReadOpt
   return stream;
 }
 
-async function* prepend(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  if (first.done) return;
-  yield first.value;
-  yield* rest;
-}
-
-async function* pieces(src: ChunkSource, entry: Entry, start: number, end: number, signal: AbortSignal): AsyncGenerator<Buffer> {
+/** Plans the read: one source per stored chunk, one per uncached run (fetched with one GET). */
+async function* sources(src: ChunkSource, entry: Entry, start: number, end: number, signal: AbortSignal): AsyncGenerator<Source> {
   const cb = src.chunkBytes;
   const last = Math.floor(end / cb);
   const keyOf = (i: number) => `${src.cacheId}\0${entry.path}\0${entry.etag}\0${i}`;
@@ -87,32 +82,35 @@ async function* pieces(src: ChunkSource, entry: Entry, start: number, end: numbe
   const range = (k: number) => ({ lo: Math.max(start - k * cb, 0), hi: Math.min(end - k * cb + 1, cb) });
   // One disk chunk opened and read ahead while the current one is sent (bounded prefetch: one
   // chunk, DISK_READ_BYTES buffered), so chunk boundaries cost no open/read latency.
-  let ahead: { index: number; stream: Promise<Readable | undefined> } | undefined;
+  let ahead: ReadAhead | undefined;
   try {
     while (i <= last) {
       const { lo, hi } = range(i);
       const key = keyOf(i);
       const found = src.store.lookup(key);
       if (found?.tier === 'memory') {
-        yield* slice(found.chunk, lo, hi);
+        yield { kind: 'buffers', buffers: slice(found.chunk, lo, hi) };
         i++;
         continue;
       }
       if (found?.tier === 'disk') {
-        const pre = ahead?.index === i ? ahead.stream : undefined;
-        if (ahead && !pre) void ahead.stream.then((rs) => rs?.destroy());
+        const pre = ahead?.index === i ? ahead : undefined;
+        if (ahead && !pre) dropAhead(ahead);
         ahead = undefined;
-        const rs = await (pre ?? openDisk(found.file, lo, hi));
+        if (pre) found.release(); // the read-ahead holds its own pin
+        const pin = pre?.pin ?? found;
+        const rs = await (pre?.stream ?? openDisk(found.file, lo, hi));
         if (!rs) {
+          pin.release();
           src.store.dropDisk(key);
           continue;
         }
-        const next = i + 1 <= last ? src.store.peekDisk(keyOf(i + 1)) : undefined;
-        if (next) {
+        const nextPin = i + 1 <= last ? src.store.acquireDisk(keyOf(i + 1)) : undefined;
+        if (nextPin) {
           const r = range(i + 1);
-          ahead = { index: i + 1, stream: openDisk(next.file, r.lo, r.hi) };
+          ahead = { index: i + 1, pin: nextPin, stream: openDisk(nextPin.file, r.lo, r.hi) };
         }
-        yield* fromDisk(rs, hi - lo);
+        yield diskSource(rs, hi - lo, pin);
         i++;
         continue;
       }
@@ -126,7 +124,7 @@ async function* pieces(src: ChunkSource, entry: Entry, start: number, end: numbe
           continue;
         }
         waits = 0;
-        yield* slice(chunk, lo, hi);
+        yield { kind: 'buffers', buffers: slice(chunk, lo, hi) };
         i++;
         continue;
       }
@@ -139,132 +137,41 @@ async function* pieces(src: ChunkSource, entry: Entry, start: number, end: numbe
         claims.push(claim);
       }
       const n = Math.max(1, claims.length);
-      yield* streamSpan(src, entry, i, n, claims, start, end, signal);
+      yield await openSpan(src, entry, i, n, claims, start, end, signal);
       waits = 0;
       i += n;
     }
   } finally {
-    if (ahead) void ahead.stream.then((rs) => rs?.destroy());
+    if (ahead) dropAhead(ahead);
   }
 }
 
-/**
- * Fetches chunks [first, first+n) in one ranged GET, yields the part inside [start, end] as it
- * arrives and fills `claims` (one per chunk, possibly none) as each chunk completes.
- */
-async function* streamSpan(
-  src: ChunkSource,
-  entry: Entry,
-  first: number,
-  n: number,
-  claims: (Claim | undefined)[],
-  start: number,
-  end: number,
-  signal: AbortSignal,
-): AsyncGenerator<Buffer> {
-  const cb = src.chunkBytes;
-  const spanStart = first * cb;
-  const spanEnd = Math.min((first + n) * cb, entry.size) - 1;
-  let filled = 0;
-  let failure: Error = new Error('the read was abandoned');
-  /** The slab being filled (returned to the pool if the span ends early). */
-  let current: Buffer | undefined;
-  try {
-    const readOptions: ConditionalReadOptions = { range: { start: spanStart, end: spanEnd }, ifMatch: entry.etag, signal };
-    const body = await src.inner.openRead(entry.path, readOptions);
-    let pos = spanStart;
-    let chunkEnd = Math.min(spanStart + cb, spanEnd + 1);
-    let slab = claims[0] ? takeSlab(cb) : undefined;
-    let filledTo = 0;
-    current = slab;
-    for await (const raw of body as AsyncIterable<Buffer>) {
-      const piece = raw;
-      if (pos + piece.length > spanEnd + 1) {
-        body.destroy();
-        throw new PreconditionFailedError('the file is longer than its listed size');
-      }
-      // Tee into aligned chunks first, so waiting readers get them soonest. Bytes are copied
-      // into a reusable chunk-sized slab: the received buffers die young (no GC backlog).
-      let at = 0;
-      while (at < piece.length) {
-        const take = Math.min(piece.length - at, chunkEnd - (pos + at));
-        if (slab) piece.copy(slab, filledTo, at, at + take);
-        filledTo += take;
-        at += take;
-        if (pos + at === chunkEnd) {
-          // Drop our reference: the claim's settled promise would keep every chunk of a long span alive.
-          const claim = claims[filled];
-          claims[filled++] = undefined;
-          if (claim && slab) {
-            const full = slab;
-            claim.fill([full.subarray(0, filledTo)], () => giveSlab(full));
-          }
-          chunkEnd = Math.min(chunkEnd + cb, spanEnd + 1);
-          slab = current = claims[filled] ? takeSlab(cb) : undefined;
-          filledTo = 0;
-        }
-      }
-      const from = Math.max(start, pos);
-      const to = Math.min(end + 1, pos + piece.length);
-      pos += piece.length;
-      if (from < to) yield from === pos - piece.length && to === pos ? piece : piece.subarray(from - (pos - piece.length), to - (pos - piece.length));
-    }
-    if (pos !== spanEnd + 1) throw new PreconditionFailedError('the file is shorter than its listed size');
-  } catch (err) {
-    failure = err instanceof Error ? err : new Error(String(err));
-    throw err;
-  } finally {
-    for (let k = filled; k < claims.length; k++) claims[k]?.abandon(failure);
-    if (current) giveSlab(current);
-  }
+/** The next disk chunk, pinned and opened while the current one is sent. */
+interface ReadAhead {
+  index: number;
+  pin: DiskChunk;
+  stream: Promise<Readable | undefined>;
 }
 
-/** Chunk-sized buffers no reader was given, for reuse (bounded; beyond that left to the GC). */
-const slabs = new Map<number, Buffer[]>();
-const MAX_FREE_SLABS = 4;
-
-function takeSlab(size: number): Buffer {
-  return slabs.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+function dropAhead(ahead: ReadAhead): void {
+  void ahead.stream.then((rs) => {
+    rs?.destroy();
+    ahead.pin.release();
+  });
 }
 
-function giveSlab(buf: Buffer): void {
-  let free = slabs.get(buf.length);
-  if (!free) slabs.set(buf.length, (free = []));
-  if (free.length < MAX_FREE_SLABS) free.push(buf);
-}
 
-function* slice(chunk: Chunk, lo: number, hi: number): Generator<Buffer> {
+function slice(chunk: Chunk, lo: number, hi: number): Buffer[] {
+  const out: Buffer[] = [];
   let at = 0;
   for (const b of chunk) {
     const s = at;
     at += b.length;
     if (at <= lo) continue;
     if (s >= hi) break;
-    yield lo <= s && at <= hi ? b : b.subarray(Math.max(lo - s, 0), Math.min(hi, at) - s);
+    out.push(lo <= s && at <= hi ? b : b.subarray(Math.max(lo - s, 0), Math.min(hi, at) - s));
   }
-}
-
-/** Bytes [lo, hi) of a chunk file (the handle is closed by the stream). */
-/** A read stream of bytes [lo, hi) of a chunk file (it starts reading at once); undefined if the file is gone. */
-async function openDisk(file: string, lo: number, hi: number): Promise<Readable | undefined> {
-  const handle = await open(file, 'r').catch(() => undefined);
-  if (!handle) return undefined;
-  const rs = handle.createReadStream({ start: lo, end: hi - 1, highWaterMark: DISK_READ_BYTES });
-  rs.on('error', () => undefined); // surfaced by the iteration in fromDisk
-  return rs;
-}
-
-async function* fromDisk(rs: Readable, length: number): AsyncGenerator<Buffer> {
-  let got = 0;
-  try {
-    for await (const b of rs as AsyncIterable<Buffer>) {
-      got += b.length;
-      yield b;
-    }
-  } finally {
-    rs.destroy();
-  }
-  if (got !== length) throw new Error('a cached chunk file is short');
+  return out;
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

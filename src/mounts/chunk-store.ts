@@ -7,10 +7,18 @@
  *   - a chunk is a list of buffers (its size is the sum of their lengths); a producer that
  *     passes `recycle` to `fill` gets told when the store is done with a chunk no reader was
  *     given, so it can reuse the buffer (no fresh 4 MiB allocation per chunk while streaming);
- *   - with a disk tier (`diskBytes` > 0, files in `dir`, emptied at start-up) a fetched chunk is
+ *   - with a disk tier (`diskBytes` > 0, files in `dir`, index empty at start-up) a fetched chunk is
  *     written through to disk and not kept in memory; the disk tier holds at most `diskBytes`
- *     (least recently used files are deleted). Without one, memory (lru-cache, maxSize counting
+ *     (least recently used chunks are dropped). Without one, memory (lru-cache, maxSize counting
  *     every byte held, at most `memoryBytes`) keeps chunks (and would spill what it evicts);
+ *   - full-size chunks (`chunkBytes`) live in slot files `slot-<n>` (n < diskBytes/chunkBytes)
+ *     that are overwritten in place, never truncated or deleted: an evicted chunk's slot takes the
+ *     next chunk, and slots found at start-up are reused (their old bytes are never served: the
+ *     index starts empty). Refilling the cache then writes into pages the file already has
+ *     instead of allocating fresh ones (on this kind of VM a fresh page costs ~10x a copy).
+ *     Other chunks (a file's last, partial one) get a file each, deleted on eviction;
+ *   - a disk chunk handed to a reader (`lookup`/`acquireDisk`) is pinned until it calls
+ *     `release`: an evicted slot is reused, and a file deleted, only once no reader holds it;
  *   - `claim(key)` makes the caller the one producer of an absent chunk: until it `fill`s or
  *     `abandon`s the claim, `lookup` answers `pending` with a promise of it, so concurrent
  *     readers share one fetch. An abandoned claim rejects its waiters (they fetch themselves);
@@ -19,12 +27,12 @@
  *     when next read), so a slow disk never grows memory or slows a reader.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 
-const SPILL_QUEUE_BYTES = 16 * 1024 * 1024;
+const SPILL_QUEUE_BYTES = 8 * 1024 * 1024;
 /** Buffers per writev call (below IOV_MAX). */
 const WRITEV_BATCH = 512;
 
@@ -36,6 +44,26 @@ export interface ChunkStoreOptions {
   diskBytes: number;
   /** Folder of the disk tier (dataDir/cache); required when diskBytes > 0. */
   dir?: string;
+  /** Size of a full chunk: such chunks use reusable slot files. Default: no slots. */
+  chunkBytes?: number;
+}
+
+/** A chunk on disk: in a slot file, or in a file of its own. */
+interface DiskEntry {
+  file: string;
+  size: number;
+  slot?: number;
+  /** Readers holding it (see `acquireDisk`). */
+  readers: number;
+  /** Evicted while held: reclaimed by the last release. */
+  evicted: boolean;
+}
+
+/** A pinned disk chunk: its file keeps these bytes until `release` (call it once). */
+export interface DiskChunk {
+  file: string;
+  size: number;
+  release(): void;
 }
 
 export interface ChunkStoreStats {
@@ -49,7 +77,7 @@ export interface ChunkStoreStats {
 
 export type Lookup =
   | { tier: 'memory'; chunk: Chunk }
-  | { tier: 'disk'; file: string; size: number }
+  | ({ tier: 'disk' } & DiskChunk)
   | { tier: 'pending'; chunk: Promise<Chunk> }
   | undefined;
 
@@ -71,7 +99,12 @@ export function chunkLength(chunk: Chunk): number {
 
 export class ChunkStore {
   private readonly memory?: LRUCache<string, Chunk>;
-  private readonly disk?: LRUCache<string, { file: string; size: number }>;
+  private readonly disk?: LRUCache<string, DiskEntry>;
+  /** Slot numbers whose file exists and holds no indexed chunk; `slots` is how many may exist. */
+  private readonly freeSlots: number[] = [];
+  private readonly slotExists = new Set<number>();
+  private readonly slots: number;
+  private nextSlot = 0;
   private readonly inflight = new Map<string, Promise<Chunk>>();
   private readonly spilling = new Map<string, Chunk>();
   private spillingBytes = 0;
@@ -82,15 +115,17 @@ export class ChunkStore {
   readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, memoryBytes: 0, diskBytes: 0 };
 
   constructor(private readonly options: ChunkStoreOptions) {
+    const cb = options.chunkBytes ?? 0;
+    this.slots = options.diskBytes > 0 && cb > 0 ? Math.floor(options.diskBytes / cb) : 0;
     if (options.diskBytes > 0) {
       if (!options.dir) throw new Error('ChunkStore: a disk tier needs a folder');
-      rmSync(options.dir, { recursive: true, force: true });
-      mkdirSync(options.dir, { recursive: true });
-      this.disk = new LRUCache<string, { file: string; size: number }>({
+      this.adoptDir(options.dir);
+      this.disk = new LRUCache<string, DiskEntry>({
         maxSize: options.diskBytes,
         sizeCalculation: (v) => Math.max(1, v.size),
         dispose: (v) => {
-          void unlink(v.file).catch(() => undefined);
+          if (v.readers === 0) this.reclaim(v);
+          else v.evicted = true;
         },
       });
     }
@@ -121,14 +156,65 @@ export class ChunkStore {
     const onDisk = this.disk?.get(key);
     if (onDisk) {
       this.stats.diskHits++;
-      return { tier: 'disk', ...onDisk };
+      return { tier: 'disk', ...this.pin(onDisk) };
     }
     return undefined;
   }
 
-  /** The disk entry of `key`, if any, without counting a hit or refreshing its recency. */
-  peekDisk(key: string): { file: string; size: number } | undefined {
-    return this.disk?.peek(key);
+  /** The disk chunk of `key`, pinned, if any (no hit counted, recency unchanged: a read-ahead). */
+  acquireDisk(key: string): DiskChunk | undefined {
+    const v = this.disk?.peek(key);
+    return v ? this.pin(v) : undefined;
+  }
+
+  private pin(v: DiskEntry): DiskChunk {
+    v.readers++;
+    let held = true;
+    return {
+      file: v.file,
+      size: v.size,
+      release: () => {
+        if (!held) return;
+        held = false;
+        if (--v.readers === 0 && v.evicted) this.reclaim(v);
+      },
+    };
+  }
+
+  /** A dropped disk chunk's storage: its slot is free again, its own file deleted. */
+  private reclaim(v: DiskEntry): void {
+    if (v.slot !== undefined) this.freeSlots.push(v.slot);
+    else void unlink(v.file).catch(() => undefined);
+  }
+
+  /** Start-up: keeps the slot files this store may use (as free slots), deletes anything else. */
+  private adoptDir(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir)) {
+      const m = /^slot-(\d+)$/.exec(name);
+      const n = m ? Number(m[1]) : -1;
+      if (n >= 0 && n < this.slots) {
+        this.slotExists.add(n);
+        this.freeSlots.push(n);
+      } else rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  }
+
+  /** A slot for a full-size chunk: a free one, a new one, or the least recently used chunk's. */
+  private takeSlot(): number | undefined {
+    for (;;) {
+      const free = this.freeSlots.pop();
+      if (free !== undefined) return free;
+      for (; this.nextSlot < this.slots; this.nextSlot++) {
+        if (this.slotExists.has(this.nextSlot)) continue;
+        this.slotExists.add(this.nextSlot);
+        return this.nextSlot++;
+      }
+      // Every slot holds a chunk (or is being written): drop the least recently used chunk (a
+      // pinned one frees its slot only when released).
+      if (!this.disk || this.disk.size === 0) return undefined;
+      this.disk.pop();
+    }
   }
 
   /** Forgets a disk entry whose file could not be read. */
@@ -184,17 +270,18 @@ export class ChunkStore {
     if (this.disk.has(key) || this.spilling.has(key)) return true;
     const size = chunkLength(chunk);
     if (size > this.options.diskBytes || this.spillingBytes + size > SPILL_QUEUE_BYTES) return false;
-    const file = join(this.options.dir!, createHash('sha1').update(key).digest('hex'));
+    const slot = size === this.options.chunkBytes && this.slots > 0 ? this.takeSlot() : undefined;
+    if (size === this.options.chunkBytes && this.slots > 0 && slot === undefined) return false;
+    const dir = this.options.dir!;
+    const file = slot !== undefined ? join(dir, `slot-${slot}`) : join(dir, createHash('sha1').update(key).digest('hex'));
     this.spilling.set(key, chunk);
     this.spillingBytes += size;
-    const tmp = `${file}.tmp`;
-    void writeChunk(tmp, chunk)
-      .then(() => rename(tmp, file))
+    void writeChunk(file, chunk, slot !== undefined)
       .then(() => {
-        if (!this.closed) this.disk!.set(key, { file, size });
-        else void unlink(file).catch(() => undefined);
+        if (this.closed) throw new Error('closed');
+        this.disk!.set(key, { file, size, slot, readers: 0, evicted: false });
       })
-      .catch(() => unlink(tmp).catch(() => undefined))
+      .catch(() => this.reclaim({ file, size, slot, readers: 0, evicted: true }))
       .finally(() => {
         this.spilling.delete(key);
         this.spillingBytes -= size;
@@ -209,18 +296,20 @@ export class ChunkStore {
     this.stats.diskBytes = this.disk?.calculatedSize ?? 0;
   }
 
-  /** Drops everything (memory and disk). */
+  /** Drops everything (memory and the disk index; slot files stay for the next start). */
   close(): void {
     this.closed = true;
     this.memory?.clear();
     this.disk?.clear();
-    if (this.options.dir && this.disk) rmSync(this.options.dir, { recursive: true, force: true });
   }
 }
 
-/** Writes a chunk's buffers with writev in few thread-pool calls, handling partial writes. */
-async function writeChunk(file: string, chunk: Chunk): Promise<void> {
-  const handle: FileHandle = await open(file, 'w');
+/**
+ * Writes a chunk's buffers from offset 0 with writev in few thread-pool calls, handling partial
+ * writes. A slot file is overwritten in place (never truncated: its pages are reused).
+ */
+async function writeChunk(file: string, chunk: Chunk, inPlace: boolean): Promise<void> {
+  const handle: FileHandle = await open(file, inPlace ? constants.O_WRONLY | constants.O_CREAT : 'w');
   try {
     let queue = chunk.filter((b) => b.length > 0);
     let position = 0;

@@ -22,20 +22,38 @@ export async function* iterate(stream: Readable): AsyncGenerator<Buffer> {
   for await (const chunk of stream) yield chunk as Buffer;
 }
 
-/** The body, whose failures (a body timeout, a reset) surface as typed errors; aborts pass as they are. */
+/** How much of a response body is buffered ahead of its reader. */
+const BODY_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * The body, whose failures (a body timeout, a reset) surface as typed errors; aborts pass as they
+ * are. Pieces are forwarded as received (no copy, no per-piece promise), paced by the reader:
+ * the body is paused while BODY_BUFFER_BYTES wait; destroying the result destroys the body.
+ */
 export function withMappedErrors(body: Readable): Readable {
-  return Readable.from(
-    (async function* () {
-      try {
-        for await (const chunk of body) yield chunk as Buffer;
-      } catch (err) {
-        if (isAbort(err)) throw err;
-        const verdict = classifyRemoteFailure({ kind: 'network', cause: err });
-        throw 'error' in verdict ? verdict.error : err;
-      }
-    })(),
-    { objectMode: false },
-  );
+  const out = new Readable({
+    highWaterMark: BODY_BUFFER_BYTES,
+    read() {
+      body.resume();
+    },
+    destroy(err, cb) {
+      body.off('error', onError);
+      body.on('error', () => undefined);
+      body.destroy();
+      cb(err);
+    },
+  });
+  const onError = (err: unknown) => {
+    if (isAbort(err)) return out.destroy(err as Error);
+    const verdict = classifyRemoteFailure({ kind: 'network', cause: err });
+    out.destroy('error' in verdict ? verdict.error : (err as Error));
+  };
+  body.on('data', (piece: Buffer) => {
+    if (!out.push(piece)) body.pause();
+  });
+  body.once('end', () => out.push(null));
+  body.once('error', onError);
+  return out;
 }
 
 /** Drops a response body we will not read (the connection is not reused). */

@@ -64,7 +64,7 @@ export class Mounts {
     readonly table: MountTable,
   ) {
     const { cache, remote, dataDir } = deps.config;
-    this.store = new ChunkStore({ memoryBytes: cache.memoryBytes, diskBytes: cache.diskBytes, dir: join(dataDir, 'cache') });
+    this.store = new ChunkStore({ memoryBytes: cache.memoryBytes, diskBytes: cache.diskBytes, dir: join(dataDir, 'cache'), chunkBytes: cache.chunkBytes });
     this.agent = createRemoteAgent(remote);
     this.props = new MountProps(deps.db);
     table.onChange((e) => {

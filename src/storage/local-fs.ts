@@ -16,7 +16,7 @@
  * - Symbolic links are never followed: paths through them are ForbiddenError, listings skip them.
  */
 import { mkdir as mkdirFs, readdir } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
 import { normalizePath, parentPath } from '../fs/path.js';
 import type {
@@ -43,7 +43,7 @@ import type {
   WriteResult,
 } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { adoptAll, locked, lookup, openRange, toEntry, type HomeContext } from './home.js';
+import { adoptAll, FileChunks, locked, lookup, openRange, readSmall, SMALL_READ, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
 import { ancestorsOf } from './txn.js';
@@ -111,12 +111,28 @@ export class LocalFs
     return openRange(full, path, st.size, options, this.home.activity);
   }
 
-  /** stat + openRead with one path resolution (EntryOpener). */
+  /**
+   * stat + openRead with one path resolution (EntryOpener). A whole small file is read before
+   * this resolves (see SMALL_READ), so its body always matches the entry returned with it; a
+   * bigger one streams as FileChunks, whose consumer may release chunks for reuse.
+   */
   async openEntry(rawPath: string, options?: ReadOptions): Promise<{ entry: Entry; body: Readable }> {
     const path = normalizePath(rawPath);
-    const { st, rec } = await lookup(this.home, path);
-    if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
-    return { entry: toEntry(this.home, path, rec), body: openRange(this.full(path), path, st.size, options, this.home.activity) };
+    for (let attempt = 1; ; attempt++) {
+      const { st, rec } = await lookup(this.home, path);
+      if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
+      const entry = toEntry(this.home, path, rec);
+      // A file that keeps changing under a small read is streamed as before after a few tries.
+      if (options?.range || attempt > 3) return { entry, body: openRange(this.full(path), path, st.size, options, this.home.activity) };
+      if (st.size > SMALL_READ) {
+        const body = new FileChunks(this.full(path), 0, st.size - 1);
+        if (options?.signal) addAbortSignal(options.signal, body);
+        body.once('close', this.home.activity.begin());
+        return { entry, body };
+      }
+      const body = await readSmall(this.full(path), path, st.size);
+      if (body) return { entry, body };
+    }
   }
 
   write(path: string, body: Readable, options?: WriteOptions): Promise<WriteResult> {

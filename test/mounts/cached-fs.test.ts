@@ -133,6 +133,17 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
     assert.ok((await bytes(await fs.openRead('/abandon.bin'))).equals(data));
   });
 
+  it('fails a read whose sender died before the reader started reading (no hang), and the next read fetches again', async () => {
+    const data = randomBytes(4 * 1024 * KiB);
+    writeFileSync(join(dav.dir, 'early.bin'), data);
+    const fs = make();
+    const opened = await fs.openRead('/early.bin');
+    proxy.killConnections();
+    await new Promise((r) => setTimeout(r, 100));
+    await assert.rejects(bytes(opened));
+    assert.ok((await bytes(await fs.openRead('/early.bin'))).equals(data));
+  });
+
   it('sees a file changed at the sender after the TTL, never old chunks for a new ETag', async () => {
     const fs = make({ ttl: 300 });
     writeFileSync(join(dav.dir, 'chg.txt'), 'version one');
@@ -144,7 +155,7 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
 
   it('spills evicted chunks to disk and reads them back from there', async () => {
     const dir = tempDir('chunks-');
-    const small = new ChunkStore({ memoryBytes: 128 * KiB, diskBytes: 4 * 1024 * KiB, dir: join(dir, 'cache') });
+    const small = new ChunkStore({ memoryBytes: 128 * KiB, diskBytes: 4 * 1024 * KiB, dir: join(dir, 'cache'), chunkBytes: 64 * KiB });
     const data = randomBytes(1024 * KiB);
     writeFileSync(join(dav.dir, 'spill.bin'), data);
     const fs = make({ store: small });
@@ -160,7 +171,7 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
 
   it('writes fetched chunks through to the disk tier and serves concurrent readers the right bytes', async () => {
     const dir = tempDir('chunks-');
-    const disk = new ChunkStore({ memoryBytes: 256 * KiB, diskBytes: 16 * 1024 * KiB, dir: join(dir, 'cache') });
+    const disk = new ChunkStore({ memoryBytes: 256 * KiB, diskBytes: 16 * 1024 * KiB, dir: join(dir, 'cache'), chunkBytes: 64 * KiB });
     const files = [randomBytes(2 * 1024 * KiB + 5), randomBytes(1024 * KiB)];
     files.forEach((d, i) => writeFileSync(join(dav.dir, `wt${i}.bin`), d));
     const fs = make({ store: disk });

@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Entry } from '../../fs/types.js';
 import { hasEntryOpener } from '../../fs/guards.js';
-import { ConflictError } from '../../errors.js';
+import { ConflictError, ServiceUnavailableError } from '../../errors.js';
 import { checkHttpPreconditions } from '../conditional.js';
 import { setEntryHeaders, type DavRequest } from '../context.js';
 import { ifRangeAllows, parseRange, type Span } from '../range.js';
+import { isReleasable, RecyclingBody } from '../recycling-body.js';
 
 function setCommonHeaders(req: DavRequest, e: Entry): void {
   const { ctx } = req;
@@ -19,6 +20,37 @@ function setCommonHeaders(req: DavRequest, e: Entry): void {
   ctx.set('Accept-Ranges', 'bytes');
   // Nextcloud clients verify downloads against it.
   if (e.type === 'file' && e.checksums?.sha1) ctx.set('OC-Checksum', `SHA1:${e.checksums.sha1}`);
+}
+
+/** Entries up to this size are collected before the response starts (one buffer, one write). */
+const SMALL_BODY = 64 * 1024;
+
+/**
+ * The whole of a small entry's body. Exactly `size` bytes, else ServiceUnavailableError before
+ * any header is sent (the content changed or ended early while read): a 200 is never short.
+ */
+function collect(body: Readable, size: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    let ended = false;
+    const changed = () => new ServiceUnavailableError('the content changed or ended early while it was read; try again', { headers: { 'Retry-After': '1' } });
+    body.on('data', (chunk: Buffer) => {
+      n += chunk.length;
+      if (n > size) body.destroy(changed());
+      else chunks.push(chunk);
+    });
+    body.once('error', reject);
+    body.once('end', () => {
+      ended = true;
+      if (n === size) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n));
+      else reject(changed());
+    });
+    // Destroyed without an error (e.g. aborted) settles too.
+    body.once('close', () => {
+      if (!ended) reject(changed());
+    });
+  });
 }
 
 /** A GET that needs the content whatever the entry is: no Range, no validators. */
@@ -36,11 +68,14 @@ async function serve(req: DavRequest, withBody: boolean): Promise<void> {
       throw err;
     });
     if (opened) {
-      setCommonHeaders(req, opened.entry);
+      const { entry, body } = opened;
+      // A small body is collected first and sent in one write: no stream pipeline per request.
+      const content = entry.size <= SMALL_BODY ? await collect(body, entry.size) : isReleasable(body) ? new RecyclingBody(body, ctx.res) : body;
+      setCommonHeaders(req, entry);
       ctx.status = 200;
-      ctx.type = opened.entry.mime;
-      ctx.length = opened.entry.size;
-      ctx.body = opened.body;
+      ctx.type = entry.mime;
+      ctx.length = entry.size;
+      ctx.body = content;
       return;
     }
   }

@@ -1,0 +1,145 @@
+/**
+ * The stream sources of a ranged read (chunk-reader.ts): one ranged GET teed into chunk claims,
+ * and one disk chunk.
+ *
+ * Contracts: a span's bytes are checked against the listed size (longer or shorter fails the read,
+ * never a short success); each completed aligned chunk is handed to its claim at once, copied
+ * into a reusable chunk-sized slab so the received buffers die young (no GC backlog of external
+ * memory); claims not filled when the span finishes are abandoned (their waiters fetch
+ * themselves). A disk chunk is read in DISK_READ_BYTES reads and stays pinned until finished.
+ */
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { PreconditionFailedError } from '../errors.js';
+import type { Entry, Fs, ReadOptions } from '../fs/types.js';
+import type { ChunkStore, Claim, DiskChunk } from './chunk-store.js';
+import type { StreamSource } from './range-stream.js';
+
+/** Read size for chunks on the disk tier (one read per default-sized chunk). */
+const DISK_READ_BYTES = 4 * 1024 * 1024;
+
+type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
+
+/**
+ * Opens ONE ranged GET of chunks [first, first+n); its pieces pass `take`, which tees them into
+ * `claims` (one per chunk, possibly none; each filled as soon as it completes) and returns the part
+ * inside [start, end]. Claims not filled when the source finishes are abandoned.
+ */
+export async function openSpan(
+  src: { inner: Fs; chunkBytes: number },
+  entry: Entry,
+  first: number,
+  n: number,
+  claims: (Claim | undefined)[],
+  start: number,
+  end: number,
+  signal: AbortSignal,
+): Promise<StreamSource> {
+  const cb = src.chunkBytes;
+  const spanStart = first * cb;
+  const spanEnd = Math.min((first + n) * cb, entry.size) - 1;
+  let body: Readable;
+  try {
+    const readOptions: ConditionalReadOptions = { range: { start: spanStart, end: spanEnd }, ifMatch: entry.etag, signal };
+    body = await src.inner.openRead(entry.path, readOptions);
+    body.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
+  } catch (err) {
+    for (const c of claims) c?.abandon(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+  let filled = 0;
+  let pos = spanStart;
+  let chunkEnd = Math.min(spanStart + cb, spanEnd + 1);
+  /** The slab being filled (returned to the pool if the span ends early). */
+  let slab = claims[0] ? takeSlab(cb) : undefined;
+  let filledTo = 0;
+  return {
+    kind: 'stream',
+    stream: body,
+    take(piece: Buffer): Buffer | undefined {
+      if (pos + piece.length > spanEnd + 1) throw new PreconditionFailedError('the file is longer than its listed size');
+      // Tee into aligned chunks first, so waiting readers get them soonest. Bytes are copied
+      // into a reusable chunk-sized slab: the received buffers die young (no GC backlog).
+      let at = 0;
+      while (at < piece.length) {
+        const take = Math.min(piece.length - at, chunkEnd - (pos + at));
+        if (slab) piece.copy(slab, filledTo, at, at + take);
+        filledTo += take;
+        at += take;
+        if (pos + at === chunkEnd) {
+          // Drop our reference: the claim's settled promise would keep every chunk of a long span alive.
+          const claim = claims[filled];
+          claims[filled++] = undefined;
+          if (claim && slab) {
+            const full = slab;
+            claim.fill([full.subarray(0, filledTo)], () => giveSlab(full));
+          }
+          chunkEnd = Math.min(chunkEnd + cb, spanEnd + 1);
+          slab = claims[filled] ? takeSlab(cb) : undefined;
+          filledTo = 0;
+        }
+      }
+      const from = Math.max(start, pos);
+      const to = Math.min(end + 1, pos + piece.length);
+      const base = pos;
+      pos += piece.length;
+      if (from >= to) return undefined;
+      return from === base && to === pos ? piece : piece.subarray(from - base, to - base);
+    },
+    end(): void {
+      if (pos !== spanEnd + 1) throw new PreconditionFailedError('the file is shorter than its listed size');
+    },
+    finish(err?: Error): void {
+      const failure = err ?? new Error('the read was abandoned');
+      for (let k = filled; k < claims.length; k++) claims[k]?.abandon(failure);
+      if (slab) giveSlab(slab);
+      slab = undefined;
+    },
+  };
+}
+
+/** A disk chunk's read stream; the chunk stays pinned until the source finishes. */
+export function diskSource(rs: Readable, length: number, pin: DiskChunk): StreamSource {
+  let got = 0;
+  return {
+    kind: 'stream',
+    stream: rs,
+    take(b: Buffer): Buffer {
+      got += b.length;
+      return b;
+    },
+    end(): void {
+      if (got !== length) throw new Error('a cached chunk file is short');
+    },
+    finish(): void {
+      rs.destroy();
+      pin.release();
+    },
+  };
+}
+
+
+/** A read stream of bytes [lo, hi) of a chunk file (it starts reading at once); undefined if the file is gone. */
+export async function openDisk(file: string, lo: number, hi: number): Promise<Readable | undefined> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  const rs = handle.createReadStream({ start: lo, end: hi - 1, highWaterMark: DISK_READ_BYTES });
+  rs.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
+  return rs;
+}
+
+
+/** Chunk-sized buffers no reader was given, for reuse (bounded; beyond that left to the GC). */
+const slabs = new Map<number, Buffer[]>();
+const MAX_FREE_SLABS = 2;
+
+function takeSlab(size: number): Buffer {
+  return slabs.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+}
+
+function giveSlab(buf: Buffer): void {
+  let free = slabs.get(buf.length);
+  if (!free) slabs.set(buf.length, (free = []));
+  if (free.length < MAX_FREE_SLABS) free.push(buf);
+}
+

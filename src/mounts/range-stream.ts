@@ -1,0 +1,136 @@
+/**
+ * The content stream of a ranged read (chunk-reader.ts): a Readable fed by a planner of Sources.
+ *
+ * Contracts: sources are taken one at a time, in order; the pieces of a stream source pass its
+ * `take` and are pushed as they come (no per-piece promise or generator step); a stream source is
+ * paused while more than STREAM_BUFFER_BYTES wait for the caller; every stream source is
+ * finished exactly once (on its end, or with the error when the read fails or is destroyed,
+ * including one taken from the planner but not started yet).
+ */
+import { Readable } from 'node:stream';
+
+/** How much the content stream buffers ahead of the caller. */
+const STREAM_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * One contiguous part of the answer: buffers already in memory, or a stream (a disk chunk, a
+ * ranged GET) whose pieces pass `take` (tee, trim) on their way out. `end` validates a stream
+ * that ended (throws when short); `finish` is called exactly once per stream source, with the
+ * error when it did not complete, and releases what it holds (claims, slab, file handle).
+ */
+export type Source =
+  | { kind: 'buffers'; buffers: Buffer[] }
+  | { kind: 'stream'; stream: Readable; take(piece: Buffer): Buffer | undefined; end(): void; finish(err?: Error): void };
+export type StreamSource = Extract<Source, { kind: 'stream' }>;
+
+/**
+ * The content stream: pulls sources from the planner one at a time (so per-piece work is a push,
+ * not a generator step) and follows the caller's backpressure (a source stream is paused while
+ * the buffer is above STREAM_BUFFER_BYTES).
+ */
+export class RangeStream extends Readable {
+  private active?: StreamSource;
+  private pumping = false;
+
+  constructor(
+    private next: Source | undefined,
+    private readonly it: AsyncGenerator<Source>,
+  ) {
+    super({ highWaterMark: STREAM_BUFFER_BYTES });
+    if (!next) this.push(null);
+  }
+
+  override _read(): void {
+    if (this.active) this.active.stream.resume();
+    else void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.destroyed) {
+        let source = this.next;
+        this.next = undefined;
+        if (!source) {
+          const r = await this.it.next();
+          if (r.done) {
+            this.push(null);
+            return;
+          }
+          source = r.value;
+          if (this.destroyed) {
+            if (source.kind === 'stream') closeSource(source, new Error('the read was abandoned'));
+            return;
+          }
+        }
+        if (source.kind === 'stream') {
+          this.attach(source);
+          return;
+        }
+        let more = true;
+        for (const b of source.buffers) more = this.push(b);
+        if (!more) return; // _read pumps again
+      }
+    } catch (err) {
+      this.destroy(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private attach(source: StreamSource): void {
+    this.active = source;
+    const s = source.stream;
+    if (s.errored || s.destroyed) {
+      // Failed (or was closed) before it was started: its 'error' has been emitted already.
+      this.destroy(s.errored ?? new Error('a source of the read closed before it was read'));
+      return;
+    }
+    const onData = (piece: Buffer) => {
+      let out: Buffer | undefined;
+      try {
+        out = source.take(piece);
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      if (out && !this.push(out)) s.pause();
+    };
+    const onEnd = () => {
+      s.off('data', onData);
+      s.off('error', onError);
+      try {
+        source.end();
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      this.active = undefined;
+      source.finish();
+      void this.pump();
+    };
+    const onError = (err: Error) => {
+      s.off('data', onData);
+      s.off('end', onEnd);
+      this.destroy(err);
+    };
+    s.on('data', onData);
+    s.once('end', onEnd);
+    s.once('error', onError);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    const failure = err ?? new Error('the read was abandoned');
+    for (const s of [this.active, this.next]) if (s?.kind === 'stream') closeSource(s, failure);
+    this.active = this.next = undefined;
+    cb(err);
+  }
+}
+
+export function closeSource(source: StreamSource, err: Error): void {
+  source.stream.on('error', () => undefined);
+  source.stream.destroy();
+  source.finish(err);
+}
+

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ChunkStore } from '../../src/mounts/chunk-store.js';
+import { tempDir } from '../support/node.js';
+
+const CB = 4096;
+
+/** Fills `key` through a claim and waits until the chunk is on disk. */
+async function put(store: ChunkStore, key: string, bytes: Buffer): Promise<void> {
+  store.claim(key)!.fill([bytes.subarray(0, 1000), bytes.subarray(1000)]);
+  for (let i = 0; i < 200; i++) {
+    const pin = store.acquireDisk(key);
+    if (pin) return pin.release();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`${key} never reached the disk tier`);
+}
+
+/** Reads a disk chunk through a pin, then releases it. */
+function read(store: ChunkStore, key: string): Buffer | undefined {
+  const found = store.lookup(key);
+  if (found?.tier !== 'disk') return undefined;
+  try {
+    return readFileSync(found.file).subarray(0, found.size);
+  } finally {
+    found.release();
+  }
+}
+
+describe('mounts: ChunkStore disk slots', () => {
+  it('reuses the slot of an evicted chunk, but only once no reader holds it', async () => {
+    const dir = join(tempDir('slots-'), 'cache');
+    const store = new ChunkStore({ memoryBytes: 0, diskBytes: 3 * CB, dir, chunkBytes: CB });
+    const [a, b, c, d, e] = Array.from({ length: 5 }, () => randomBytes(CB));
+    await put(store, 'a', a!);
+    await put(store, 'b', b!);
+    await put(store, 'c', c!);
+    const held = store.lookup('a');
+    assert.equal(held?.tier, 'disk');
+    if (held?.tier !== 'disk') return;
+    assert.ok(read(store, 'b')!.equals(b!)); // a is now the least recently used, b next
+    assert.ok(read(store, 'c')!.equals(c!));
+    await put(store, 'd', d!); // evicts a (held: its slot stays), then b (slot reused for d)
+    assert.equal(store.lookup('a'), undefined);
+    assert.equal(store.lookup('b'), undefined);
+    assert.ok(readFileSync(held.file).subarray(0, held.size).equals(a!), 'a held chunk keeps its bytes after eviction');
+    assert.ok(read(store, 'd')!.equals(d!));
+    held.release();
+    await put(store, 'e', e!); // takes a's slot, now free
+    assert.ok(read(store, 'e')!.equals(e!));
+    assert.ok(read(store, 'c')!.equals(c!));
+    assert.equal(readdirSync(dir).filter((n) => n.startsWith('slot-')).length, 3, 'never more slot files than diskBytes / chunkBytes');
+    store.close();
+  });
+
+  it('keeps a partial chunk in a file of its own, deleted on eviction', async () => {
+    const dir = join(tempDir('slots-'), 'cache');
+    const store = new ChunkStore({ memoryBytes: 0, diskBytes: 2 * CB, dir, chunkBytes: CB });
+    const tail = randomBytes(CB / 2 + 3);
+    await put(store, 'tail', tail);
+    const found = store.lookup('tail');
+    assert.equal(found?.tier, 'disk');
+    if (found?.tier !== 'disk') return;
+    found.release();
+    assert.ok(!/slot-/.test(found.file));
+    await put(store, 'x', randomBytes(CB));
+    await put(store, 'y', randomBytes(CB)); // over 2 chunks: the tail goes
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(existsSync(found.file), false);
+    store.close();
+  });
+
+  it('starts with an empty index, keeping its slot files for reuse and deleting anything else', async () => {
+    const dir = join(tempDir('slots-'), 'cache');
+    const first = new ChunkStore({ memoryBytes: 0, diskBytes: 2 * CB, dir, chunkBytes: CB });
+    await put(first, 'a', randomBytes(CB));
+    first.close();
+    writeFileSync(join(dir, 'stray.tmp'), 'x');
+    const second = new ChunkStore({ memoryBytes: 0, diskBytes: 2 * CB, dir, chunkBytes: CB });
+    assert.deepEqual(readdirSync(dir), ['slot-0']);
+    assert.equal(second.lookup('a'), undefined, 'nothing is served from a previous run');
+    const b = randomBytes(CB);
+    await put(second, 'b', b);
+    assert.ok(read(second, 'b')!.equals(b));
+    assert.deepEqual(readdirSync(dir), ['slot-0'], 'the existing slot file was reused');
+    second.close();
+  });
+});
