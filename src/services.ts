@@ -63,6 +63,7 @@ export async function openServices(config: Config, log: Logger): Promise<Service
     maxVersions: config.maxVersions,
   });
   closers.push(() => storage.close());
+  metrics.deferredChecksums(() => storage.backfill.pending());
   const ocm = createOcmService({ config, db, log, users: userDirectory(users), homes: storage });
   closers.push(() => ocm.close());
   const mounts = await Mounts.open({ config, db, log, homes: storage });

@@ -4,7 +4,7 @@
  * and file names and explode the label set).
  */
 import type { Context, Next } from 'koa';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -25,6 +25,18 @@ export class Metrics {
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
       registers: [this.registry],
+    });
+  }
+
+  /** Files whose MD5/Adler32 the storage still has to compute (see checksum-backfill.ts). */
+  deferredChecksums(count: () => Promise<number>): void {
+    new Gauge({
+      name: 'meshdav_storage_checksums_deferred',
+      help: 'Uploaded files whose MD5 and Adler32 are still to be computed in the background',
+      registers: [this.registry],
+      async collect() {
+        this.set(await count());
+      },
     });
   }
 

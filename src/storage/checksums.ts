@@ -1,13 +1,13 @@
 /**
- * Checksums computed while content streams through: SHA1, MD5 and Adler32 in one pass,
- * plus a byte count with an optional limit (quota). Also parses client-declared checksums
+ * Checksums computed while content streams through (SHA1, MD5, Adler32 — all three for small
+ * bodies, the chosen ones for large bodies), plus a byte count with an optional limit (quota). Also parses client-declared checksums
  * (`SHA1:hex`, `MD5:hex`, `ADLER32:hex`, several separated by spaces as in OC-Checksum).
  */
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BadRequestError, InsufficientStorageError } from '../errors.js';
 import { adler32Digest, adler32Update, type AdlerState } from './adler32.js';
-import { OffloadedHash } from './hash-worker.js';
+import { OffloadedHash, type Algo } from './hash-worker.js';
 import type { Checksums } from '../fs/types.js';
 
 /** Adler-32 (RFC 1950), incremental; see adler32.ts. */
@@ -30,25 +30,43 @@ export const HASH_CHUNK = 1024 * 1024;
 /** Bodies up to this size are hashed on the main thread (cheaper than waking the workers). */
 const INLINE_MAX = 2 * HASH_CHUNK;
 
+export const ALL_ALGOS: readonly Algo[] = ['sha1', 'md5', 'adler32'];
+
+export interface HashingOptions {
+  /** Fail with InsufficientStorageError beyond this many bytes. */
+  limit?: number;
+  /** Declared body size, when known (a large one goes to the workers at once). */
+  expectedSize?: number;
+  /**
+   * The algorithms a large body is hashed with, one worker lane each (default: all three).
+   * Bodies up to INLINE_MAX always get all three.
+   */
+  algos?: readonly Algo[];
+}
+
 /**
  * Pass-through stream that hashes and counts. Chunks are forwarded as they are (no copies on
  * the data path). Fails with InsufficientStorageError as soon as more than `limit` bytes went
  * through. The first INLINE_MAX bytes are held (copied) until it is clear whether the body is
- * small (hashed inline at the end) or large (handed to the hash workers of hash-worker.ts,
- * held bytes first); a declared size above INLINE_MAX goes to the workers at once.
+ * small (hashed inline at the end, all three sums) or large (handed to the hash workers of
+ * hash-worker.ts, held bytes first, `algos` only); a declared size above INLINE_MAX goes to the
+ * workers at once.
  */
 export class HashingStream extends Transform {
   bytes = 0;
   private readonly limit: number;
   private held: Buffer[] | null = [];
   private offload: OffloadedHash | null = null;
+  private readonly lanes: Algo[][];
 
-  constructor(options: { limit?: number; expectedSize?: number } = {}) {
+  constructor(options: HashingOptions = {}) {
     super({ highWaterMark: HASH_CHUNK, readableHighWaterMark: HASH_CHUNK, writableHighWaterMark: HASH_CHUNK });
     this.limit = options.limit ?? Infinity;
+    const algos = options.algos?.length ? options.algos : ALL_ALGOS;
+    this.lanes = ALL_ALGOS.filter((a) => algos.includes(a)).map((a) => [a]);
     if (options.expectedSize !== undefined && options.expectedSize > INLINE_MAX) {
       this.held = null;
-      this.offload = new OffloadedHash();
+      this.offload = new OffloadedHash(this.lanes);
     }
   }
 
@@ -67,7 +85,7 @@ export class HashingStream extends Transform {
       }
       const held = this.held;
       this.held = null;
-      this.offload = new OffloadedHash();
+      this.offload = new OffloadedHash(this.lanes);
       const offload = this.offload;
       let i = 0;
       const next = (): void => {
@@ -85,8 +103,11 @@ export class HashingStream extends Transform {
     cb(err);
   }
 
-  /** Only after the stream finished; the digests of every byte that went through. */
-  async checksums(): Promise<Required<Checksums>> {
+  /**
+   * Only after the stream finished; the digests of every byte that went through: all three for
+   * a small body, the `algos` of the options for a large one.
+   */
+  async checksums(): Promise<Checksums> {
     if (this.held) {
       const sha1 = createHash('sha1');
       const md5 = createHash('md5');
@@ -125,8 +146,13 @@ export function parseDeclaredChecksum(value: string | undefined): Checksums {
   return out;
 }
 
-/** BadRequestError when a declared checksum differs from the computed one. */
-export function verifyChecksums(declared: Checksums, actual: Required<Checksums>): void {
+/** The algorithms `declared` names. */
+export function declaredAlgos(declared: Checksums): Algo[] {
+  return ALL_ALGOS.filter((a) => declared[a] !== undefined);
+}
+
+/** BadRequestError when a declared checksum differs from the computed one (which must include it). */
+export function verifyChecksums(declared: Checksums, actual: Checksums): void {
   for (const k of Object.keys(declared) as (keyof Checksums)[]) {
     const want = k === 'adler32' ? declared[k]!.padStart(8, '0') : declared[k];
     if (want !== actual[k]) throw new BadRequestError(`${k.toUpperCase()} checksum mismatch: declared ${declared[k]}, got ${actual[k]}`);

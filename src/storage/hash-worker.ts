@@ -1,14 +1,17 @@
 /**
- * Checksums off the main thread, in two worker "lanes" that run in parallel with each other and
- * with the event loop (which keeps reading the socket and writing the disk): SHA1 + Adler32 in
- * one, MD5 (the slowest) in the other, so the two take about the same time per byte.
+ * Checksums off the main thread, in worker "lanes" that run in parallel with each other and with
+ * the event loop (which keeps reading the socket and writing the disk). A job names its lanes,
+ * each a list of algorithms one worker computes, e.g. `[['sha1']]` for an upload (one worker)
+ * or `[['sha1'], ['md5'], ['adler32']]` when all three are wanted as fast as possible.
  *
  * Bytes are copied once into a ring of 1 MiB slots in a SharedArrayBuffer; each full slot is
- * announced to both lanes and becomes free again when both acknowledged it. When every slot is
- * busy the upload waits (bounded memory: RING_SLOTS MiB per upload).
- * A crew (two workers + ring, ~16 MB) serves one upload at a time. One idle crew is kept for
- * IDLE_MS and then terminated, so an idle node goes back to its baseline; a crew whose job was
- * abandoned, or one of whose workers exited, is terminated and never reused.
+ * announced to every lane of the job and becomes free again when all of them acknowledged it.
+ * When every slot is busy the producer waits (bounded memory: RING_SLOTS MiB per job).
+ * A crew (workers + ring, ~10 MB per worker) serves one job at a time; workers are generic (the
+ * algorithms come with each job), and a crew grows when a job needs more lanes than it has.
+ * One idle crew is kept for IDLE_MS and then terminated, so an idle node goes back to its
+ * baseline; a crew whose job was abandoned, or one of whose workers exited, is terminated and
+ * never reused.
  */
 import { Worker } from 'node:worker_threads';
 import type { Checksums } from '../fs/types.js';
@@ -17,8 +20,7 @@ import { adler32Update } from './adler32.js';
 const SLOT = 1024 * 1024;
 const RING_SLOTS = 4;
 const IDLE_MS = 5_000;
-type Algo = keyof Checksums;
-const LANES: Algo[][] = [['sha1', 'adler32'], ['md5']];
+export type Algo = keyof Checksums;
 /** Hashing allocates almost nothing: small heaps keep each worker's footprint low. */
 const LIMITS = { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 };
 
@@ -27,12 +29,11 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const adler32Update = ${adler32Update.toString()};
-const algos = workerData.algos;
 const ring = new Uint8Array(workerData.ring);
 let job = null;
 parentPort.on('message', (m) => {
   if (m.t === 'start') {
-    job = { id: m.id, hashes: algos.map((a) => (a === 'adler32' ? { a: 1, b: 0 } : createHash(a))) };
+    job = { id: m.id, algos: m.algos, hashes: m.algos.map((a) => (a === 'adler32' ? { a: 1, b: 0 } : createHash(a))) };
   } else if (m.t === 'data' && job && job.id === m.id) {
     const view = ring.subarray(m.slot * ${SLOT}, m.slot * ${SLOT} + m.len);
     for (const h of job.hashes) {
@@ -42,7 +43,7 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ t: 'ack', id: m.id, slot: m.slot });
   } else if (m.t === 'end' && job && job.id === m.id) {
     const sums = {};
-    algos.forEach((a, i) => {
+    job.algos.forEach((a, i) => {
       const h = job.hashes[i];
       sums[a] = typeof h.digest === 'function' ? h.digest('hex') : ((h.b * 65536 + h.a) >>> 0).toString(16).padStart(8, '0');
     });
@@ -59,14 +60,17 @@ interface Crew {
   dead: boolean;
 }
 
-let idleCrew: { crew: Crew; timer: NodeJS.Timeout } | null = null;
+let idleCrew: { crew: CrewOf; timer: NodeJS.Timeout } | null = null;
 let nextJob = 1;
 
-function spawnCrew(): Crew {
-  const ring = new SharedArrayBuffer(SLOT * RING_SLOTS);
-  const crew: Crew = { bytes: new Uint8Array(ring), workers: [], dead: false };
-  for (const algos of LANES) {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { algos, ring }, resourceLimits: LIMITS });
+interface CrewOf extends Crew {
+  ring: SharedArrayBuffer;
+}
+
+/** Adds workers until the crew has `lanes` of them. */
+function staff(crew: CrewOf, lanes: number): void {
+  while (crew.workers.length < lanes) {
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { ring: crew.ring }, resourceLimits: LIMITS });
     w.unref();
     w.once('exit', () => {
       crew.dead = true;
@@ -75,7 +79,11 @@ function spawnCrew(): Crew {
     w.on('error', () => terminate(crew));
     crew.workers.push(w);
   }
-  return crew;
+}
+
+function spawnCrew(): CrewOf {
+  const ring = new SharedArrayBuffer(SLOT * RING_SLOTS);
+  return { ring, bytes: new Uint8Array(ring), workers: [], dead: false };
 }
 
 function terminate(crew: Crew): void {
@@ -83,14 +91,16 @@ function terminate(crew: Crew): void {
   for (const w of crew.workers) void w.terminate();
 }
 
-function takeCrew(): Crew {
+function takeCrew(lanes: number): CrewOf {
   const idle = idleCrew;
   idleCrew = null;
   if (idle) clearTimeout(idle.timer);
-  return idle && !idle.crew.dead ? idle.crew : spawnCrew();
+  const crew = idle && !idle.crew.dead ? idle.crew : spawnCrew();
+  staff(crew, lanes);
+  return crew;
 }
 
-function parkCrew(crew: Crew): void {
+function parkCrew(crew: CrewOf): void {
   if (crew.dead || idleCrew) {
     terminate(crew);
     return;
@@ -115,9 +125,13 @@ export async function closeHashWorkers(): Promise<void> {
 
 type Msg = { t: 'ack'; id: number; slot: number } | { t: 'done'; id: number; sums: Checksums };
 
-/** One upload's hashing job. Call `push` for every chunk in order, then `finish` once (or `abandon`). */
+/**
+ * One hashing job over `lanes` (see the top of this file). Call `push` for every chunk in order,
+ * then `finish` once (or `abandon`).
+ */
 export class OffloadedHash {
-  private readonly crew: Crew;
+  private readonly crew: CrewOf;
+  private readonly workers: Worker[];
   private readonly id = nextJob++;
   /** Acks still awaited per slot (0 = free). */
   private readonly pending = new Array<number>(RING_SLOTS).fill(0);
@@ -126,22 +140,24 @@ export class OffloadedHash {
   private lanesDone = 0;
   private waiting: (() => void) | null = null;
   private readonly sums: Checksums = {};
-  private readonly result: Promise<Required<Checksums>>;
-  private resolveResult!: (c: Required<Checksums>) => void;
+  private readonly result: Promise<Checksums>;
+  private resolveResult!: (c: Checksums) => void;
   private rejectResult!: (e: Error) => void;
   private failed: Error | null = null;
   private settled = false;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly listeners: Array<[Worker, string, (...args: any[]) => void]> = [];
 
-  constructor() {
-    this.crew = takeCrew();
+  constructor(private readonly lanes: Algo[][]) {
+    if (lanes.length === 0 || lanes.some((l) => l.length === 0)) throw new Error('a hashing job needs lanes with algorithms');
+    this.crew = takeCrew(lanes.length);
+    this.workers = this.crew.workers.slice(0, lanes.length);
     this.result = new Promise((res, rej) => {
       this.resolveResult = res;
       this.rejectResult = rej;
     });
     this.result.catch(() => undefined);
-    for (const w of this.crew.workers) {
+    this.workers.forEach((w, lane) => {
       const onMessage = (m: Msg) => this.onMessage(m);
       const onError = (err: Error) => this.fail(err);
       const onExit = () => this.fail(new Error('a hash worker exited'));
@@ -149,8 +165,8 @@ export class OffloadedHash {
       w.on('error', onError);
       w.on('exit', onExit);
       this.listeners.push([w, 'message', onMessage], [w, 'error', onError], [w, 'exit', onExit]);
-      w.postMessage({ t: 'start', id: this.id });
-    }
+      w.postMessage({ t: 'start', id: this.id, algos: lanes[lane] });
+    });
   }
 
   private onMessage(m: Msg): void {
@@ -165,9 +181,9 @@ export class OffloadedHash {
       return;
     }
     Object.assign(this.sums, m.sums);
-    if (++this.lanesDone === LANES.length) {
+    if (++this.lanesDone === this.lanes.length) {
       this.release(true);
-      this.resolveResult({ sha1: this.sums.sha1!, md5: this.sums.md5!, adler32: this.sums.adler32! });
+      this.resolveResult({ ...this.sums });
     }
   }
 
@@ -192,8 +208,8 @@ export class OffloadedHash {
   /** Announces the current slot to every lane and moves to the next one. */
   private send(): void {
     if (this.fill === 0) return;
-    this.pending[this.slot] = LANES.length;
-    for (const w of this.crew.workers) w.postMessage({ t: 'data', id: this.id, slot: this.slot, len: this.fill });
+    this.pending[this.slot] = this.lanes.length;
+    for (const w of this.workers) w.postMessage({ t: 'data', id: this.id, slot: this.slot, len: this.fill });
     this.slot = (this.slot + 1) % RING_SLOTS;
     this.fill = 0;
   }
@@ -222,11 +238,11 @@ export class OffloadedHash {
     step();
   }
 
-  /** The digests of everything pushed. */
-  finish(): Promise<Required<Checksums>> {
+  /** The digests of everything pushed, for the algorithms of the job's lanes. */
+  finish(): Promise<Checksums> {
     if (this.failed) return Promise.reject(this.failed);
     this.send();
-    for (const w of this.crew.workers) w.postMessage({ t: 'end', id: this.id });
+    for (const w of this.workers) w.postMessage({ t: 'end', id: this.id });
     return this.result;
   }
 

@@ -12,6 +12,7 @@ import { HASH_CHUNK } from './checksums.js';
 import { translateFsError } from './fs-errors.js';
 import { resolveExisting, resolveMaybe, type Layout } from './layout.js';
 import { newEtag, type EntryRecord, type MetaStore } from './meta-store.js';
+import type { Activity } from './activity.js';
 import type { KeyedMutex } from './mutex.js';
 import { Txn } from './txn.js';
 
@@ -24,6 +25,10 @@ export interface HomeContext {
   quotaBytes: number | null;
   maxVersions: number;
   log: Logger;
+  /** Transfers in flight (background work waits for a quiet storage). */
+  activity: Activity;
+  /** Called after a commit queued deferred checksums (wakes the backfill). */
+  sumsQueued(): void;
 }
 
 /** Runs `fn` holding the user's mutex with a fresh transaction; `fn` commits what it means to keep. */
@@ -164,7 +169,7 @@ export function checkPreconditions(current: EntryRecord | undefined, options: { 
  * lstat), or a range of it; the final component is opened with O_NOFOLLOW.
  * RangeNotSatisfiableError when the range starts beyond the end.
  */
-export function openRange(full: string, path: string, size: number, options: ReadOptions = {}): Readable {
+export function openRange(full: string, path: string, size: number, options: ReadOptions = {}, activity?: Activity): Readable {
   let start = 0;
   let end = size - 1;
   if (options.range) {
@@ -183,6 +188,7 @@ export function openRange(full: string, path: string, size: number, options: Rea
       ? createReadStream(full, { flags, highWaterMark: HASH_CHUNK })
       : createReadStream(full, { flags, start, end, highWaterMark: HASH_CHUNK });
   if (options.signal) addAbortSignal(options.signal, stream);
+  if (activity) stream.once('close', activity.begin());
   return stream;
 }
 

@@ -108,7 +108,7 @@ export class LocalFs
     const full = this.full(path);
     const st = await resolveExisting(full, path);
     if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
-    return openRange(full, path, st.size, options);
+    return openRange(full, path, st.size, options, this.home.activity);
   }
 
   /**
@@ -123,10 +123,11 @@ export class LocalFs
       if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
       const entry = toEntry(this.home, path, rec);
       // A file that keeps changing under a small read is streamed as before after a few tries.
-      if (options?.range || attempt > 3) return { entry, body: openRange(this.full(path), path, st.size, options) };
+      if (options?.range || attempt > 3) return { entry, body: openRange(this.full(path), path, st.size, options, this.home.activity) };
       if (st.size > SMALL_READ) {
         const body = new FileChunks(this.full(path), 0, st.size - 1);
         if (options?.signal) addAbortSignal(options.signal, body);
+        body.once('close', this.home.activity.begin());
         return { entry, body };
       }
       const body = await readSmall(this.full(path), path, st.size);

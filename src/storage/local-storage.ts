@@ -13,6 +13,8 @@ import { KeyedMutex } from './mutex.js';
 import { Txn } from './txn.js';
 import { translateFsError } from './fs-errors.js';
 import { closeHashWorkers } from './hash-worker.js';
+import { Activity } from './activity.js';
+import { ChecksumBackfill } from './checksum-backfill.js';
 import { scanStorage, type ScanReport } from './scan.js';
 import type { HomeContext } from './home.js';
 
@@ -31,13 +33,18 @@ export interface LocalStorageOptions {
 export class LocalStorage {
   private readonly homes = new Map<string, Promise<LocalFs>>();
   private readonly mutex = new KeyedMutex();
+  private readonly activity = new Activity();
+  /** MD5/Adler32 of large uploads, computed while the storage is quiet. */
+  readonly backfill: ChecksumBackfill;
   private closed = false;
 
   private constructor(
     readonly layout: Layout,
     readonly store: MetaStore,
     private readonly options: LocalStorageOptions,
-  ) {}
+  ) {
+    this.backfill = new ChecksumBackfill({ store, activity: this.activity, log: options.log, contextFor: (u) => this.context(u) });
+  }
 
   static async open(options: LocalStorageOptions): Promise<LocalStorage> {
     const layout = await Layout.create(options.dataDir);
@@ -45,6 +52,7 @@ export class LocalStorage {
     await store.open();
     const storage = new LocalStorage(layout, store, options);
     await storage.recoverInterruptedWrites();
+    storage.backfill.start();
     return storage;
   }
 
@@ -73,6 +81,8 @@ export class LocalStorage {
       quotaBytes: this.options.quotaBytes,
       maxVersions: this.options.maxVersions,
       log: this.options.log,
+      activity: this.activity,
+      sumsQueued: () => this.backfill.notify(),
     };
   }
 
@@ -120,6 +130,7 @@ export class LocalStorage {
   /** Waits for metadata mutations in flight; further home() calls fail. The db is closed by its owner. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.backfill.close();
     await this.mutex.drain();
     await closeHashWorkers();
   }

@@ -158,6 +158,7 @@ export async function copyLocal(
         throw translateFsError(err, to);
       }
       let rootRec: EntryRecord | undefined;
+      let queued = false;
       for (const c of copied) {
         const src = srcRecords.get(c.rel);
         const sameFile = src && src.type === c.type && (c.type === 'dir' || src.size === c.size);
@@ -172,6 +173,10 @@ export async function copyLocal(
           etag: newEtag(),
         };
         if (sameFile && src.type === 'file') Object.assign(rec, { sha1: src.sha1, md5: src.md5, adler32: src.adler32 });
+        if (rec.type === 'file' && (!rec.md5 || !rec.adler32)) {
+          txn.putIn(home.store.sums, `${home.user}:${rec.id}`, rec.etag); // deferred checksums
+          queued = true;
+        }
         if (src?.props) rec.props = { ...src.props };
         if (src?.meta) rec.meta = { ...src.meta };
         const p = c.rel === '/' ? to : to + c.rel;
@@ -181,6 +186,7 @@ export async function copyLocal(
       }
       await txn.propagate(to, total);
       await txn.commit();
+      if (queued) home.sumsQueued();
       return { entry: toEntry(home, to, rootRec!), replaced };
     });
   } finally {

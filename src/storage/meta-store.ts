@@ -5,6 +5,7 @@
  *   storage!versions `{user}:{fileId}:{key}` → VersionRecord
  *   storage!trash    `{user}:{key}` → TrashRecord;  storage!trashEntries `{user}:{key}:{relPath}` → EntryRecord
  *   storage!state    `counter` → highest id reserved
+ *   storage!sums     `{user}:{fileId}` → ETag   (files whose MD5/Adler32 are still to be computed)
  * File ids come from a node-wide counter (decimal strings, as Nextcloud's numeric oc:fileid),
  * reserved in blocks so a crash never hands out an id twice.
  */
@@ -83,6 +84,8 @@ export class MetaStore {
    * content may be ahead of its metadata (see LocalStorage.open).
    */
   readonly intents: Sub<number>;
+  /** Deferred checksums to compute (see checksum-backfill.ts). */
+  readonly sums: Sub<string>;
   private next = 0;
   private reserved = 0;
   private reserving: Promise<void> | null = null;
@@ -95,6 +98,7 @@ export class MetaStore {
     this.trashEntries = db.sublevel<string, EntryRecord>(['storage', 'trashEntries'], { valueEncoding: 'json' });
     this.state = db.sublevel<string, number>(['storage', 'state'], { valueEncoding: 'json' });
     this.intents = db.sublevel<string, number>(['storage', 'intents'], { valueEncoding: 'json' });
+    this.sums = db.sublevel<string, string>(['storage', 'sums'], { valueEncoding: 'utf8' });
   }
 
   async open(): Promise<void> {

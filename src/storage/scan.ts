@@ -2,7 +2,8 @@
  * Scan: reconciles metadata with files changed outside meshdav. Walks each home on disk under
  * the user's mutex and compares with the records:
  *   - on disk without a record → added (new id, checksums computed by streaming the file);
- *   - size or mtime differs, or checksums missing → changed (new ETag, checksums recomputed);
+ *   - size or mtime differs → changed (new ETag, checksums recomputed);
+ *   - same size and mtime but checksums missing → the checksums are computed (same ETag);
  *   - record without a file → removed (its records and ids dropped);
  *   - folder sizes recomputed; every folder with a change below gets a new ETag.
  * Symbolic links and unaddressable names are skipped and reported, never followed.
@@ -127,7 +128,10 @@ async function scanHome(deps: ScanDeps, user: string, report: ScanReport): Promi
         }
         const old = byPath.get(p);
         const mtime = Math.round(st.mtimeMs);
-        if (old?.type === 'file' && !outOfDate(old, st) && old.sha1 && old.md5 && old.adler32) {
+        if (old?.type === 'file' && !outOfDate(old, st)) {
+          // Same content: only missing checksums (deferred, or dropped by an out-of-band edit
+          // already noticed) are filled in; the ETag stays.
+          if (!(old.sha1 && old.md5 && old.adler32)) txn.put(p, { ...old, ...(await hashFile(childFull)).sums });
           size += old.size;
           continue;
         }

@@ -104,7 +104,7 @@ export async function openVersion(home: HomeContext, rawPath: string, key: strin
   if (!v) throw new NotFoundError(`no version ${key} of ${path}`);
   const vfile = join(home.layout.versionDir(home.user, rec.id), key);
   const st = await resolveExisting(vfile, `${path} (version ${key})`);
-  return openRange(vfile, path, st.size, options);
+  return openRange(vfile, path, st.size, options, home.activity);
 }
 
 export async function restoreVersion(home: HomeContext, rawPath: string, key: string): Promise<Entry> {

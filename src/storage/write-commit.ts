@@ -25,7 +25,8 @@ export interface CommitRequest {
   /** The complete, verified content in uploads/. */
   tmp: string;
   bytes: number;
-  sums: Required<Checksums>;
+  /** What was computed while the body streamed in (SHA1 at least). */
+  sums: Checksums;
   mtime: number;
   diskTime: { fsMtime?: number };
   options: WriteOptions;
@@ -159,13 +160,15 @@ async function commitGroup(home: HomeContext, txn: Txn, group: Queued[]): Promis
   );
 
   const done: Array<[Queued, CommitOutcome]> = [];
+  let queued = false;
   for (let i = 0; i < plans.length; i++) {
     const { item, old, versioned } = plans[i]!;
     if (renamed[i]) {
       item.reject(translateFsError(renamed[i], item.path));
       continue;
     }
-    const { fsMtime: _stale, ...kept } = old ?? ({} as Partial<EntryRecord>);
+    // The old content's checksums never carry over to the new content.
+    const { fsMtime: _stale, sha1: _s, md5: _m, adler32: _a, ...kept } = old ?? ({} as Partial<EntryRecord>);
     const rec: EntryRecord = {
       ...kept,
       id: old?.id ?? (await home.store.nextId()),
@@ -178,10 +181,15 @@ async function commitGroup(home: HomeContext, txn: Txn, group: Queued[]): Promis
     };
     txn.put(item.path, rec);
     if (!old) txn.setId(rec.id, item.path);
+    if (!rec.md5 || !rec.adler32) {
+      txn.putIn(home.store.sums, `${home.user}:${rec.id}`, rec.etag);
+      queued = true;
+    }
     await txn.propagate(item.path, item.bytes - (old?.size ?? 0));
     done.push([item, { result: { entry: toEntry(home, item.path, rec), created: !old }, versioned }]);
   }
   await txn.commit();
   if (intentKeys.length) await home.store.intents.batch(intentKeys.map((key) => ({ type: 'del' as const, key })));
+  if (queued) home.sumsQueued();
   for (const [item, outcome] of done) item.resolve(outcome);
 }

@@ -1,6 +1,8 @@
 /**
- * Atomic writes: the body streams into uploads/ through the hashing stream (SHA1, MD5, Adler32,
- * byte count against the quota), is verified (declared size, declared checksum), and only then
+ * Atomic writes: the body streams into uploads/ through the hashing stream (byte count against
+ * the quota; SHA1 plus any algorithm the client declared a checksum for — a small body gets all
+ * three, and the MD5/Adler32 of a large one are computed later by checksum-backfill.ts, queued in
+ * the commit's batch), is verified (declared size, declared checksum), and only then
  * renamed over the target under the user's mutex (grouped with other completed writes, see
  * write-commit.ts). Any failure — a client that disconnects, an
  * aborted signal, a mismatch, the quota — removes the temporary file and leaves the old content.
@@ -12,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { BadRequestError, ConflictError, InsufficientStorageError, isMeshdavError } from '../errors.js';
 import { normalizePath, parentPath } from '../fs/path.js';
 import type { WriteOptions, WriteResult } from '../fs/types.js';
-import { HASH_CHUNK, HashingStream, parseDeclaredChecksum, verifyChecksums } from './checksums.js';
+import { declaredAlgos, HASH_CHUNK, HashingStream, parseDeclaredChecksum, verifyChecksums } from './checksums.js';
 import { translateFsError } from './fs-errors.js';
 import { checkPreconditions, fsMtimeField, type HomeContext } from './home.js';
 import { resolveMaybe } from './layout.js';
@@ -56,7 +58,8 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
   }
 
   const tmp = home.layout.tempPath();
-  const hasher = new HashingStream({ limit, expectedSize: options.size });
+  const hasher = new HashingStream({ limit, expectedSize: options.size, algos: ['sha1', ...declaredAlgos(declared)] });
+  const endTransfer = home.activity.begin();
   try {
     try {
       await pipeline(body, hasher, createWriteStream(tmp, { flags: 'wx', highWaterMark: HASH_CHUNK }), options.signal ? { signal: options.signal } : {});
@@ -81,6 +84,7 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
     if (result.versioned) pruneVersionsLater(home, result.result.entry.fileId);
     return result.result;
   } finally {
+    endTransfer();
     hasher.abandon();
     await rm(tmp, { force: true });
   }
