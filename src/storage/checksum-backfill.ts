@@ -10,8 +10,7 @@
  * ETag it was queued with and its size and mtime on disk still match its record; otherwise the
  * entry is dropped (a newer write queued its own, or `meshdav scan` recomputes changed files).
  */
-import { createReadStream } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import type { Activity } from './activity.js';
 import { HASH_CHUNK } from './checksums.js';
@@ -121,10 +120,19 @@ export class ChecksumBackfill {
 
     const job = new OffloadedHash([DEFERRED]);
     try {
-      const stream = createReadStream(home.layout.full(user, path), { highWaterMark: HASH_CHUNK, flags: 'r', signal });
-      for await (const chunk of stream) {
-        if (!this.deps.activity.isQuiet(QUIET_MS)) await this.deps.activity.whenQuiet(QUIET_MS, signal);
-        await new Promise<void>((resolve) => job.push(chunk as Buffer, resolve));
+      // One buffer for the whole file: push() has copied a chunk into the ring when it calls back.
+      const file = await open(home.layout.full(user, path), 'r');
+      try {
+        const buf = Buffer.allocUnsafeSlow(HASH_CHUNK);
+        for (;;) {
+          if (!this.deps.activity.isQuiet(QUIET_MS)) await this.deps.activity.whenQuiet(QUIET_MS, signal);
+          signal.throwIfAborted();
+          const { bytesRead } = await file.read(buf, 0, buf.length, null);
+          if (bytesRead === 0) break;
+          await new Promise<void>((resolve) => job.push(buf.subarray(0, bytesRead), resolve));
+        }
+      } finally {
+        await file.close();
       }
       const sums = await job.finish();
       const stored = await locked(home, async (txn) => {
