@@ -34,7 +34,8 @@ function collect(body: Readable, size: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let n = 0;
     let ended = false;
-    const changed = () => new ServiceUnavailableError('the content changed or ended early while it was read; try again', { headers: { 'Retry-After': '1' } });
+    const changed = () =>
+      new ServiceUnavailableError('the content changed or ended early while it was read; try again', { headers: { 'Retry-After': '1' } });
     body.on('data', (chunk: Buffer) => {
       n += chunk.length;
       if (n > size) body.destroy(changed());
@@ -69,8 +70,11 @@ async function serve(req: DavRequest, withBody: boolean): Promise<void> {
     });
     if (opened) {
       const { entry, body } = opened;
-      // A small body is collected first and sent in one write: no stream pipeline per request.
-      const content = entry.size <= SMALL_BODY ? await collect(body, entry.size) : isReleasable(body) ? new RecyclingBody(body, ctx.res) : body;
+      // A small body is collected first and sent in one write (no stream pipeline per request);
+      // a big one hands its chunks back for reuse once sent, where its Fs takes them.
+      let content: Buffer | Readable = body;
+      if (entry.size <= SMALL_BODY) content = await collect(body, entry.size);
+      else if (isReleasable(body)) content = new RecyclingBody(body, ctx.res);
       setCommonHeaders(req, entry);
       ctx.status = 200;
       ctx.type = entry.mime;
