@@ -9,8 +9,9 @@
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { Context } from 'koa';
-import { BadRequestError, NotFoundError, RangeNotSatisfiableError } from '../../errors.js';
-import { isVersioned } from '../../fs/guards.js';
+import { BadRequestError, ConflictError, NotFoundError, RangeNotSatisfiableError } from '../../errors.js';
+import { hasEntryOpener, isVersioned } from '../../fs/guards.js';
+import { isReleasable, RecyclingBody } from '../../dav/recycling-body.js';
 import type { ByteRange, Entry } from '../../fs/types.js';
 import { decodeUrlPath } from '../../fs/path.js';
 import { ensureParents, need, requestSignal, type StorageCall, type Verb } from './call.js';
@@ -73,7 +74,8 @@ async function download(ctx: Context, entry: Entry, open: (range?: ByteRange) =>
     ctx.status = 200;
     ctx.set('Content-Length', String(entry.size));
   }
-  await send(ctx, stream);
+  // Chunks of a local file go back to it once the socket took them (no allocation per chunk).
+  await send(ctx, isReleasable(stream) ? new RecyclingBody(stream, ctx.res) : stream);
 }
 
 export const transferVerbs: Record<string, Verb<StorageCall>> = {
@@ -101,8 +103,19 @@ export const transferVerbs: Record<string, Verb<StorageCall>> = {
     tail: true,
     handler: async (call) => {
       const path = tailPath(call.tail);
-      const entry = await call.fs.stat(path);
       const signal = requestSignal(call.ctx);
+      if (!call.ctx.get('range') && hasEntryOpener(call.fs)) {
+        // A whole file: entry and content from one lookup (they always match).
+        const { entry, body } = await call.fs.openEntry(path, { signal }).catch((err: unknown) => {
+          throw err instanceof ConflictError ? new BadRequestError('a folder cannot be downloaded') : err;
+        });
+        await download(call.ctx, entry, async () => body).catch((err: unknown) => {
+          body.destroy();
+          throw err;
+        });
+        return;
+      }
+      const entry = await call.fs.stat(path);
       await download(call.ctx, entry, (range) => call.fs.openRead(path, { range, signal }));
     },
   },
