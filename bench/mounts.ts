@@ -308,7 +308,13 @@ async function main(): Promise<void> {
   const gets = counting.requests.filter((r) => r.startsWith('GET'));
   const chunks = Math.ceil((100 * MiB) / SCALE / CHUNK);
   line('bytes delivered', `${(reads.reduce((s, r) => s + r.bytes, 0) / MiB).toFixed(0)} MiB in ${(ms / 1000).toFixed(1)} s`);
+  // Bytes the sender was asked for, from the Range headers ("GET path bytes=a-b"), vs the file size.
+  const asked = gets.reduce((n, g) => {
+    const m = /bytes=(\d+)-(\d*)/.exec(g);
+    return n + (m ? (m[2] ? Number(m[2]) : (100 * MiB) / SCALE - 1) - Number(m[1]) + 1 : (100 * MiB) / SCALE);
+  }, 0);
   line('sender GETs / distinct ranges / chunks in the file', `${gets.length} / ${new Set(gets).size} / ${chunks} (target: each chunk once)`);
+  line('bytes the sender was asked for / file size', `${(asked / MiB).toFixed(1)} / ${(100 / SCALE).toFixed(1)} MiB  ${gets.map((g) => g.split(' ').pop()).join(' ')}`);
 
   }
 

@@ -16,7 +16,7 @@ import type { ChunkStore, Claim, DiskChunk } from './chunk-store.js';
 import type { StreamSource } from './range-stream.js';
 
 /** Read size for chunks on the disk tier (one read per default-sized chunk). */
-const DISK_READ_BYTES = 4 * 1024 * 1024;
+const DISK_READ_BYTES = 1 * 1024 * 1024;
 
 type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
 
