@@ -9,9 +9,12 @@ import type { Context, Next } from 'koa';
 import type { Logger } from '../log.js';
 
 export function accessLog(log: Logger) {
+  // The line holds only the fields built below, none of them secret, so it skips the logger's
+  // redaction pass: that pass was most of the cost of a line (about 11 of 13 µs).
+  const lines = log.child({}, { redact: [] });
   return async function access(ctx: Context, next: Next): Promise<void> {
     // Below info (the benchmarks' and many deployments' `warn`) a request costs nothing here.
-    if (!log.isLevelEnabled('info')) return next();
+    if (!lines.isLevelEnabled('info')) return next();
     const start = process.hrtime.bigint();
     const line = { method: ctx.method, path: ctx.path, ip: ctx.ip };
     let logged = false;
@@ -19,7 +22,7 @@ export function accessLog(log: Logger) {
       if (logged) return;
       logged = true;
       try {
-        log.info(
+        lines.info(
           { ...line, status: ctx.status, ms: Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100, bytes: ctx.response.length },
           'request',
         );
