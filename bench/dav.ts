@@ -104,10 +104,12 @@ async function main(): Promise<void> {
     // pause as any server gets between requests (idle upload hashers are let go after 5 s).
     await new Promise((r) => setTimeout(r, 6_000));
     log(`meshdav RSS before the GET rounds: ${fmtMB(currentRss(meshdav.child.pid))}`);
-    // More rounds than PUT (a GET is cheap), the order reversed every other round.
+    // Then more rounds than PUT (a GET is cheap), the order reversed every other round.
     const getRates: Record<string, number[]> = { meshdav: [], rclone: [], apache: [] };
     let getPeak = 0;
     const getServers = [meshdav, rcloneBig, ...(apache ? [apache] : [])];
+    // One unmeasured GET each first (code paths warmed, page cache settled after the PUTs).
+    for (const s of getServers) await timedGet(s, 'big/file.bin');
     for (let i = 0; i < GET_ROUNDS; i++) {
       for (const s of i % 2 === 0 ? getServers : [...getServers].reverse()) {
         if (s === meshdav) resetPeakRss(meshdav.child.pid);
