@@ -73,10 +73,12 @@ export class CachedFs implements Fs {
     private readonly options: CachedFsOptions,
   ) {
     if (options.mode !== 'off' && options.metadataTtlMs > 0) {
+      // Bounded by size only: lru-cache preallocates ~10 MiB per cache for a `max` of 200,000,
+      // and a mount that is never browsed should cost nothing. A key costs 10 and a listing one
+      // more per entry: at most 200,000 keys, at most 2,000,000 size units in all.
       this.meta = new LRUCache<string, Meta>({
-        max: 200_000,
         maxSize: 2_000_000,
-        sizeCalculation: (v) => (v.kind === 'list' ? v.entries.length + 1 : 1),
+        sizeCalculation: (v) => (v.kind === 'list' ? v.entries.length + 10 : 10),
         ttl: options.metadataTtlMs,
         allowStale: true,
         noDeleteOnStaleGet: true,

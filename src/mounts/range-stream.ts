@@ -10,7 +10,7 @@
 import { Readable } from 'node:stream';
 
 /** How much the content stream buffers ahead of the caller. */
-const STREAM_BUFFER_BYTES = 1024 * 1024;
+const STREAM_BUFFER_BYTES = 256 * 1024;
 
 /**
  * One contiguous part of the answer: buffers already in memory, or a stream (a disk chunk, a

@@ -23,7 +23,7 @@ export async function* iterate(stream: Readable): AsyncGenerator<Buffer> {
 }
 
 /** How much of a response body is buffered ahead of its reader. */
-const BODY_BUFFER_BYTES = 1024 * 1024;
+const BODY_BUFFER_BYTES = 256 * 1024;
 
 /**
  * The body, whose failures (a body timeout, a reset) surface as typed errors; aborts pass as they

@@ -55,7 +55,7 @@ export class Mounts {
   readonly props: MountProps;
   private readonly live = new Map<string, MountedShare>();
   /** `{user}\0{file id}` → namespace path of entries seen inside mounts (pathById). */
-  private readonly ids = new LRUCache<string, string>({ max: 200_000 });
+  private readonly ids = new LRUCache<string, string>({ maxSize: 200_000, sizeCalculation: () => 1 }); // at most 200,000, none preallocated
   private received?: ReceivedShareSource;
   private unsubscribe?: () => void;
 
