@@ -32,7 +32,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 
-const SPILL_QUEUE_BYTES = 8 * 1024 * 1024;
+const SPILL_QUEUE_BYTES = 16 * 1024 * 1024;
 /** Buffers per writev call (below IOV_MAX). */
 const WRITEV_BATCH = 512;
 
