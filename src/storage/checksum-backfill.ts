@@ -4,23 +4,24 @@
  * afterwards. The queue (`storage!sums`, `{user}:{fileId}` → ETag) is written in the same LevelDB
  * batch as the upload's metadata, so it survives a crash or restart.
  *
- * One file at a time, read from disk and hashed in a single worker lane (at most one core), and
- * only while the storage is quiet: the work waits until no transfer has run for QUIET_MS and
- * pauses between chunks whenever one starts. A result is stored only if the file still has the
+ * One file at a time, read from disk through one buffer and hashed on the main thread in short
+ * slices (no worker thread and its ~18 MB), and only while the storage is quiet: the work waits
+ * until no transfer has run for QUIET_MS and pauses between chunks whenever one starts. A result is stored only if the file still has the
  * ETag it was queued with and its size and mtime on disk still match its record; otherwise the
  * entry is dropped (a newer write queued its own, or `meshdav scan` recomputes changed files).
  */
 import { lstat, open } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import type { Activity } from './activity.js';
-import { HASH_CHUNK } from './checksums.js';
-import { OffloadedHash, type Algo } from './hash-worker.js';
+import { createHash } from 'node:crypto';
+import { Adler32, HASH_CHUNK } from './checksums.js';
 import { locked, outOfDate, type HomeContext } from './home.js';
 import type { MetaStore } from './meta-store.js';
 
 /** Quiet time before (and between chunks of) background hashing, ms. */
 export const QUIET_MS = 1_000;
-const DEFERRED: Algo[] = ['md5', 'adler32'];
+/** Bytes hashed per turn of the event loop (MD5 + Adler32 of 256 KiB ≈ 0.5 ms here). */
+const SLICE = 256 * 1024;
 
 export interface BackfillDeps {
   store: MetaStore;
@@ -118,35 +119,38 @@ export class ChecksumBackfill {
       return;
     }
 
-    const job = new OffloadedHash([DEFERRED]);
+    const md5 = createHash('md5');
+    const adler = new Adler32();
+    // One buffer for the whole file, hashed on the main thread in slices of SLICE bytes with a
+    // turn of the event loop between them, so a request never waits more than ~0.5 ms for it.
+    const file = await open(home.layout.full(user, path), 'r');
     try {
-      // One buffer for the whole file: push() has copied a chunk into the ring when it calls back.
-      const file = await open(home.layout.full(user, path), 'r');
-      try {
-        const buf = Buffer.allocUnsafeSlow(HASH_CHUNK);
-        for (;;) {
-          if (!this.deps.activity.isQuiet(QUIET_MS)) await this.deps.activity.whenQuiet(QUIET_MS, signal);
-          signal.throwIfAborted();
-          const { bytesRead } = await file.read(buf, 0, buf.length, null);
-          if (bytesRead === 0) break;
-          await new Promise<void>((resolve) => job.push(buf.subarray(0, bytesRead), resolve));
+      const buf = Buffer.allocUnsafeSlow(HASH_CHUNK);
+      for (;;) {
+        if (!this.deps.activity.isQuiet(QUIET_MS)) await this.deps.activity.whenQuiet(QUIET_MS, signal);
+        signal.throwIfAborted();
+        const { bytesRead } = await file.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        for (let off = 0; off < bytesRead; off += SLICE) {
+          const piece = buf.subarray(off, Math.min(bytesRead, off + SLICE));
+          md5.update(piece);
+          adler.update(piece);
+          await new Promise((r) => setImmediate(r));
         }
-      } finally {
-        await file.close();
       }
-      const sums = await job.finish();
-      const stored = await locked(home, async (txn) => {
-        const now = await txn.get(path);
-        if (!now || now.type !== 'file' || now.etag !== etag) return false;
-        if (outOfDate(now, await lstat(home.layout.full(user, path)))) return false;
-        txn.put(path, { ...now, md5: sums.md5, adler32: sums.adler32 });
-        txn.delIn(this.deps.store.sums, key);
-        await txn.commit();
-        return true;
-      });
-      if (!stored) await this.forget(key, etag);
     } finally {
-      job.abandon();
+      await file.close();
     }
+    const sums = { md5: md5.digest('hex'), adler32: adler.digest() };
+    const stored = await locked(home, async (txn) => {
+      const now = await txn.get(path);
+      if (!now || now.type !== 'file' || now.etag !== etag) return false;
+      if (outOfDate(now, await lstat(home.layout.full(user, path)))) return false;
+      txn.put(path, { ...now, ...sums });
+      txn.delIn(this.deps.store.sums, key);
+      await txn.commit();
+      return true;
+    });
+    if (!stored) await this.forget(key, etag);
   }
 }

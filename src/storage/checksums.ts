@@ -32,6 +32,35 @@ const INLINE_MAX = 2 * HASH_CHUNK;
 
 export const ALL_ALGOS: readonly Algo[] = ['sha1', 'md5', 'adler32'];
 
+/** What HashingStream feeds a large body to. */
+interface BodyHasher {
+  push(chunk: Uint8Array, ready: () => void): void;
+  finish(): Promise<Checksums>;
+  abandon(): void;
+}
+
+/**
+ * SHA1 alone, on the main thread: with the CPU's SHA extensions it runs at ~1.8 GB/s, and a
+ * worker thread would cost ~18 MB of memory per upload for little gain.
+ */
+class InlineSha1 implements BodyHasher {
+  private readonly h = createHash('sha1');
+  push(chunk: Uint8Array, ready: () => void): void {
+    this.h.update(chunk);
+    ready();
+  }
+  async finish(): Promise<Checksums> {
+    return { sha1: this.h.digest('hex') };
+  }
+  abandon(): void {}
+}
+
+/** The plain upload (SHA1 only) hashes inline; more algorithms go to parallel worker lanes. */
+function hasherFor(lanes: Algo[][]): BodyHasher {
+  if (lanes.length === 1 && lanes[0]!.length === 1 && lanes[0]![0] === 'sha1') return new InlineSha1();
+  return new OffloadedHash(lanes);
+}
+
 export interface HashingOptions {
   /** Fail with InsufficientStorageError beyond this many bytes. */
   limit?: number;
@@ -56,7 +85,7 @@ export class HashingStream extends Transform {
   bytes = 0;
   private readonly limit: number;
   private held: Buffer[] | null = [];
-  private offload: OffloadedHash | null = null;
+  private offload: BodyHasher | null = null;
   private readonly lanes: Algo[][];
 
   constructor(options: HashingOptions = {}) {
@@ -66,7 +95,7 @@ export class HashingStream extends Transform {
     this.lanes = ALL_ALGOS.filter((a) => algos.includes(a)).map((a) => [a]);
     if (options.expectedSize !== undefined && options.expectedSize > INLINE_MAX) {
       this.held = null;
-      this.offload = new OffloadedHash(this.lanes);
+      this.offload = hasherFor(this.lanes);
     }
   }
 
@@ -85,7 +114,7 @@ export class HashingStream extends Transform {
       }
       const held = this.held;
       this.held = null;
-      this.offload = new OffloadedHash(this.lanes);
+      this.offload = hasherFor(this.lanes);
       const offload = this.offload;
       let i = 0;
       const next = (): void => {

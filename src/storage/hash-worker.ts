@@ -1,8 +1,9 @@
 /**
  * Checksums off the main thread, in worker "lanes" that run in parallel with each other and with
  * the event loop (which keeps reading the socket and writing the disk). A job names its lanes,
- * each a list of algorithms one worker computes, e.g. `[['sha1']]` for an upload (one worker)
- * or `[['sha1'], ['md5'], ['adler32']]` when all three are wanted as fast as possible.
+ * each a list of algorithms one worker computes, e.g. `[['sha1'], ['md5'], ['adler32']]` when all
+ * three are wanted as fast as possible (`meshdav scan`, or a large upload whose client declared an
+ * MD5 or Adler32 to verify). A plain upload hashes SHA1 inline (checksums.ts) instead.
  *
  * Bytes are copied once into a ring of 1 MiB slots in a SharedArrayBuffer; each full slot is
  * announced to every lane of the job and becomes free again when all of them acknowledged it.
