@@ -20,7 +20,7 @@ export class LoginThrottle {
     private readonly windowSeconds: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.windows = new LRUCache({ max: 50_000, ttl: windowSeconds * 1000, ttlAutopurge: false });
+    this.windows = new LRUCache({ maxSize: 50_000, sizeCalculation: () => 1, ttl: windowSeconds * 1000, ttlAutopurge: false });
   }
 
   /** Throws TooManyRequestsError (with Retry-After) when any of the keys is over the limit. */

@@ -74,15 +74,21 @@ function zodMessage(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
 }
 
+/**
+ * At most 10,000 entries each. Bounded by `maxSize` (one unit per entry) rather than `max`, which
+ * would preallocate arrays for all 10,000 at start-up.
+ */
+const BOUNDED = { maxSize: 10_000, sizeCalculation: () => 1, ttl: VERIFIED_TTL_MS };
+
 export class UserStore {
   private readonly db;
   /**
    * HMAC(name:password) under a per-process key → the user; only successful verifications. A hit
    * touches no LevelDB (Basic auth runs on every DAV request). Cleared on every password change.
    */
-  private readonly verified = new LRUCache<string, User>({ max: 10_000, ttl: VERIFIED_TTL_MS });
+  private readonly verified = new LRUCache<string, User>(BOUNDED);
   /** Existing users by name (lookups for the loopback secret, EFSS uid checks); cleared on every write. */
-  private readonly known = new LRUCache<string, User>({ max: 10_000, ttl: VERIFIED_TTL_MS });
+  private readonly known = new LRUCache<string, User>(BOUNDED);
   private readonly memoKey = randomBytes(32);
   private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Serialises writes so that add() can check-then-put without a race. */

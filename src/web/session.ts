@@ -45,7 +45,9 @@ export class SessionStore {
     this.maxAgeMs = options.maxAgeMs ?? 12 * 60 * 60 * 1000;
     this.now = options.now ?? Date.now;
     this.sessions = new LRUCache<string, Session>({
-      max: options.max ?? 10_000,
+      // maxSize (one unit per session) bounds it like `max` without preallocating its arrays.
+      maxSize: options.max ?? 10_000,
+      sizeCalculation: () => 1,
       ttl: this.idleMs,
       updateAgeOnGet: true,
       ttlResolution: 0,
