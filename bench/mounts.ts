@@ -41,7 +41,7 @@ const SCALE = Math.max(1, Number(process.env.BENCH_MOUNTS_SCALE ?? 1));
 const ROUNDS = Math.max(1, Number(process.env.BENCH_MOUNTS_ROUNDS ?? 3));
 /** BENCH_MOUNTS_PARTS=1,4 runs only those parts (default all). */
 const parts = new Set((process.env.BENCH_MOUNTS_PARTS ?? '1,2,3,4').split(',').map(Number));
-/** Extra node flags for the receiver child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+/** Extra node flags for the receiver child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, or `--trace-gc` with BENCH_RECEIVER_STDOUT=1). */
 const RECEIVER_NODE_ARGS = (process.env.BENCH_RECEIVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 type Side = 'direct' | 'cold' | 'warm' | 'rCold' | 'rWarm';
@@ -109,7 +109,7 @@ async function startReceiver(configFile: string, url: string): Promise<Receiver>
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   runtimes.add(meshdavRuntime());
-  const proc = spawn(process.execPath, [...RECEIVER_NODE_ARGS, join(import.meta.dirname, '..', 'bin', 'meshdav.js'), 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(process.execPath, [...RECEIVER_NODE_ARGS, join(import.meta.dirname, '..', 'bin', 'meshdav.js'), 'serve', '--config', configFile], { stdio: ['ignore', process.env.BENCH_RECEIVER_STDOUT === '1' ? 'inherit' : 'ignore', 'inherit'] });
   await waitFor(url + '/healthz');
   return {
     proc,

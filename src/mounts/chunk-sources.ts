@@ -129,9 +129,14 @@ export async function openDisk(file: string, lo: number, hi: number): Promise<Re
 }
 
 
-/** Chunk-sized buffers no reader was given, for reuse (bounded; beyond that left to the GC). */
+/**
+ * Chunk-sized buffers no reader was given, for reuse. The bound covers every slab a stream keeps
+ * busy (the store's 16 MiB spill queue of 4 MiB chunks plus the one being filled), so a steady
+ * stream allocates none: a slab dropped here is old-generation garbage that only a full GC frees,
+ * and fresh 4 MiB slabs then drive a full GC every few tens of ms (external-memory pressure).
+ */
 const slabs = new Map<number, Buffer[]>();
-const MAX_FREE_SLABS = 2;
+const MAX_FREE_SLABS = 6;
 
 function takeSlab(size: number): Buffer {
   return slabs.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
