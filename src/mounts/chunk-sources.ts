@@ -104,6 +104,7 @@ export function diskSource(rs: Readable, length: number, pin: DiskChunk): Stream
   return {
     kind: 'stream',
     stream: rs,
+    ahead: DISK_READ_BYTES,
     take(b: Buffer): Buffer {
       got += b.length;
       return b;

@@ -3,9 +3,10 @@
  *
  * Contracts: sources are taken one at a time, in order; the pieces of a stream source pass its
  * `take` and are pushed as they come (no per-piece promise or generator step); a stream source is
- * paused while more than STREAM_BUFFER_BYTES wait for the caller; every stream source is
- * finished exactly once (on its end, or with the error when the read fails or is destroyed,
- * including one taken from the planner but not started yet).
+ * paused while more than its `ahead` bytes (STREAM_BUFFER_BYTES unless it says) wait for the
+ * caller: received network pieces are held briefly (so they die young), disk reads run further
+ * ahead; every stream source is finished exactly once (on its end, or with the error when the
+ * read fails or is destroyed, including one taken from the planner but not started yet).
  */
 import { Readable } from 'node:stream';
 
@@ -20,7 +21,15 @@ const STREAM_BUFFER_BYTES = 256 * 1024;
  */
 export type Source =
   | { kind: 'buffers'; buffers: Buffer[] }
-  | { kind: 'stream'; stream: Readable; take(piece: Buffer): Buffer | undefined; end(): void; finish(err?: Error): void };
+  | {
+      kind: 'stream';
+      stream: Readable;
+      take(piece: Buffer): Buffer | undefined;
+      end(): void;
+      finish(err?: Error): void;
+      /** Buffered bytes above which this source is paused (default STREAM_BUFFER_BYTES). */
+      ahead?: number;
+    };
 export type StreamSource = Extract<Source, { kind: 'stream' }>;
 
 /**
@@ -82,6 +91,7 @@ export class RangeStream extends Readable {
   private attach(source: StreamSource): void {
     this.active = source;
     const s = source.stream;
+    const ahead = source.ahead ?? STREAM_BUFFER_BYTES;
     if (s.errored || s.destroyed) {
       // Failed (or was closed) before it was started: its 'error' has been emitted already.
       this.destroy(s.errored ?? new Error('a source of the read closed before it was read'));
@@ -95,7 +105,7 @@ export class RangeStream extends Readable {
         this.destroy(err as Error);
         return;
       }
-      if (out && !this.push(out)) s.pause();
+      if (out && !this.push(out) && this.readableLength >= ahead) s.pause();
     };
     const onEnd = () => {
       s.off('data', onData);
