@@ -333,6 +333,7 @@ async function main(): Promise<void> {
   await counting.close();
   await delayed.close();
   await a.stop();
+  rmSync(dataB, { recursive: true, force: true }); // the receiver's disk tier holds up to 1.5 GiB
 }
 
 main().then(
