@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { writeRandomFile, MiB } from './lib/files.js';
-import { ROOT } from './lib/meshdav.js';
+import { deferredChecksumsDone, ROOT } from './lib/meshdav.js';
 import { freePort, peakRss, resetPeakRss, startChild, waitForHttp, type Child } from './lib/proc.js';
 import { fmtMB, fmtRate, fmtRatio, median } from './lib/report.js';
 
@@ -67,17 +67,6 @@ interface Target {
   origin: string;
   path: (rel: string) => string;
   headers: Record<string, string>;
-}
-
-/** Waits until the node reports no deferred checksums left; seconds it took. */
-async function deferredChecksumsDone(origin: string): Promise<number> {
-  const t0 = performance.now();
-  for (;;) {
-    const text = await (await fetch(`${origin}/metrics`)).text();
-    const m = /^meshdav_storage_checksums_deferred (\d+)/m.exec(text);
-    if (!m || m[1] === '0') return (performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function timedPut(t: Target, rel: string, file: string, size: number): Promise<number> {

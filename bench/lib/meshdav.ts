@@ -34,6 +34,21 @@ function ensureBuilt(): void {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
+/**
+ * Waits until the meshdav node at `origin` reports no deferred checksums left (MD5/Adler32 of large
+ * uploads, computed when the node is quiet), so that work never overlaps the next measurement of
+ * any server; returns the seconds it took.
+ */
+export async function deferredChecksumsDone(origin: string): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const text = await (await fetch(new URL('/metrics', origin))).text();
+    const m = /^meshdav_storage_checksums_deferred (\d+)/m.exec(text);
+    if (!m || m[1] === '0') return (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export interface DavServer {
   name: string;
   /** Base URL of the WebDAV tree under test, with a trailing slash. */
