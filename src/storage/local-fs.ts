@@ -130,7 +130,8 @@ export class LocalFs
         body.once('close', this.home.activity.begin());
         return { entry, body };
       }
-      const body = await readSmall(this.full(path), path, st.size);
+      // A small read counts as a transfer too: background checksum work waits while they come.
+      const body = await readSmall(this.full(path), path, st.size).finally(this.home.activity.begin());
       if (body) return { entry, body };
     }
   }
