@@ -3,18 +3,25 @@
  * Background work (deferred checksums) waits for a quiet storage so it never competes with
  * people's transfers for the disk and the CPU.
  */
+import { streaming } from '../http/gc-pacer.js';
+
 export class Activity {
   private active = 0;
   private lastEnd = 0;
   private waiters = new Set<() => void>();
 
-  /** Marks a transfer as started; the returned function ends it (calling it twice is harmless). */
-  begin(): () => void {
+  /**
+   * Marks a transfer as started; the returned function ends it (calling it twice is harmless).
+   * A `large` one (a streamed body, not a small whole-file read) also paces the collector.
+   */
+  begin(large = true): () => void {
     this.active++;
     let ended = false;
+    const endPacing = large ? streaming() : undefined;
     return () => {
       if (ended) return;
       ended = true;
+      endPacing?.();
       this.active--;
       this.lastEnd = Date.now();
       if (this.active === 0) for (const w of [...this.waiters]) w();

@@ -11,6 +11,7 @@
  * entry is dropped (a newer write queued its own, or `meshdav scan` recomputes changed files).
  */
 import { lstat, open } from 'node:fs/promises';
+import { streaming } from '../http/gc-pacer.js';
 import type { Logger } from '../log.js';
 import type { Activity } from './activity.js';
 import { createHash } from 'node:crypto';
@@ -124,6 +125,7 @@ export class ChecksumBackfill {
     // One buffer for the whole file, hashed on the main thread in slices of SLICE bytes with a
     // turn of the event loop between them, so a request never waits more than ~0.5 ms for it.
     const file = await open(home.layout.full(user, path), 'r');
+    const endPacing = streaming();
     try {
       const buf = Buffer.allocUnsafeSlow(HASH_CHUNK);
       for (;;) {
@@ -139,6 +141,7 @@ export class ChecksumBackfill {
         }
       }
     } finally {
+      endPacing();
       await file.close();
     }
     const sums = { md5: md5.digest('hex'), adler32: adler.digest() };

@@ -131,7 +131,7 @@ export class LocalFs
         return { entry, body };
       }
       // A small read counts as a transfer too: background checksum work waits while they come.
-      const body = await readSmall(this.full(path), path, st.size).finally(this.home.activity.begin());
+      const body = await readSmall(this.full(path), path, st.size).finally(this.home.activity.begin(false));
       if (body) return { entry, body };
     }
   }
