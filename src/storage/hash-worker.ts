@@ -55,21 +55,19 @@ parentPort.on('message', (m) => {
 `;
 
 interface Crew {
+  /** The ring the workers read from, and a view of it for copying chunks in. */
+  ring: SharedArrayBuffer;
   bytes: Uint8Array;
   workers: Worker[];
   /** Set when any of its workers exited; a dead crew is never handed out again. */
   dead: boolean;
 }
 
-let idleCrew: { crew: CrewOf; timer: NodeJS.Timeout } | null = null;
+let idleCrew: { crew: Crew; timer: NodeJS.Timeout } | null = null;
 let nextJob = 1;
 
-interface CrewOf extends Crew {
-  ring: SharedArrayBuffer;
-}
-
 /** Adds workers until the crew has `lanes` of them. */
-function staff(crew: CrewOf, lanes: number): void {
+function staff(crew: Crew, lanes: number): void {
   while (crew.workers.length < lanes) {
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { ring: crew.ring }, resourceLimits: LIMITS });
     w.unref();
@@ -82,7 +80,7 @@ function staff(crew: CrewOf, lanes: number): void {
   }
 }
 
-function spawnCrew(): CrewOf {
+function spawnCrew(): Crew {
   const ring = new SharedArrayBuffer(SLOT * RING_SLOTS);
   return { ring, bytes: new Uint8Array(ring), workers: [], dead: false };
 }
@@ -92,7 +90,7 @@ function terminate(crew: Crew): void {
   for (const w of crew.workers) void w.terminate();
 }
 
-function takeCrew(lanes: number): CrewOf {
+function takeCrew(lanes: number): Crew {
   const idle = idleCrew;
   idleCrew = null;
   if (idle) clearTimeout(idle.timer);
@@ -101,7 +99,7 @@ function takeCrew(lanes: number): CrewOf {
   return crew;
 }
 
-function parkCrew(crew: CrewOf): void {
+function parkCrew(crew: Crew): void {
   if (crew.dead || idleCrew) {
     terminate(crew);
     return;
@@ -131,7 +129,7 @@ type Msg = { t: 'ack'; id: number; slot: number } | { t: 'done'; id: number; sum
  * then `finish` once (or `abandon`).
  */
 export class OffloadedHash {
-  private readonly crew: CrewOf;
+  private readonly crew: Crew;
   private readonly workers: Worker[];
   private readonly id = nextJob++;
   /** Acks still awaited per slot (0 = free). */
