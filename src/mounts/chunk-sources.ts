@@ -8,15 +8,28 @@
  * memory); claims not filled when the span finishes are abandoned (their waiters fetch
  * themselves). A disk chunk is read in DISK_READ_BYTES reads and stays pinned until finished.
  */
-import { open } from 'node:fs/promises';
+import { constants, open } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { PreconditionFailedError } from '../errors.js';
+import { FileChunks, ReadBuffers } from '../storage/file-chunks.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
 import type { ChunkStore, Claim, DiskChunk } from './chunk-store.js';
 import type { StreamSource } from './range-stream.js';
 
-/** Read size for chunks on the disk tier (one read per default-sized chunk). */
+/** Read size for chunks on the disk tier. */
 const DISK_READ_BYTES = 1 * 1024 * 1024;
+
+/**
+ * Read buffers of every disk-tier read, shared by all reads: the DAV layer hands each back once
+ * the client's socket has flushed it (RangeStream.release), so a warm read allocates none. Spares
+ * cover the few a steady read keeps busy (socket, stream buffers, the next chunk's read-ahead).
+ */
+const diskBuffers = new ReadBuffers(DISK_READ_BYTES, 8);
+
+/** Takes back a chunk a disk source pushed; any other buffer is ignored. */
+export function releaseDiskBuffer(chunk: Buffer): void {
+  diskBuffers.release(chunk);
+}
 
 type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
 
@@ -120,13 +133,20 @@ export function diskSource(rs: Readable, length: number, pin: DiskChunk): Stream
 }
 
 
-/** A read stream of bytes [lo, hi) of a chunk file (it starts reading at once); undefined if the file is gone. */
-export async function openDisk(file: string, lo: number, hi: number): Promise<Readable | undefined> {
-  const handle = await open(file, 'r').catch(() => undefined);
-  if (!handle) return undefined;
-  const rs = handle.createReadStream({ start: lo, end: hi - 1, highWaterMark: DISK_READ_BYTES });
-  rs.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
-  return rs;
+/**
+ * A stream of bytes [lo, hi) of a chunk file, in pooled buffers (see releaseDiskBuffer); it starts
+ * reading at once (a read-ahead). Undefined if the file is gone.
+ */
+export function openDisk(file: string, lo: number, hi: number): Promise<Readable | undefined> {
+  return new Promise((resolve) => {
+    open(file, constants.O_RDONLY, (err, fd) => {
+      if (err) return resolve(undefined);
+      const rs = new FileChunks(file, lo, hi - 1, { fd, buffers: diskBuffers });
+      rs.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
+      rs.read(0);
+      resolve(rs);
+    });
+  });
 }
 
 

@@ -9,6 +9,7 @@
  * read fails or is destroyed, including one taken from the planner but not started yet).
  */
 import { Readable } from 'node:stream';
+import { releaseDiskBuffer } from './chunk-sources.js';
 
 /** How much the content stream buffers ahead of the caller. */
 const STREAM_BUFFER_BYTES = 256 * 1024;
@@ -47,6 +48,14 @@ export class RangeStream extends Readable {
   ) {
     super({ highWaterMark: STREAM_BUFFER_BYTES });
     if (!next) this.push(null);
+  }
+
+  /**
+   * Takes back a chunk this stream pushed that the caller references nowhere any more (e.g. its
+   * socket has flushed it): a disk chunk's read buffer is reused; anything else is ignored.
+   */
+  release(chunk: Buffer): void {
+    releaseDiskBuffer(chunk);
   }
 
   override _read(): void {

@@ -2,7 +2,7 @@
  * What every storage module needs to act on one user's home, and the helpers they share:
  * record lookup (adopting unknown paths), Entry construction, preconditions, ranged reads.
  */
-import { close, closeSync, constants, createReadStream, open, read, type Stats } from 'node:fs';
+import { closeSync, constants, createReadStream, open, read, type Stats } from 'node:fs';
 import { addAbortSignal, Readable } from 'node:stream';
 import mime from 'mime-types';
 import type { Logger } from '../log.js';
@@ -230,76 +230,3 @@ export function readSmall(full: string, path: string, size: number): Promise<Rea
   });
 }
 
-/**
- * Bytes `start`…`end` (inclusive) of the regular file at `full` in HASH_CHUNK pieces, like
- * createReadStream (final component opened with O_NOFOLLOW), plus `release(chunk)`: a consumer
- * that knows a chunk it received is referenced nowhere any more (e.g. it has been written out to
- * a socket) may hand it back, and a later read reuses its memory instead of allocating a new
- * buffer — so a long download does not drive the garbage collector with a fresh buffer per chunk.
- * Releasing is optional; a consumer that never releases gets fresh buffers throughout.
- */
-export class FileChunks extends Readable {
-  private fd: number | null = null;
-  private pos: number;
-  /** Memory of the chunks handed out and not released yet: only these are taken back (weakly held). */
-  private out = new WeakSet<ArrayBufferLike>();
-  /** Released buffers, reused by the next reads. */
-  private readonly spare: Buffer[] = [];
-  /** A read is in flight: the descriptor is closed only once it is back (it could be reused meanwhile). */
-  private reading = false;
-  private closeWhenIdle: (() => void) | null = null;
-
-  constructor(
-    private readonly full: string,
-    start: number,
-    private readonly end: number,
-  ) {
-    super({ highWaterMark: HASH_CHUNK });
-    this.pos = start;
-  }
-
-  override _construct(callback: (err?: Error | null) => void): void {
-    open(this.full, (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string, (err, fd) => {
-      if (err) return callback(err);
-      this.fd = fd;
-      callback();
-    });
-  }
-
-  override _read(): void {
-    const left = this.end - this.pos + 1;
-    if (left <= 0 || this.fd === null) {
-      this.push(null);
-      return;
-    }
-    const buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(HASH_CHUNK);
-    this.reading = true;
-    read(this.fd, buf, 0, Math.min(left, buf.length), this.pos, (err, got) => {
-      this.reading = false;
-      if (this.closeWhenIdle) return this.closeWhenIdle();
-      if (err) return this.destroy(err);
-      // A file cut short meanwhile ends the stream early, as createReadStream does.
-      if (got === 0) return void this.push(null);
-      this.pos += got;
-      this.out.add(buf.buffer);
-      this.push(got === buf.length ? buf : buf.subarray(0, got));
-    });
-  }
-
-  /** Takes back a chunk this stream pushed; the caller must hold no reference to it any more. */
-  release(chunk: Buffer): void {
-    if (!this.out.delete(chunk.buffer) || this.spare.length >= 2) return;
-    this.spare.push(Buffer.from(chunk.buffer, 0, HASH_CHUNK));
-  }
-
-  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    this.out = new WeakSet();
-    this.spare.length = 0;
-    const fd = this.fd;
-    this.fd = null;
-    if (fd === null) return callback(err);
-    const closeFd = () => close(fd, () => callback(err));
-    if (this.reading) this.closeWhenIdle = closeFd;
-    else closeFd();
-  }
-}

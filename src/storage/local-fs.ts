@@ -43,7 +43,8 @@ import type {
   WriteResult,
 } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { adoptAll, FileChunks, locked, lookup, openRange, readSmall, SMALL_READ, toEntry, type HomeContext } from './home.js';
+import { adoptAll, locked, lookup, openRange, readSmall, SMALL_READ, toEntry, type HomeContext } from './home.js';
+import { FileChunks } from './file-chunks.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
 import { ancestorsOf } from './txn.js';

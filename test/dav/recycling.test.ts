@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Koa from 'koa';
-import { FileChunks } from '../../src/storage/home.js';
+import { FileChunks } from '../../src/storage/file-chunks.js';
 import { RecyclingBody } from '../../src/dav/recycling-body.js';
 import { DavServer } from '../../src/dav/server.js';
 import { errorMiddleware } from '../../src/http/error-middleware.js';
