@@ -124,18 +124,20 @@ async function startReceiver(configFile: string, url: string): Promise<Receiver>
   };
 }
 
-/** CPU seconds (user, system) a process has used so far. */
-function cpuSeconds(pid: number): { user: number; sys: number } {
+/** CPU seconds (user, system) a process has used so far, and its minor page faults. */
+function cpuSeconds(pid: number): { user: number; sys: number; faults: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
+  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100, faults: Number(f[7]) };
 }
 
 /** `timedGet` plus the CPU seconds the proxy process `pid` spent on it. */
 async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string }> {
   const c0 = cpuSeconds(pid);
+  const own0 = process.cpuUsage();
   const r = await timedGet(url, auth);
   const c1 = cpuSeconds(pid);
-  return { mibs: r.mibs, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s` };
+  const own = process.cpuUsage(own0);
+  return { mibs: r.mibs, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${((own.user + own.system) / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s)` };
 }
 
 function peakRssMiB(pid: number): number {

@@ -3,9 +3,11 @@
  *
  * Contracts: sources are taken one at a time, in order; the pieces of a stream source pass its
  * `take` and are pushed as they come (no per-piece promise or generator step); a stream source is
- * paused while more than its `ahead` bytes (STREAM_BUFFER_BYTES unless it says) wait for the
- * caller: received network pieces are held briefly (so they die young), disk reads run further
- * ahead; every stream source is finished exactly once (on its end, or with the error when the
+ * paused while more than its `ahead` bytes wait for the caller. Network pieces (a source that
+ * sets no `ahead`) may run SPAN_AHEAD_BYTES ahead while at most AHEAD_READS reads do so (the
+ * sender keeps streaming through a client's short stalls, which on a busy machine keeps both
+ * ends working instead of taking turns; the budget bounds the memory), else STREAM_BUFFER_BYTES;
+ * disk reads set their own; every stream source is finished exactly once (on its end, or with the error when the
  * read fails or is destroyed, including one taken from the planner but not started yet).
  */
 import { Readable } from 'node:stream';
@@ -13,6 +15,16 @@ import { releaseDiskBuffer } from './chunk-sources.js';
 
 /** How much the content stream buffers ahead of the caller. */
 const STREAM_BUFFER_BYTES = 256 * 1024;
+/** How far a network source may run ahead of a slow caller, for at most AHEAD_READS reads at once. */
+const SPAN_AHEAD_BYTES = 8 * 1024 * 1024;
+const AHEAD_READS = 4;
+/** Reads now holding one of the AHEAD_READS places. */
+let aheadReads = 0;
+
+/** Reads now running ahead of their caller (at most AHEAD_READS). */
+export function aheadReadsInUse(): number {
+  return aheadReads;
+}
 
 /**
  * One contiguous part of the answer: buffers already in memory, or a stream (a disk chunk, a
@@ -41,6 +53,8 @@ export type StreamSource = Extract<Source, { kind: 'stream' }>;
 export class RangeStream extends Readable {
   private active?: StreamSource;
   private pumping = false;
+  /** This read holds one of the AHEAD_READS places. */
+  private deep = false;
 
   constructor(
     private next: Source | undefined,
@@ -100,7 +114,11 @@ export class RangeStream extends Readable {
   private attach(source: StreamSource): void {
     this.active = source;
     const s = source.stream;
-    const ahead = source.ahead ?? STREAM_BUFFER_BYTES;
+    if (source.ahead === undefined && !this.deep && aheadReads < AHEAD_READS) {
+      this.deep = true;
+      aheadReads++;
+    }
+    const ahead = source.ahead ?? (this.deep ? SPAN_AHEAD_BYTES : STREAM_BUFFER_BYTES);
     if (s.errored || s.destroyed) {
       // Failed (or was closed) before it was started: its 'error' has been emitted already.
       this.destroy(s.errored ?? new Error('a source of the read closed before it was read'));
@@ -126,6 +144,7 @@ export class RangeStream extends Readable {
         return;
       }
       this.active = undefined;
+      this.leaveDeep();
       source.finish();
       void this.pump();
     };
@@ -139,10 +158,17 @@ export class RangeStream extends Readable {
     s.once('error', onError);
   }
 
+  private leaveDeep(): void {
+    if (!this.deep) return;
+    this.deep = false;
+    aheadReads--;
+  }
+
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const failure = err ?? new Error('the read was abandoned');
     for (const s of [this.active, this.next]) if (s?.kind === 'stream') closeSource(s, failure);
     this.active = this.next = undefined;
+    this.leaveDeep();
     cb(err);
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CachedFs } from '../../src/mounts/cached-fs.js';
 import { ChunkStore } from '../../src/mounts/chunk-store.js';
+import { aheadReadsInUse } from '../../src/mounts/range-stream.js';
 import { RemoteFs, createRemoteAgent } from '../../src/mounts/remote-fs.js';
 import { NotFoundError, ServiceUnavailableError } from '../../src/errors.js';
 import { startTestNode, tempDir, type TestNode } from '../support/node.js';
@@ -131,6 +132,28 @@ describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)
     await assert.rejects(bytes(first));
     assert.ok((await second).equals(data));
     assert.ok((await bytes(await fs.openRead('/abandon.bin'))).equals(data));
+  });
+
+  it('lets a stream-through run ahead of a slow reader, and gives its read-ahead place back however the read ends', async () => {
+    const data = randomBytes(32 * MiB); // more than the read-ahead and the sockets' buffers hold
+    writeFileSync(join(dav.dir, 'ahead.bin'), data);
+    const fs = make();
+    // A reader that takes one piece and stalls: the sender goes on streaming into the read's buffer.
+    const slow = await fs.openRead('/ahead.bin');
+    slow.once('data', () => slow.pause());
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(aheadReadsInUse(), 1);
+    assert.ok(slow.readableLength > 1 * MiB && slow.readableLength <= 9 * MiB, `buffered ${slow.readableLength}`);
+    slow.destroy();
+    // Completed, abandoned and failed reads, several at once.
+    const ac = new AbortController();
+    const cut = await make().openRead('/ahead.bin', { signal: ac.signal });
+    const whole = [make().openRead('/ahead.bin').then(bytes), make().openRead('/ahead.bin').then(bytes)];
+    ac.abort();
+    await assert.rejects(bytes(cut));
+    for (const b of await Promise.all(whole)) assert.ok(b.equals(data));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(aheadReadsInUse(), 0);
   });
 
   it('fails a read whose sender died before the reader started reading (no hang), and the next read fetches again', async () => {
