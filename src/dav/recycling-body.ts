@@ -33,6 +33,12 @@ export class RecyclingBody extends Readable {
   ) {
     super({ highWaterMark: src.readableHighWaterMark });
     src.on('data', (chunk: Buffer) => {
+      // Chunks that arrive within one turn of the event loop leave in one write (a writev).
+      if (!this.corked) {
+        this.corked = true;
+        res.cork();
+        setImmediate(this.uncork);
+      }
       this.pending.push(chunk);
       if (this.pending.length > MAX_TRACKED) this.pending.shift();
       if (!this.push(chunk)) src.pause();
@@ -41,6 +47,13 @@ export class RecyclingBody extends Readable {
     src.once('error', (err) => this.destroy(err));
     res.on('drain', this.recycle);
   }
+
+  private corked = false;
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.res.uncork();
+  };
 
   private readonly recycle = (): void => {
     if (this.res.writableLength !== 0) return;

@@ -2,12 +2,14 @@
  * Keeps the memory that large transfers leave behind small. Every chunk of a request body that
  * Node's HTTP parser hands over is a fresh allocation (an external ArrayBuffer) that lives until
  * V8's next collection, and V8 starts one only after tens of MB of them piled up; glibc then
- * keeps its heap that large. So while a large upload or download streams (`streaming()` marks
- * one), the pacer runs a young-generation collection every TICK_MS: a fraction of a millisecond
- * (only live young objects are touched) that frees the chunks already written out. Measured on
- * three consecutive 1 GiB uploads: peak RSS 132–172 MB without it, 119–134 MB with it. Small
- * requests are not paced (forced collections would cost them throughput), and an idle process is
- * never woken up.
+ * keeps its heap that large. So while a large upload (or background checksum work) streams
+ * (`streaming()` marks one), the pacer runs a young-generation collection every TICK_MS: usually a
+ * fraction of a millisecond (only live young objects are touched) that frees the chunks already
+ * written out. Measured on three consecutive 1 GiB uploads: peak RSS 132–172 MB without it,
+ * 119–134 MB with it. Small requests are not paced (forced collections would cost them
+ * throughput), nor are downloads: their chunks are recycled (file-chunks.ts), and on a busy
+ * machine the collections cost up to ~10 ms each, for as long as a slow client reads. An idle
+ * process is never woken up.
  *
  * No library exposes V8's collector without a command-line flag: the flag is turned on at run time
  * and `gc` taken from a fresh context (the technique of the `expose-gc` package). If that fails,

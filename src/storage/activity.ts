@@ -12,7 +12,8 @@ export class Activity {
 
   /**
    * Marks a transfer as started; the returned function ends it (calling it twice is harmless).
-   * A `large` one (a streamed body, not a small whole-file read) also paces the collector.
+   * A `large` one (an upload, or background work that allocates as it streams) also paces the
+   * collector; reads whose chunks are recycled are not large in this sense.
    */
   begin(large = true): () => void {
     this.active++;

@@ -2,13 +2,13 @@
  * What every storage module needs to act on one user's home, and the helpers they share:
  * record lookup (adopting unknown paths), Entry construction, preconditions, ranged reads.
  */
-import { closeSync, constants, createReadStream, open, read, type Stats } from 'node:fs';
+import { closeSync, constants, open, read, type Stats } from 'node:fs';
 import { addAbortSignal, Readable } from 'node:stream';
 import mime from 'mime-types';
 import type { Logger } from '../log.js';
 import { InsufficientStorageError, NotFoundError, PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
 import { Perm, type Entry, type ReadOptions } from '../fs/types.js';
-import { HASH_CHUNK } from './checksums.js';
+import { FileChunks } from './file-chunks.js';
 import { translateFsError } from './fs-errors.js';
 import { resolveExisting, resolveMaybe, type Layout } from './layout.js';
 import { newEtag, type EntryRecord, type MetaStore } from './meta-store.js';
@@ -181,14 +181,12 @@ export function openRange(full: string, path: string, size: number, options: Rea
       });
     }
   }
-  // Numeric open flags are accepted by fs.open underneath; the typings only list strings.
-  const flags = (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string;
-  const stream =
-    size === 0
-      ? createReadStream(full, { flags, highWaterMark: HASH_CHUNK })
-      : createReadStream(full, { flags, start, end, highWaterMark: HASH_CHUNK });
+  // Chunks the consumer may hand back for reuse (the DAV layer does once they are sent).
+  const stream = new FileChunks(full, start, end);
   if (options.signal) addAbortSignal(options.signal, stream);
-  if (activity) stream.once('close', activity.begin());
+  // Not paced (begin(false)): the DAV layer hands its chunks back, so it leaves little garbage,
+  // and pacing would cost CPU for as long as a slow client (or another site's mount) reads.
+  if (activity) stream.once('close', activity.begin(false));
   return stream;
 }
 

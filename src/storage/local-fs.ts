@@ -128,7 +128,8 @@ export class LocalFs
       if (st.size > SMALL_READ) {
         const body = new FileChunks(this.full(path), 0, st.size - 1);
         if (options?.signal) addAbortSignal(options.signal, body);
-        body.once('close', this.home.activity.begin());
+        // Not paced (begin(false)): its consumer hands the chunks back, so it leaves little garbage.
+        body.once('close', this.home.activity.begin(false));
         return { entry, body };
       }
       // A small read counts as a transfer too: background checksum work waits while they come.

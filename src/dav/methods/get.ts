@@ -54,6 +54,11 @@ function collect(body: Readable, size: number): Promise<Buffer> {
   });
 }
 
+/** The body as sent: one whose Fs takes chunks back gets them once the socket has flushed them. */
+function recycled(body: Readable, req: DavRequest): Readable {
+  return isReleasable(body) ? new RecyclingBody(body, req.ctx.res) : body;
+}
+
 /** A GET that needs the content whatever the entry is: no Range, no validators. */
 function isPlainGet(req: DavRequest): boolean {
   const { ctx } = req;
@@ -74,7 +79,7 @@ async function serve(req: DavRequest, withBody: boolean): Promise<void> {
       // a big one hands its chunks back for reuse once sent, where its Fs takes them.
       let content: Buffer | Readable = body;
       if (entry.size <= SMALL_BODY) content = await collect(body, entry.size);
-      else if (isReleasable(body)) content = new RecyclingBody(body, ctx.res);
+      else content = recycled(body, req);
       setCommonHeaders(req, entry);
       ctx.status = 200;
       ctx.type = entry.mime;
@@ -101,7 +106,7 @@ async function serve(req: DavRequest, withBody: boolean): Promise<void> {
     ctx.status = 200;
     ctx.type = e.mime;
     ctx.length = e.size;
-    if (withBody) ctx.body = await fs.openRead(path, { signal });
+    if (withBody) ctx.body = recycled(await fs.openRead(path, { signal }), req);
     return;
   }
   ctx.status = 206;
@@ -110,7 +115,7 @@ async function serve(req: DavRequest, withBody: boolean): Promise<void> {
     ctx.type = e.mime;
     ctx.set('Content-Range', `bytes ${s.start}-${s.end}/${e.size}`);
     ctx.length = s.end - s.start + 1;
-    if (withBody) ctx.body = await fs.openRead(path, { range: { start: s.start, end: s.end }, signal });
+    if (withBody) ctx.body = recycled(await fs.openRead(path, { range: { start: s.start, end: s.end }, signal }), req);
     return;
   }
   const boundary = randomBytes(12).toString('hex');
