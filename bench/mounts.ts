@@ -73,14 +73,18 @@ async function putBig(a: TestNode, path: string, bytes: number): Promise<void> {
 }
 
 /** GETs a URL, discarding the body; MiB/s. */
-async function timedGet(url: string, auth: string): Promise<{ mibs: number; bytes: number; ms: number }> {
+async function timedGet(url: string, auth: string): Promise<{ mibs: number; bytes: number; ms: number; pieces: number }> {
   const t0 = performance.now();
   const res = await request(url, { headers: { authorization: auth } });
   if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode}`);
   let bytes = 0;
-  for await (const c of res.body) bytes += (c as Buffer).length;
+  let pieces = 0;
+  for await (const c of res.body) {
+    bytes += (c as Buffer).length;
+    pieces++;
+  }
   const ms = performance.now() - t0;
-  return { mibs: bytes / MiB / (ms / 1000), bytes, ms };
+  return { mibs: bytes / MiB / (ms / 1000), bytes, ms, pieces };
 }
 
 async function waitFor(url: string): Promise<void> {
@@ -137,7 +141,7 @@ async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mi
   const r = await timedGet(url, auth);
   const c1 = cpuSeconds(pid);
   const own = process.cpuUsage(own0);
-  return { mibs: r.mibs, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${((own.user + own.system) / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s)` };
+  return { mibs: r.mibs, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${((own.user + own.system) / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s, ${(r.bytes / r.pieces / 1024).toFixed(0)} KiB/piece)` };
 }
 
 function peakRssMiB(pid: number): number {
