@@ -16,7 +16,7 @@ import { releaseDiskBuffer } from './chunk-sources.js';
 /** How much the content stream buffers ahead of the caller. */
 const STREAM_BUFFER_BYTES = 256 * 1024;
 /** How far a network source may run ahead of a slow caller, for at most AHEAD_READS reads at once. */
-const SPAN_AHEAD_BYTES = 8 * 1024 * 1024;
+const SPAN_AHEAD_BYTES = 4 * 1024 * 1024;
 const AHEAD_READS = 4;
 /** Reads now holding one of the AHEAD_READS places. */
 let aheadReads = 0;
