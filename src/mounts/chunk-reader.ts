@@ -99,7 +99,7 @@ async function* sources(src: ChunkSource, entry: Entry, start: number, end: numb
         ahead = undefined;
         if (pre) found.release(); // the read-ahead holds its own pin
         const pin = pre?.pin ?? found;
-        const rs = await (pre?.stream ?? openDisk(found.file, lo, hi));
+        const rs = await (pre?.stream ?? openDisk(src.store, found, lo, hi));
         if (!rs) {
           pin.release();
           src.store.dropDisk(key);
@@ -108,7 +108,7 @@ async function* sources(src: ChunkSource, entry: Entry, start: number, end: numb
         const nextPin = i + 1 <= last ? src.store.acquireDisk(keyOf(i + 1)) : undefined;
         if (nextPin) {
           const r = range(i + 1);
-          ahead = { index: i + 1, pin: nextPin, stream: openDisk(nextPin.file, r.lo, r.hi) };
+          ahead = { index: i + 1, pin: nextPin, stream: openDisk(src.store, nextPin, r.lo, r.hi) };
         }
         yield diskSource(rs, hi - lo, pin);
         i++;

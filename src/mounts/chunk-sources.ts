@@ -8,7 +8,6 @@
  * memory); claims not filled when the span finishes are abandoned (their waiters fetch
  * themselves). A disk chunk is read in DISK_READ_BYTES reads and stays pinned until finished.
  */
-import { constants, open } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { PreconditionFailedError } from '../errors.js';
 import { FileChunks, ReadBuffers } from '../storage/file-chunks.js';
@@ -134,19 +133,17 @@ export function diskSource(rs: Readable, length: number, pin: DiskChunk): Stream
 
 
 /**
- * A stream of bytes [lo, hi) of a chunk file, in pooled buffers (see releaseDiskBuffer); it starts
- * reading at once (a read-ahead). Undefined if the file is gone.
+ * A stream of bytes [lo, hi) of a pinned disk chunk, in pooled buffers (see releaseDiskBuffer),
+ * through the store's kept descriptor of its file; it starts reading at once (a read-ahead).
+ * Undefined if the file cannot be opened.
  */
-export function openDisk(file: string, lo: number, hi: number): Promise<Readable | undefined> {
-  return new Promise((resolve) => {
-    open(file, constants.O_RDONLY, (err, fd) => {
-      if (err) return resolve(undefined);
-      const rs = new FileChunks(file, lo, hi - 1, { fd, buffers: diskBuffers });
-      rs.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
-      rs.read(0);
-      resolve(rs);
-    });
-  });
+export async function openDisk(store: ChunkStore, chunk: DiskChunk, lo: number, hi: number): Promise<Readable | undefined> {
+  const handle = await store.openChunk(chunk);
+  if (!handle) return undefined;
+  const rs = new FileChunks(chunk.file, lo, hi - 1, { fd: handle.fd, releaseFd: handle.release, buffers: diskBuffers });
+  rs.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
+  rs.read(0);
+  return rs;
 }
 
 

@@ -27,10 +27,12 @@
  *     when next read), so a slow disk never grows memory or slows a reader.
  */
 import { createHash } from 'node:crypto';
-import { constants, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { close, mkdirSync, open, readdirSync, rmSync, writev } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
+import { SlotFiles, type SlotHandle } from './slot-files.js';
 
 const SPILL_QUEUE_BYTES = 16 * 1024 * 1024;
 /** Buffers per writev call (below IOV_MAX). */
@@ -63,6 +65,8 @@ interface DiskEntry {
 export interface DiskChunk {
   file: string;
   size: number;
+  /** Its slot, when it is in one (see `openChunk`). */
+  slot?: number;
   release(): void;
 }
 
@@ -100,6 +104,8 @@ export function chunkLength(chunk: Chunk): number {
 export class ChunkStore {
   private readonly memory?: LRUCache<string, Chunk>;
   private readonly disk?: LRUCache<string, DiskEntry>;
+  /** Kept descriptors of the slot files (with a disk tier that has slots). */
+  private readonly slotFiles?: SlotFiles;
   /** Slot numbers whose file exists and holds no indexed chunk; `slots` is how many may exist. */
   private readonly freeSlots: number[] = [];
   private readonly slotExists = new Set<number>();
@@ -120,6 +126,8 @@ export class ChunkStore {
     if (options.diskBytes > 0) {
       if (!options.dir) throw new Error('ChunkStore: a disk tier needs a folder');
       this.adoptDir(options.dir);
+      const dir = options.dir;
+      if (this.slots > 0) this.slotFiles = new SlotFiles((n) => join(dir, `slot-${n}`));
       this.disk = new LRUCache<string, DiskEntry>({
         maxSize: options.diskBytes,
         sizeCalculation: (v) => Math.max(1, v.size),
@@ -173,6 +181,7 @@ export class ChunkStore {
     return {
       file: v.file,
       size: v.size,
+      slot: v.slot,
       release: () => {
         if (!held) return;
         held = false;
@@ -276,7 +285,7 @@ export class ChunkStore {
     const file = slot !== undefined ? join(dir, `slot-${slot}`) : join(dir, createHash('sha1').update(key).digest('hex'));
     this.spilling.set(key, chunk);
     this.spillingBytes += size;
-    void writeChunk(file, chunk, slot !== undefined)
+    void writeChunk(file, chunk, slot !== undefined ? this.slotFiles?.acquire(slot) : undefined)
       .then(() => {
         if (this.closed) throw new Error('closed');
         this.disk!.set(key, { file, size, slot, readers: 0, evicted: false });
@@ -296,26 +305,47 @@ export class ChunkStore {
     this.stats.diskBytes = this.disk?.calculatedSize ?? 0;
   }
 
+  /**
+   * A descriptor of a pinned disk chunk's file, for reading it; give it back with `release` (a
+   * slot's stays open for later use). Undefined when the file cannot be opened.
+   */
+  async openChunk(chunk: DiskChunk): Promise<SlotHandle | undefined> {
+    try {
+      if (chunk.slot !== undefined && this.slotFiles) return await this.slotFiles.acquire(chunk.slot);
+      const fd = await openAsync(chunk.file, 'r');
+      return { fd, release: () => close(fd, () => undefined) };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Drops everything (memory and the disk index; slot files stay for the next start). */
   close(): void {
     this.closed = true;
     this.memory?.clear();
     this.disk?.clear();
+    this.slotFiles?.close();
   }
 }
 
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
+const writevAsync = promisify(writev);
+
 /**
  * Writes a chunk's buffers from offset 0 with writev in few thread-pool calls, handling partial
- * writes. A slot file is overwritten in place (never truncated: its pages are reused).
+ * writes: into its slot (`slot`, a kept descriptor: overwritten in place, never truncated, so its
+ * pages are reused) or into a file of its own.
  */
-async function writeChunk(file: string, chunk: Chunk, inPlace: boolean): Promise<void> {
-  const handle: FileHandle = await open(file, inPlace ? constants.O_WRONLY | constants.O_CREAT : 'w');
+async function writeChunk(file: string, chunk: Chunk, slot: Promise<SlotHandle> | undefined): Promise<void> {
+  const handle = slot ? await slot : undefined;
+  const fd = handle ? handle.fd : await openAsync(file, 'w');
   try {
     let queue = chunk.filter((b) => b.length > 0);
     let position = 0;
     while (queue.length > 0) {
       const batch = queue.slice(0, WRITEV_BATCH);
-      let { bytesWritten } = await handle.writev(batch, position);
+      let { bytesWritten } = await writevAsync(fd, batch, position);
       if (bytesWritten === 0) throw new Error('disk write made no progress');
       position += bytesWritten;
       let i = 0;
@@ -325,6 +355,7 @@ async function writeChunk(file: string, chunk: Chunk, inPlace: boolean): Promise
       queue = rest;
     }
   } finally {
-    await handle.close();
+    if (handle) handle.release();
+    else await closeAsync(fd);
   }
 }

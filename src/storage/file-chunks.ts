@@ -43,8 +43,10 @@ export class ReadBuffers {
 export interface FileChunksOptions {
   /** Pool to take read buffers from (shared by many streams); default: a small one of its own. */
   buffers?: ReadBuffers;
-  /** A descriptor of `full` already opened for reading; the stream closes it. */
+  /** A descriptor of `full` already opened for reading; the stream closes it (unless `releaseFd`). */
   fd?: number;
+  /** Called instead of closing `fd` once the stream is done with it (the descriptor is someone else's). */
+  releaseFd?: () => void;
 }
 
 /**
@@ -61,6 +63,7 @@ export class FileChunks extends Readable {
   /** A read is in flight: the descriptor is closed only once it is back (it could be reused meanwhile). */
   private reading = false;
   private closeWhenIdle: (() => void) | null = null;
+  private readonly releaseFd?: () => void;
 
   constructor(
     private readonly full: string,
@@ -72,6 +75,7 @@ export class FileChunks extends Readable {
     super({ highWaterMark: buffers.size });
     this.buffers = buffers;
     this.fd = options.fd ?? null;
+    this.releaseFd = options.fd !== undefined ? options.releaseFd : undefined;
     this.pos = start;
   }
 
@@ -113,7 +117,13 @@ export class FileChunks extends Readable {
     const fd = this.fd;
     this.fd = null;
     if (fd === null) return callback(err);
-    const closeFd = () => close(fd, () => callback(err));
+    const release = this.releaseFd;
+    const closeFd = release
+      ? () => {
+          release();
+          callback(err);
+        }
+      : () => close(fd, () => callback(err));
     if (this.reading) this.closeWhenIdle = closeFd;
     else closeFd();
   }
