@@ -144,6 +144,13 @@ async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mi
   return { mibs: r.mibs, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${((own.user + own.system) / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s, ${(r.bytes / r.pieces / 1024).toFixed(0)} KiB/piece)` };
 }
 
+/** One counter of the receiver's /metrics. */
+async function receiverMetric(url: string, name: string): Promise<number> {
+  const res = await request(`${url}/metrics`);
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(await res.body.text());
+  return m ? Number(m[1]) : NaN;
+}
+
 function peakRssMiB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -238,7 +245,11 @@ async function main(): Promise<void> {
       b = await startReceiver(configB, urlB);
       await timedGet(mountUrl('bench', '/warmup.bin'), basic('marie')); // same unmeasured first read for both proxies
       await measure('cold', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!);
+      const fetchedCold = await receiverMetric(urlB, 'meshdav_mount_cache_fetched_chunks_total');
       await measure('warm', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!);
+      const fetchedWarm = (await receiverMetric(urlB, 'meshdav_mount_cache_fetched_chunks_total')) - fetchedCold;
+      const dropped = await receiverMetric(urlB, 'meshdav_mount_cache_spills_dropped_total');
+      cpu.warm += ` · the warm read fetched ${fetchedWarm} chunks again (${dropped} not cached: disk queue full)`;
     };
     const viaRclone = async () => {
       if (!rclone) return;

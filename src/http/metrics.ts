@@ -5,6 +5,7 @@
  */
 import type { Context, Next } from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ChunkStoreStats } from '../mounts/chunk-store.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -36,6 +37,35 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set(await count());
+      },
+    });
+  }
+
+  /** The receiver's content cache (src/mounts/chunk-store.ts), read when scraped. */
+  mountCache(stats: () => ChunkStoreStats): void {
+    const counter = (name: string, help: string, value: (s: ChunkStoreStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(value(stats()));
+        },
+      });
+    counter('meshdav_mount_cache_fetched_chunks_total', 'Content chunks fetched from sharing sites', (s) => s.loads);
+    counter('meshdav_mount_cache_memory_hits_total', 'Content chunks served from the memory cache', (s) => s.memoryHits);
+    counter('meshdav_mount_cache_disk_hits_total', 'Content chunks served from the disk cache', (s) => s.diskHits);
+    counter('meshdav_mount_cache_spills_dropped_total', 'Fetched chunks not cached because the disk write queue was full', (s) => s.spillsDropped);
+    new Gauge({
+      name: 'meshdav_mount_cache_bytes',
+      help: 'Bytes held by the content cache, by tier',
+      labelNames: ['tier'],
+      registers: [this.registry],
+      collect() {
+        const s = stats();
+        this.set({ tier: 'memory' }, s.memoryBytes);
+        this.set({ tier: 'disk' }, s.diskBytes);
       },
     });
   }

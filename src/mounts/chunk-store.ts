@@ -75,6 +75,8 @@ export interface ChunkStoreStats {
   loads: number;
   memoryHits: number;
   diskHits: number;
+  /** Chunks not written to the disk tier because its write queue was full (fetched again when next read). */
+  spillsDropped: number;
   memoryBytes: number;
   diskBytes: number;
 }
@@ -118,7 +120,7 @@ export class ChunkStore {
   private readonly waited = new Set<string>();
   private readonly shared = new WeakSet<Chunk>();
   private closed = false;
-  readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, memoryBytes: 0, diskBytes: 0 };
+  readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, spillsDropped: 0, memoryBytes: 0, diskBytes: 0 };
 
   constructor(private readonly options: ChunkStoreOptions) {
     const cb = options.chunkBytes ?? 0;
@@ -278,7 +280,11 @@ export class ChunkStore {
     if (!this.disk || this.closed) return false;
     if (this.disk.has(key) || this.spilling.has(key)) return true;
     const size = chunkLength(chunk);
-    if (size > this.options.diskBytes || this.spillingBytes + size > SPILL_QUEUE_BYTES) return false;
+    if (size > this.options.diskBytes) return false;
+    if (this.spillingBytes + size > SPILL_QUEUE_BYTES) {
+      this.stats.spillsDropped++;
+      return false;
+    }
     const slot = size === this.options.chunkBytes && this.slots > 0 ? this.takeSlot() : undefined;
     if (size === this.options.chunkBytes && this.slots > 0 && slot === undefined) return false;
     const dir = this.options.dir!;

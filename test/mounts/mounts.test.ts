@@ -91,6 +91,28 @@ describe('mounts: received shares mounted under /Shares', function () {
       assert.ok(!(await propfindNames(b, 'marie', '/Shares')).some((h) => h.includes('/Shares/proj')));
     });
 
+    it('reports its content cache on /metrics (fetched chunks, hits by tier, dropped spills, bytes)', async () => {
+      await putFile(a, 'einstein', '/metered/m.bin', randomBytes(100_000));
+      await shareAndAccept('/metered', 'viewer');
+      const metric = async (name: string) => {
+        const text = await (await fetch(`${b.url}/metrics`)).text();
+        const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+        assert.ok(m, `${name} missing`);
+        return Number(m[1]);
+      };
+      const fetched = await metric('meshdav_mount_cache_fetched_chunks_total');
+      const hits = async () => (await metric('meshdav_mount_cache_memory_hits_total')) + (await metric('meshdav_mount_cache_disk_hits_total'));
+      const hitsBefore = await hits();
+      assert.equal((await (await dav(b, 'marie', 'GET', '/Shares/metered/m.bin')).arrayBuffer()).byteLength, 100_000);
+      assert.equal(await metric('meshdav_mount_cache_fetched_chunks_total'), fetched + 1);
+      await new Promise((r) => setTimeout(r, 100)); // the write-through to the disk tier
+      assert.equal((await (await dav(b, 'marie', 'GET', '/Shares/metered/m.bin')).arrayBuffer()).byteLength, 100_000);
+      assert.equal(await metric('meshdav_mount_cache_fetched_chunks_total'), fetched + 1);
+      assert.equal(await hits(), hitsBefore + 1);
+      assert.equal(await metric('meshdav_mount_cache_spills_dropped_total'), 0);
+      assert.match(await (await fetch(`${b.url}/metrics`)).text(), /^meshdav_mount_cache_bytes\{tier="disk"\} [1-9]\d*$/m);
+    });
+
     it('hides a share the sender revoked silently (401 on access), and removes its record', async () => {
       await putFile(a, 'einstein', '/silent/s.txt', 'soon gone');
       const id = await shareAndAccept('/silent', 'viewer');
