@@ -7,8 +7,9 @@
  * sets no `ahead`) may run SPAN_AHEAD_BYTES ahead while at most AHEAD_READS reads do so (the
  * sender keeps streaming through a client's short stalls, which on a busy machine keeps both
  * ends working instead of taking turns; the budget bounds the memory), else STREAM_BUFFER_BYTES;
- * disk reads set their own; every stream source is finished exactly once (on its end, or with the error when the
- * read fails or is destroyed, including one taken from the planner but not started yet).
+ * disk reads set their own. Every stream source is finished exactly once (on its end, or with the
+ * error when the read fails or is destroyed, including one taken from the planner but not started
+ * yet). Chunks handed back through `release` return to the disk reads' buffer pool.
  */
 import { Readable } from 'node:stream';
 import { releaseDiskBuffer } from './chunk-sources.js';
