@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Perm } from '../../src/fs/types.js';
@@ -111,6 +112,46 @@ describe('mounts: received shares mounted under /Shares', function () {
       assert.equal(await hits(), hitsBefore + 1);
       assert.equal(await metric('meshdav_mount_cache_spills_dropped_total'), 0);
       assert.match(await (await fetch(`${b.url}/metrics`)).text(), /^meshdav_mount_cache_bytes\{tier="disk"\} [1-9]\d*$/m);
+    });
+
+    it('gives fast and slow clients exact bytes, cold and from the cache (recycled read buffers), whole and ranged', async () => {
+      const content = randomBytes(9 * 1024 * 1024 + 321); // several cache chunks and a partial last one
+      await putFile(a, 'einstein', '/big/data.bin', content);
+      await shareAndAccept('/big', 'viewer');
+      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      const get = (range: string | undefined, slow: boolean) =>
+        new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+          const headers: Record<string, string> = { authorization: basic('marie') };
+          if (range) headers.range = range;
+          http
+            .get(`${b.url}/remote.php/dav/files/marie/Shares/big/data.bin`, { headers, agent: false }, (res) => {
+              const parts: Buffer[] = [];
+              let n = 0;
+              res.on('data', (c: Buffer) => {
+                parts.push(Buffer.from(c)); // a copy: a recycled buffer would change under a reference
+                if (slow && ++n % 4 === 0) {
+                  res.pause();
+                  setTimeout(() => res.resume(), 3);
+                }
+              });
+              res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts) }));
+              res.on('error', reject);
+            })
+            .on('error', reject);
+        });
+      for (const round of ['cold', 'cached']) {
+        const [fast, slow, ranged, rangedSlow] = await Promise.all([
+          get(undefined, false),
+          get(undefined, true),
+          get('bytes=1000-6000000', false),
+          get('bytes=4194000-', true),
+        ]);
+        assert.deepEqual([fast.status, sha(fast.body)], [200, sha(content)], round);
+        assert.deepEqual([slow.status, sha(slow.body)], [200, sha(content)], round);
+        assert.deepEqual([ranged.status, sha(ranged.body)], [206, sha(content.subarray(1000, 6000001))], round);
+        assert.deepEqual([rangedSlow.status, sha(rangedSlow.body)], [206, sha(content.subarray(4194000))], round);
+        await new Promise((r) => setTimeout(r, 200)); // the write-through to the disk tier
+      }
     });
 
     it('hides a share the sender revoked silently (401 on access), and removes its record', async () => {
