@@ -14,6 +14,11 @@ export function isReleasable(body: Readable): body is ReleasableStream {
   return typeof (body as Partial<ReleasableStream>).release === 'function';
 }
 
+/** `body` as it should be sent on `res`: one whose source takes chunks back gets them once flushed. */
+export function recycled(body: Readable, res: Writable): Readable {
+  return isReleasable(body) ? new RecyclingBody(body, res) : body;
+}
+
 /** Chunks remembered at most; older ones are forgotten (never released), which is always safe. */
 const MAX_TRACKED = 8;
 

@@ -153,16 +153,18 @@ export async function openDisk(store: ChunkStore, chunk: DiskChunk, lo: number, 
  * stream allocates none: a slab dropped here is old-generation garbage that only a full GC frees,
  * and fresh 4 MiB slabs then drive a full GC every few tens of ms (external-memory pressure).
  */
-const slabs = new Map<number, Buffer[]>();
+const slabs = new Map<number, ReadBuffers>();
 const MAX_FREE_SLABS = 6;
 
 function takeSlab(size: number): Buffer {
-  return slabs.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+  let pool = slabs.get(size);
+  if (!pool) slabs.set(size, (pool = new ReadBuffers(size, MAX_FREE_SLABS)));
+  const slab = pool.take();
+  pool.lend(slab);
+  return slab;
 }
 
-function giveSlab(buf: Buffer): void {
-  let free = slabs.get(buf.length);
-  if (!free) slabs.set(buf.length, (free = []));
-  if (free.length < MAX_FREE_SLABS) free.push(buf);
+function giveSlab(slab: Buffer): void {
+  slabs.get(slab.length)?.release(slab);
 }
 

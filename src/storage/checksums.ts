@@ -1,7 +1,8 @@
 /**
  * Checksums computed while content streams through (SHA1, MD5, Adler32 — all three for small
- * bodies, the chosen ones for large bodies), plus a byte count with an optional limit (quota). Also parses client-declared checksums
- * (`SHA1:hex`, `MD5:hex`, `ADLER32:hex`, several separated by spaces as in OC-Checksum).
+ * bodies, the chosen ones for large bodies), plus a byte count with an optional limit (quota).
+ * Also parses client-declared checksums (`SHA1:hex`, `MD5:hex`, `ADLER32:hex`, several separated
+ * by spaces as in OC-Checksum).
  */
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';

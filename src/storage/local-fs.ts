@@ -16,7 +16,7 @@
  * - Symbolic links are never followed: paths through them are ForbiddenError, listings skip them.
  */
 import { mkdir as mkdirFs, readdir } from 'node:fs/promises';
-import { addAbortSignal, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
 import { normalizePath, parentPath } from '../fs/path.js';
 import type {
@@ -44,7 +44,6 @@ import type {
 } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
 import { adoptAll, locked, lookup, openRange, readSmall, SMALL_READ, toEntry, type HomeContext } from './home.js';
-import { FileChunks } from './file-chunks.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord } from './meta-store.js';
 import { ancestorsOf } from './txn.js';
@@ -123,14 +122,9 @@ export class LocalFs
       const { st, rec } = await lookup(this.home, path);
       if (!st.isFile()) throw new ConflictError(`${path} is a folder`);
       const entry = toEntry(this.home, path, rec);
-      // A file that keeps changing under a small read is streamed as before after a few tries.
-      if (options?.range || attempt > 3) return { entry, body: openRange(this.full(path), path, st.size, options, this.home.activity) };
-      if (st.size > SMALL_READ) {
-        const body = new FileChunks(this.full(path), 0, st.size - 1);
-        if (options?.signal) addAbortSignal(options.signal, body);
-        // Not paced (begin(false)): its consumer hands the chunks back, so it leaves little garbage.
-        body.once('close', this.home.activity.begin(false));
-        return { entry, body };
+      // Streamed (as FileChunks): a range, a big file, or one that keeps changing under a small read.
+      if (options?.range || st.size > SMALL_READ || attempt > 3) {
+        return { entry, body: openRange(this.full(path), path, st.size, options, this.home.activity) };
       }
       // A small read counts as a transfer too: background checksum work waits while they come.
       const body = await readSmall(this.full(path), path, st.size).finally(this.home.activity.begin(false));

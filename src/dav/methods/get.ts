@@ -11,7 +11,7 @@ import { ConflictError, ServiceUnavailableError } from '../../errors.js';
 import { checkHttpPreconditions } from '../conditional.js';
 import { setEntryHeaders, type DavRequest } from '../context.js';
 import { ifRangeAllows, parseRange, type Span } from '../range.js';
-import { isReleasable, RecyclingBody } from '../recycling-body.js';
+import { recycled } from '../recycling-body.js';
 
 function setCommonHeaders(req: DavRequest, e: Entry): void {
   const { ctx } = req;
@@ -54,11 +54,6 @@ function collect(body: Readable, size: number): Promise<Buffer> {
   });
 }
 
-/** The body as sent: one whose Fs takes chunks back gets them once the socket has flushed them. */
-function recycled(body: Readable, req: DavRequest): Readable {
-  return isReleasable(body) ? new RecyclingBody(body, req.ctx.res) : body;
-}
-
 /** A GET that needs the content whatever the entry is: no Range, no validators. */
 function isPlainGet(req: DavRequest): boolean {
   const { ctx } = req;
@@ -79,7 +74,7 @@ async function serve(req: DavRequest, withBody: boolean): Promise<void> {
       // a big one hands its chunks back for reuse once sent, where its Fs takes them.
       let content: Buffer | Readable = body;
       if (entry.size <= SMALL_BODY) content = await collect(body, entry.size);
-      else content = recycled(body, req);
+      else content = recycled(body, ctx.res);
       setCommonHeaders(req, entry);
       ctx.status = 200;
       ctx.type = entry.mime;
@@ -106,7 +101,7 @@ async function serve(req: DavRequest, withBody: boolean): Promise<void> {
     ctx.status = 200;
     ctx.type = e.mime;
     ctx.length = e.size;
-    if (withBody) ctx.body = recycled(await fs.openRead(path, { signal }), req);
+    if (withBody) ctx.body = recycled(await fs.openRead(path, { signal }), ctx.res);
     return;
   }
   ctx.status = 206;
@@ -115,7 +110,7 @@ async function serve(req: DavRequest, withBody: boolean): Promise<void> {
     ctx.type = e.mime;
     ctx.set('Content-Range', `bytes ${s.start}-${s.end}/${e.size}`);
     ctx.length = s.end - s.start + 1;
-    if (withBody) ctx.body = recycled(await fs.openRead(path, { range: { start: s.start, end: s.end }, signal }), req);
+    if (withBody) ctx.body = recycled(await fs.openRead(path, { range: { start: s.start, end: s.end }, signal }), ctx.res);
     return;
   }
   const boundary = randomBytes(12).toString('hex');

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import { BadRequestError, ConflictError, NotFoundError, RangeNotSatisfiableError } from '../../errors.js';
 import { hasEntryOpener, isVersioned } from '../../fs/guards.js';
-import { isReleasable, RecyclingBody } from '../../dav/recycling-body.js';
+import { recycled } from '../../dav/recycling-body.js';
 import type { ByteRange, Entry } from '../../fs/types.js';
 import { decodeUrlPath } from '../../fs/path.js';
 import { ensureParents, need, requestSignal, type StorageCall, type Verb } from './call.js';
@@ -75,7 +75,7 @@ async function download(ctx: Context, entry: Entry, open: (range?: ByteRange) =>
     ctx.set('Content-Length', String(entry.size));
   }
   // Chunks of a local file go back to it once the socket took them (no allocation per chunk).
-  await send(ctx, isReleasable(stream) ? new RecyclingBody(stream, ctx.res) : stream);
+  await send(ctx, recycled(stream, ctx.res));
 }
 
 export const transferVerbs: Record<string, Verb<StorageCall>> = {
