@@ -19,8 +19,11 @@ export function recycled(body: Readable, res: Writable): Readable {
   return isReleasable(body) ? new RecyclingBody(body, res) : body;
 }
 
-/** Chunks remembered at most; older ones are forgotten (never released), which is always safe. */
-const MAX_TRACKED = 8;
+/**
+ * Chunks remembered at most; older ones are forgotten (never released), which is always safe.
+ * Enough for the pieces one drain interval carries (a mount's received pieces can be 64 KiB).
+ */
+const MAX_TRACKED = 64;
 
 /**
  * `src` re-emitted for Koa to pipe into `res`. A chunk goes back to `src.release` only when `res`

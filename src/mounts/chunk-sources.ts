@@ -3,9 +3,10 @@
  * and one disk chunk.
  *
  * Contracts: a span's bytes are checked against the listed size (longer or shorter fails the read,
- * never a short success); each completed aligned chunk is handed to its claim at once, copied
- * into a reusable chunk-sized slab so the received buffers die young (no GC backlog of external
- * memory); claims not filled when the span finishes are abandoned (their waiters fetch
+ * never a short success); its bytes land in reusable chunk-sized slabs (slabs.ts), read there
+ * straight from the socket when the inner Fs is a RemoteFs, else copied there so the received
+ * buffers die young (no GC backlog of external memory); each completed aligned chunk is handed to
+ * its claim at once; claims not filled when the span finishes are abandoned (their waiters fetch
  * themselves). A disk chunk is read in DISK_READ_BYTES reads and stays pinned until finished.
  */
 import type { Readable } from 'node:stream';
@@ -13,7 +14,10 @@ import { PreconditionFailedError } from '../errors.js';
 import { FileChunks, ReadBuffers } from '../storage/file-chunks.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
 import type { ChunkStore, Claim, DiskChunk } from './chunk-store.js';
+import type { BodyTarget } from './direct-get.js';
 import type { StreamSource } from './range-stream.js';
+import { RemoteFs, type BodyInto } from './remote-fs.js';
+import { lendPiece, releaseSlab, retainSlab, takeSlab } from './slabs.js';
 
 /** Read size for chunks on the disk tier. */
 const DISK_READ_BYTES = 1 * 1024 * 1024;
@@ -33,9 +37,11 @@ export function releaseDiskBuffer(chunk: Buffer): void {
 type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
 
 /**
- * Opens ONE ranged GET of chunks [first, first+n); its pieces pass `take`, which tees them into
- * `claims` (one per chunk, possibly none; each filled as soon as it completes) and returns the part
- * inside [start, end]. Claims not filled when the source finishes are abandoned.
+ * Opens ONE ranged GET of chunks [first, first+n); its bytes are teed into `claims` (one per
+ * chunk, possibly none; each filled as soon as it completes) and the part inside [start, end] is
+ * passed on. A RemoteFs reads the body straight into the chunks' slabs (openReadInto) and the
+ * pieces passed on are views of them; any other Fs's pieces are copied into the slabs. Claims
+ * not filled when the source finishes are abandoned.
  */
 export async function openSpan(
   src: { inner: Fs; chunkBytes: number },
@@ -50,64 +56,130 @@ export async function openSpan(
   const cb = src.chunkBytes;
   const spanStart = first * cb;
   const spanEnd = Math.min((first + n) * cb, entry.size) - 1;
-  let body: Readable;
+  const fill = new SpanFill(cb, spanStart, spanEnd, claims);
+  let opened: BodyInto;
   try {
     const readOptions: ConditionalReadOptions = { range: { start: spanStart, end: spanEnd }, ifMatch: entry.etag, signal };
-    body = await src.inner.openRead(entry.path, readOptions);
-    body.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
+    opened = await openBody(src.inner, entry.path, readOptions, fill);
+    opened.stream.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
+    if (opened.direct && opened.length !== spanEnd - spanStart + 1) {
+      opened.stream.destroy();
+      throw new PreconditionFailedError(`the file is ${opened.length! > spanEnd - spanStart + 1 ? 'longer' : 'shorter'} than its listed size`);
+    }
   } catch (err) {
-    for (const c of claims) c?.abandon(err instanceof Error ? err : new Error(String(err)));
+    fill.finish(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
-  let filled = 0;
+  const { direct } = opened;
   let pos = spanStart;
-  let chunkEnd = Math.min(spanStart + cb, spanEnd + 1);
-  /** The slab being filled (returned to the pool if the span ends early). */
-  let slab = claims[0] ? takeSlab(cb) : undefined;
-  let filledTo = 0;
   return {
     kind: 'stream',
-    stream: body,
+    stream: opened.stream,
     take(piece: Buffer): Buffer | undefined {
-      if (pos + piece.length > spanEnd + 1) throw new PreconditionFailedError('the file is longer than its listed size');
-      // Tee into aligned chunks first, so waiting readers get them soonest. Bytes are copied
-      // into a reusable chunk-sized slab: the received buffers die young (no GC backlog).
-      let at = 0;
-      while (at < piece.length) {
-        const take = Math.min(piece.length - at, chunkEnd - (pos + at));
-        if (slab) piece.copy(slab, filledTo, at, at + take);
-        filledTo += take;
-        at += take;
-        if (pos + at === chunkEnd) {
-          // Drop our reference: the claim's settled promise would keep every chunk of a long span alive.
-          const claim = claims[filled];
-          claims[filled++] = undefined;
-          if (claim && slab) {
-            const full = slab;
-            claim.fill([full.subarray(0, filledTo)], () => giveSlab(full));
-          }
-          chunkEnd = Math.min(chunkEnd + cb, spanEnd + 1);
-          slab = claims[filled] ? takeSlab(cb) : undefined;
-          filledTo = 0;
-        }
-      }
-      const from = Math.max(start, pos);
-      const to = Math.min(end + 1, pos + piece.length);
+      // Tee into the chunks first, so waiting readers get them soonest (direct pieces are in them already).
+      if (!direct) fill.copyIn(piece);
       const base = pos;
       pos += piece.length;
-      if (from >= to) return undefined;
-      return from === base && to === pos ? piece : piece.subarray(from - base, to - base);
+      const from = Math.max(start, base);
+      const to = Math.min(end + 1, pos);
+      if (from >= to) {
+        if (direct) releaseSlab(piece);
+        return undefined;
+      }
+      const out = from === base && to === pos ? piece : piece.subarray(from - base, to - base);
+      // A direct piece carries a reference on its slab, dropped when the reader hands it back.
+      if (direct) lendPiece(out);
+      return out;
     },
     end(): void {
       if (pos !== spanEnd + 1) throw new PreconditionFailedError('the file is shorter than its listed size');
     },
     finish(err?: Error): void {
-      const failure = err ?? new Error('the read was abandoned');
-      for (let k = filled; k < claims.length; k++) claims[k]?.abandon(failure);
-      if (slab) giveSlab(slab);
-      slab = undefined;
+      fill.finish(err ?? new Error('the read was abandoned'));
     },
   };
+}
+
+/** The body of a span: read into `target` by a RemoteFs, or any Fs's ranged read. */
+function openBody(inner: Fs, path: string, options: ConditionalReadOptions, target: BodyTarget): Promise<BodyInto> {
+  if (inner instanceof RemoteFs) return inner.openReadInto(path, options, target);
+  return inner.openRead(path, options).then((stream) => ({ stream, direct: false }));
+}
+
+/**
+ * The bytes of a span, in chunk-sized slabs (slabs.ts): each completed chunk is handed to its
+ * claim at once (the claim's slab reference goes to the store), or its slab is dropped when no
+ * claim wants it. Bytes arrive either straight into `region()` memory (`received`) or as pieces
+ * copied in (`copyIn`, only while a claim wants them: the received buffers then die young).
+ */
+class SpanFill implements BodyTarget {
+  /** Index (in claims) of the chunk being filled. */
+  private index = 0;
+  private slab?: Buffer;
+  private filledTo = 0;
+  private chunkLen: number;
+  private pos: number;
+
+  constructor(
+    private readonly cb: number,
+    spanStart: number,
+    private readonly spanEnd: number,
+    private readonly claims: (Claim | undefined)[],
+  ) {
+    this.pos = spanStart;
+    this.chunkLen = Math.min(cb, spanEnd + 1 - spanStart);
+  }
+
+  region(max: number): Buffer {
+    this.slab ??= takeSlab(this.cb);
+    return this.slab.subarray(this.filledTo, this.filledTo + Math.min(max, this.chunkLen - this.filledTo));
+  }
+
+  received(n: number): Buffer {
+    const piece = this.slab!.subarray(this.filledTo, this.filledTo + n);
+    retainSlab(piece);
+    this.advance(n);
+    return piece;
+  }
+
+  copyIn(piece: Buffer): void {
+    if (this.pos + piece.length > this.spanEnd + 1) throw new PreconditionFailedError('the file is longer than its listed size');
+    let at = 0;
+    while (at < piece.length) {
+      const k = Math.min(piece.length - at, this.chunkLen - this.filledTo);
+      if (this.claims[this.index]) {
+        this.slab ??= takeSlab(this.cb);
+        piece.copy(this.slab, this.filledTo, at, at + k);
+      }
+      at += k;
+      this.advance(k);
+    }
+  }
+
+  private advance(n: number): void {
+    this.filledTo += n;
+    this.pos += n;
+    if (this.filledTo < this.chunkLen) return;
+    // Drop our reference to the claim: its settled promise would keep every chunk of a long span alive.
+    const claim = this.claims[this.index];
+    this.claims[this.index++] = undefined;
+    const slab = this.slab;
+    this.slab = undefined;
+    if (slab && claim) claim.fill([slab.subarray(0, this.filledTo)], () => releaseSlab(slab));
+    else if (slab) releaseSlab(slab);
+    this.filledTo = 0;
+    this.chunkLen = Math.min(this.cb, this.spanEnd + 1 - this.pos);
+  }
+
+  /** Abandons the claims not filled and drops the slab being filled. */
+  finish(err: Error): void {
+    for (let k = this.index; k < this.claims.length; k++) {
+      this.claims[k]?.abandon(err);
+      this.claims[k] = undefined;
+    }
+    if (this.slab) releaseSlab(this.slab);
+    this.slab = undefined;
+  }
 }
 
 /** A disk chunk's read stream; the chunk stays pinned until the source finishes. */
@@ -145,26 +217,3 @@ export async function openDisk(store: ChunkStore, chunk: DiskChunk, lo: number, 
   rs.read(0);
   return rs;
 }
-
-
-/**
- * Chunk-sized buffers no reader was given, for reuse. The bound covers every slab a stream keeps
- * busy (the store's 16 MiB spill queue of 4 MiB chunks plus the one being filled), so a steady
- * stream allocates none: a slab dropped here is old-generation garbage that only a full GC frees,
- * and fresh 4 MiB slabs then drive a full GC every few tens of ms (external-memory pressure).
- */
-const slabs = new Map<number, ReadBuffers>();
-const MAX_FREE_SLABS = 6;
-
-function takeSlab(size: number): Buffer {
-  let pool = slabs.get(size);
-  if (!pool) slabs.set(size, (pool = new ReadBuffers(size, MAX_FREE_SLABS)));
-  const slab = pool.take();
-  pool.lend(slab);
-  return slab;
-}
-
-function giveSlab(slab: Buffer): void {
-  slabs.get(slab.length)?.release(slab);
-}
-

@@ -9,10 +9,12 @@
  * ends working instead of taking turns; the budget bounds the memory), else STREAM_BUFFER_BYTES;
  * disk reads set their own. Every stream source is finished exactly once (on its end, or with the
  * error when the read fails or is destroyed, including one taken from the planner but not started
- * yet). Chunks handed back through `release` return to the disk reads' buffer pool.
+ * yet). Chunks handed back through `release` return to the disk reads' buffer pool, or drop their
+ * reference on the slab they were received into.
  */
 import { Readable } from 'node:stream';
 import { releaseDiskBuffer } from './chunk-sources.js';
+import { releasePiece } from './slabs.js';
 
 /** How much the content stream buffers ahead of the caller. */
 const STREAM_BUFFER_BYTES = 256 * 1024;
@@ -67,10 +69,11 @@ export class RangeStream extends Readable {
 
   /**
    * Takes back a chunk this stream pushed that the caller references nowhere any more (e.g. its
-   * socket has flushed it): a disk chunk's read buffer is reused; anything else is ignored.
+   * socket has flushed it): a disk chunk's read buffer is reused, a received piece drops its
+   * reference on its slab; anything else is ignored.
    */
   release(chunk: Buffer): void {
-    releaseDiskBuffer(chunk);
+    if (!releasePiece(chunk)) releaseDiskBuffer(chunk);
   }
 
   override _read(): void {

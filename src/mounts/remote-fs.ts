@@ -43,7 +43,8 @@ import {
 } from '../fs/types.js';
 import { PROPFIND_BODY, parseMultistatus, type RemoteResource } from './multistatus.js';
 import { ShareRevokedError, classifyRemoteFailure, isAbort, isShareRevoked, type RemoteFailure } from './remote-errors.js';
-import { checkRange, discard, headerOf, iterate, readBounded, stripEtag, withMappedErrors } from './remote-http.js';
+import { DirectClient, type BodyTarget } from './direct-get.js';
+import { checkRange, discard, headerOf, iterate, mapBodyError, readBounded, stripEtag, withMappedErrors } from './remote-http.js';
 
 export type RemoteAuth =
   /** OCM shared secret: Bearer first, then Basic with the secret as user name and an empty password. */
@@ -70,6 +71,15 @@ export interface RemoteFsOptions {
   permissions?: number;
   /** Set as `entry.remote` on every entry. */
   origin?: RemoteOrigin;
+  /** Client for `openReadInto` (ranged GETs read straight into the caller's memory). */
+  direct?: DirectClient;
+}
+
+/** A body opened by `openReadInto`: `direct` when its bytes were read into the target (then `length` is theirs). */
+export interface BodyInto {
+  stream: Readable;
+  direct: boolean;
+  length?: number;
 }
 
 const MAX_MULTISTATUS_BYTES = 64 * 1024 * 1024;
@@ -126,7 +136,7 @@ export class RemoteFs implements Fs, Mover, Copier {
     const res = await this.send('GET', p, { headers, signal: options.signal });
     const body = res.body as unknown as Readable;
     try {
-      if (range) checkRange(res, range);
+      if (range) checkRange(res.statusCode, (name) => headerOf(res, name), range);
       const etag = headerOf(res, 'etag');
       if (options.ifMatch && etag && stripEtag(etag) !== options.ifMatch) throw new PreconditionFailedError('the file changed at the sharing site');
     } catch (err) {
@@ -134,6 +144,50 @@ export class RemoteFs implements Fs, Mover, Copier {
       throw err;
     }
     return withMappedErrors(body);
+  }
+
+  /**
+   * A ranged openRead whose body is read straight into `target`'s memory, with the same checks
+   * (Content-Range, If-Match and the answer's ETag) and error mapping. Answers it cannot read that
+   * way (another status, a body not framed by Content-Length), a read without a range, an auth
+   * mode not settled yet, or no direct client: the GET goes through openRead instead.
+   */
+  async openReadInto(path: string, options: ReadOptions & { ifMatch?: string }, target: BodyTarget): Promise<BodyInto> {
+    const p = normalizePath(path);
+    const { range } = options;
+    const direct = this.options.direct;
+    const url = new URL(this.urlOf(p));
+    if (!direct || !range || !this.authSettled || !DirectClient.handles(url)) {
+      return { stream: await this.openRead(p, options), direct: false };
+    }
+    if (this.revokedError) throw this.revokedError;
+    const headers: Record<string, string> = { range: `bytes=${range.start}-${range.end ?? ''}` };
+    if (options.ifMatch) headers['if-match'] = `"${options.ifMatch}"`;
+    const authorization = this.authHeader(this.authMode);
+    if (authorization) headers.authorization = authorization;
+    let res;
+    try {
+      res = await direct.get({
+        url,
+        headers,
+        target,
+        signal: options.signal,
+        mapError: mapBodyError,
+        check: (head) => {
+          if (head.status !== 200 && head.status !== 206) return false;
+          checkRange(head.status, (name) => head.fields.get(name), range);
+          const etag = head.fields.get('etag');
+          if (options.ifMatch && etag && stripEtag(etag) !== options.ifMatch) throw new PreconditionFailedError('the file changed at the sharing site');
+          return true;
+        },
+      });
+    } catch (err) {
+      if (isAbort(err) || options.signal?.aborted) throw err;
+      throw await this.fail({ kind: 'network', cause: err });
+    }
+    // Any other answer is fetched again the general way, which maps it (auth, revocation, 412, 416…).
+    if (!res.body) return { stream: await this.openRead(p, options), direct: false };
+    return { stream: res.body, direct: true, length: res.head.length };
   }
 
   async write(path: string, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {

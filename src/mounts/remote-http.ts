@@ -43,17 +43,20 @@ export function withMappedErrors(body: Readable): Readable {
       cb(err);
     },
   });
-  const onError = (err: unknown) => {
-    if (isAbort(err)) return out.destroy(err as Error);
-    const verdict = classifyRemoteFailure({ kind: 'network', cause: err });
-    out.destroy('error' in verdict ? verdict.error : (err as Error));
-  };
+  const onError = (err: Error) => out.destroy(mapBodyError(err));
   body.on('data', (piece: Buffer) => {
     if (!out.push(piece)) body.pause();
   });
   body.once('end', () => out.push(null));
   body.once('error', onError);
   return out;
+}
+
+/** The error a response body fails with: aborts as they are, anything else mapped (a timeout, a reset). */
+export function mapBodyError(err: Error): Error {
+  if (isAbort(err)) return err;
+  const verdict = classifyRemoteFailure({ kind: 'network', cause: err });
+  return 'error' in verdict ? verdict.error : err;
 }
 
 /** Drops a response body we will not read (the connection is not reused). */
@@ -71,10 +74,13 @@ export function stripEtag(etag: string): string {
   return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
 }
 
-/** rclone's CheckContentRange: 206 must match; 200 only when the request covered the whole object. */
-export function checkRange(res: Dispatcher.ResponseData, range: { start: number; end?: number }): void {
-  if (res.statusCode === 206) {
-    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(headerOf(res, 'content-range') ?? '');
+/**
+ * rclone's CheckContentRange: 206 must match; 200 only when the request covered the whole object.
+ * `header` looks a response header up by lower-case name.
+ */
+export function checkRange(status: number, header: (name: string) => string | undefined, range: { start: number; end?: number }): void {
+  if (status === 206) {
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header('content-range') ?? '');
     if (!m) throw new BadGatewayError('206 answer without a valid Content-Range');
     const start = Number(m[1]);
     const end = Number(m[2]);
@@ -88,7 +94,7 @@ export function checkRange(res: Dispatcher.ResponseData, range: { start: number;
     if (start !== range.start || !endOk) throw new BadGatewayError('Content-Range does not match the requested range');
     return;
   }
-  const length = Number(headerOf(res, 'content-length') ?? NaN);
+  const length = Number(header('content-length') ?? NaN);
   const whole = range.start === 0 && (range.end === undefined || (Number.isFinite(length) && range.end >= length - 1));
   if (!whole) throw new BadGatewayError('the sharing site ignored the Range header');
 }

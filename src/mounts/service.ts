@@ -21,6 +21,7 @@ import { ChunkStore } from './chunk-store.js';
 import { MountProps } from './mount-props.js';
 import { MountTable, type MountInput, type MountRecord } from './mount-table.js';
 import { NamespaceFs, type MountedShare } from './namespace.js';
+import { DirectClient } from './direct-get.js';
 import { RemoteFs, createRemoteAgent } from './remote-fs.js';
 
 /** What the mount layer needs from the OCM layer's received shares (src/ocm/received-shares.ts). */
@@ -52,6 +53,8 @@ export interface MountsDeps {
 export class Mounts {
   readonly store: ChunkStore;
   readonly agent: Agent;
+  /** Content fetches of the mount cache (read straight into its slabs). */
+  readonly direct: DirectClient;
   readonly props: MountProps;
   private readonly live = new Map<string, MountedShare>();
   /** `{user}\0{file id}` → namespace path of entries seen inside mounts (pathById). */
@@ -66,6 +69,7 @@ export class Mounts {
     const { cache, remote, dataDir } = deps.config;
     this.store = new ChunkStore({ memoryBytes: cache.memoryBytes, diskBytes: cache.diskBytes, dir: join(dataDir, 'cache'), chunkBytes: cache.chunkBytes });
     this.agent = createRemoteAgent(remote);
+    this.direct = new DirectClient({ connectTimeoutMs: remote.connectTimeoutMs, idleTimeoutMs: remote.idleTimeoutMs });
     this.props = new MountProps(deps.db);
     table.onChange((e) => {
       if (e.type === 'removed') this.live.delete(key(e.mount));
@@ -166,6 +170,7 @@ export class Mounts {
       auth: record.auth,
       authMode: record.authMode,
       dispatcher: this.agent,
+      direct: this.direct,
       discoveryUrl: record.discoveryUrl,
       permissions: record.permissions,
       origin: record.origin,
@@ -196,6 +201,7 @@ export class Mounts {
   async close(): Promise<void> {
     this.unsubscribe?.();
     this.store.close();
+    this.direct.close();
     await this.agent.close();
   }
 }

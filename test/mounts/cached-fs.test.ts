@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { CachedFs } from '../../src/mounts/cached-fs.js';
 import { ChunkStore } from '../../src/mounts/chunk-store.js';
 import { aheadReadsInUse } from '../../src/mounts/range-stream.js';
+import { DirectClient } from '../../src/mounts/direct-get.js';
 import { RemoteFs, createRemoteAgent } from '../../src/mounts/remote-fs.js';
 import { NotFoundError, ServiceUnavailableError } from '../../src/errors.js';
 import { startTestNode, tempDir, type TestNode } from '../support/node.js';
@@ -14,6 +15,8 @@ import { startProxy, startWebdavServer, type TestProxy, type ThirdPartyDav } fro
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const agent = createRemoteAgent({ connectTimeoutMs: 1000, idleTimeoutMs: 3000 });
+const direct = new DirectClient({ connectTimeoutMs: 1000, idleTimeoutMs: 3000 });
+after(() => direct.close());
 
 async function bytes(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -21,221 +24,225 @@ async function bytes(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-describe('mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy)', function () {
-  this.timeout(30_000);
-  let dav: ThirdPartyDav;
-  let proxy: TestProxy;
-  let store: ChunkStore;
-  let n = 0;
-  const make = (opts: { ttl?: number; store?: ChunkStore } = {}) =>
-    new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent }), {
-      mode: 'full',
-      metadataTtlMs: opts.ttl ?? 60_000,
-      chunkBytes: 64 * KiB,
-      cacheId: `t${n++}`,
-      store: opts.store ?? store,
-    });
-  const count = (prefix: string) => proxy.requests.filter((r) => r.startsWith(prefix)).length;
-  const gets = (path: string) => proxy.requests.filter((r) => r.startsWith(`GET ${path} `));
-
-  before(async () => {
-    dav = await startWebdavServer();
-    proxy = await startProxy(dav.url);
-    store = new ChunkStore({ memoryBytes: 8 * 1024 * KiB, diskBytes: 0 });
-  });
-  after(async () => {
-    await proxy.close();
-    await dav.close();
-  });
-  beforeEach(() => {
-    proxy.requests.length = 0;
-  });
-
-  it('caches stat and list, seeds children from a listing, and caches 404s', async () => {
-    writeFileSync(join(dav.dir, 'm1.txt'), 'one');
-    writeFileSync(join(dav.dir, 'm2.txt'), 'two');
-    const fs = make();
-    const names = (await fs.list('/')).map((e) => e.name).sort();
-    assert.ok(names.includes('m1.txt') && names.includes('m2.txt'));
-    await fs.list('/');
-    assert.equal((await fs.stat('/m2.txt')).size, 3);
-    await assert.rejects(fs.stat('/absent'), NotFoundError);
-    await assert.rejects(fs.stat('/absent'), NotFoundError);
-    assert.equal(count('PROPFIND'), 2, proxy.requests.join('\n'));
-  });
-
-  it('makes one request for concurrent stats of one path', async () => {
-    const fs = make();
-    await Promise.all(Array.from({ length: 10 }, () => fs.stat('/m1.txt')));
-    assert.equal(count('PROPFIND'), 1);
-  });
-
-  it('invalidates the path and its ancestors on writes through it', async () => {
-    const fs = make();
-    await fs.mkdir('/w');
-    assert.deepEqual(await fs.list('/w'), []);
-    await fs.write('/w/new.txt', Readable.from([Buffer.from('x')]));
-    assert.deepEqual((await fs.list('/w')).map((e) => e.name), ['new.txt']);
-    await fs.remove('/w/new.txt');
-    assert.deepEqual(await fs.list('/w'), []);
-    await assert.rejects(fs.stat('/w/new.txt'), NotFoundError);
-  });
-
-  it('streams a cold read through ONE ranged GET, then serves cached content and exact ranges without asking again', async () => {
-    const data = randomBytes(300 * KiB + 7);
-    writeFileSync(join(dav.dir, 'big.bin'), data);
-    const fs = make();
-    assert.ok((await bytes(await fs.openRead('/big.bin'))).equals(data));
-    assert.deepEqual(gets('/big.bin'), [`GET /big.bin bytes=0-${data.length - 1}`]); // 5 chunks of 64 KiB, one GET
-    assert.ok((await bytes(await fs.openRead('/big.bin'))).equals(data));
-    const part = await bytes(await fs.openRead('/big.bin', { range: { start: 60 * KiB, end: 200 * KiB } }));
-    assert.ok(part.equals(data.subarray(60 * KiB, 200 * KiB + 1)));
-    assert.equal(count('GET'), 1);
-  });
-
-  it('fetches only the uncached runs of a read, each in one GET on chunk boundaries', async () => {
-    const data = randomBytes(640 * KiB);
-    writeFileSync(join(dav.dir, 'runs.bin'), data);
-    const fs = make();
-    const mid = await bytes(await fs.openRead('/runs.bin', { range: { start: 200 * KiB, end: 300 * KiB } }));
-    assert.ok(mid.equals(data.subarray(200 * KiB, 300 * KiB + 1)));
-    assert.deepEqual(gets('/runs.bin'), [`GET /runs.bin bytes=${192 * KiB}-${320 * KiB - 1}`]); // chunks 3 and 4
-    assert.ok((await bytes(await fs.openRead('/runs.bin'))).equals(data));
-    assert.deepEqual(gets('/runs.bin').slice(1), [`GET /runs.bin bytes=0-${192 * KiB - 1}`, `GET /runs.bin bytes=${320 * KiB}-${640 * KiB - 1}`]);
-  });
-
-  it('lets 32 concurrent readers of an uncached file share the fetch: the sender serves each byte once', async () => {
-    const data = randomBytes(640 * KiB);
-    writeFileSync(join(dav.dir, 'shared.bin'), data);
-    const fs = make();
-    const results = await Promise.all(Array.from({ length: 32 }, async () => bytes(await fs.openRead('/shared.bin'))));
-    for (const r of results) assert.ok(r.equals(data));
-    const served = gets('/shared.bin').map((r) => /bytes=(\d+)-(\d+)$/.exec(r)!.slice(1).map(Number) as [number, number]);
-    served.sort((x, y) => x[0] - y[0]);
-    let next = 0;
-    for (const [from, to] of served) {
-      assert.equal(from, next, gets('/shared.bin').join('\n'));
-      next = to + 1;
-    }
-    assert.equal(next, data.length);
-  });
-
-  it('releases a stream-through abandoned by its reader: a waiting reader fetches the rest itself', async () => {
-    const data = randomBytes(1024 * KiB);
-    writeFileSync(join(dav.dir, 'abandon.bin'), data);
-    const fs = make();
-    const ac = new AbortController();
-    const first = await fs.openRead('/abandon.bin', { signal: ac.signal });
-    const second = fs.openRead('/abandon.bin').then(bytes); // waits for the first reader's chunks
-    await new Promise((r) => setTimeout(r, 50));
-    ac.abort();
-    await assert.rejects(bytes(first));
-    assert.ok((await second).equals(data));
-    assert.ok((await bytes(await fs.openRead('/abandon.bin'))).equals(data));
-  });
-
-  it('lets a stream-through run ahead of a slow reader, and gives its read-ahead place back however the read ends', async () => {
-    const data = randomBytes(32 * MiB); // more than the read-ahead and the sockets' buffers hold
-    writeFileSync(join(dav.dir, 'ahead.bin'), data);
-    const fs = make();
-    // A reader that takes one piece and stalls: the sender goes on streaming into the read's buffer.
-    const slow = await fs.openRead('/ahead.bin');
-    slow.once('data', () => slow.pause());
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(aheadReadsInUse(), 1);
-    assert.ok(slow.readableLength > 1 * MiB && slow.readableLength <= 5 * MiB, `buffered ${slow.readableLength}`);
-    slow.destroy();
-    // Completed, abandoned and failed reads, several at once.
-    const ac = new AbortController();
-    const cut = await make().openRead('/ahead.bin', { signal: ac.signal });
-    const whole = [make().openRead('/ahead.bin').then(bytes), make().openRead('/ahead.bin').then(bytes)];
-    ac.abort();
-    await assert.rejects(bytes(cut));
-    for (const b of await Promise.all(whole)) assert.ok(b.equals(data));
-    await new Promise((r) => setImmediate(r));
-    assert.equal(aheadReadsInUse(), 0);
-  });
-
-  it('fails a read whose sender died before the reader started reading (no hang), and the next read fetches again', async () => {
-    const data = randomBytes(4 * 1024 * KiB);
-    writeFileSync(join(dav.dir, 'early.bin'), data);
-    const fs = make();
-    const opened = await fs.openRead('/early.bin');
-    proxy.killConnections();
-    await new Promise((r) => setTimeout(r, 100));
-    await assert.rejects(bytes(opened));
-    assert.ok((await bytes(await fs.openRead('/early.bin'))).equals(data));
-  });
-
-  it('sees a file changed at the sender after the TTL, never old chunks for a new ETag', async () => {
-    const fs = make({ ttl: 300 });
-    writeFileSync(join(dav.dir, 'chg.txt'), 'version one');
-    assert.equal(String(await bytes(await fs.openRead('/chg.txt'))), 'version one');
-    await new Promise((r) => setTimeout(r, 1100)); // webdav-server's ETag has 1 s resolution
-    writeFileSync(join(dav.dir, 'chg.txt'), 'version two!');
-    assert.equal(String(await bytes(await fs.openRead('/chg.txt'))), 'version two!');
-  });
-
-  it('spills evicted chunks to disk and reads them back from there', async () => {
-    const dir = tempDir('chunks-');
-    const small = new ChunkStore({ memoryBytes: 128 * KiB, diskBytes: 4 * 1024 * KiB, dir: join(dir, 'cache'), chunkBytes: 64 * KiB });
-    const data = randomBytes(1024 * KiB);
-    writeFileSync(join(dav.dir, 'spill.bin'), data);
-    const fs = make({ store: small });
-    assert.ok((await bytes(await fs.openRead('/spill.bin'))).equals(data));
-    const gets = count('GET');
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok((await bytes(await fs.openRead('/spill.bin'))).equals(data));
-    assert.equal(count('GET'), gets);
-    assert.ok(small.stats.diskHits > 0);
-    assert.ok(small.stats.memoryBytes <= 128 * KiB);
-    small.close();
-  });
-
-  it('writes fetched chunks through to the disk tier and serves concurrent readers the right bytes', async () => {
-    const dir = tempDir('chunks-');
-    const disk = new ChunkStore({ memoryBytes: 256 * KiB, diskBytes: 16 * 1024 * KiB, dir: join(dir, 'cache'), chunkBytes: 64 * KiB });
-    const files = [randomBytes(2 * 1024 * KiB + 5), randomBytes(1024 * KiB)];
-    files.forEach((d, i) => writeFileSync(join(dav.dir, `wt${i}.bin`), d));
-    const fs = make({ store: disk });
-    for (let round = 0; round < 2; round++) {
-      const reads = Array.from({ length: 12 }, async (_, k) => {
-        const i = k % 2;
-        const from = (k * 37 * KiB) % files[i]!.length;
-        const got = await bytes(await fs.openRead(`/wt${i}.bin`, k < 4 ? {} : { range: { start: from, end: files[i]!.length - 1 } }));
-        assert.ok(got.equals(k < 4 ? files[i]! : files[i]!.subarray(from)), `reader ${k} round ${round}`);
+for (const viaDirect of [true, false]) {
+  describe(`mounts: CachedFs over RemoteFs (webdav-server behind a counting proxy; content read ${viaDirect ? 'straight into the slabs' : 'through undici and copied'})`, function () {
+    this.timeout(30_000);
+    let dav: ThirdPartyDav;
+    let proxy: TestProxy;
+    let store: ChunkStore;
+    let n = 0;
+    const make = (opts: { ttl?: number; store?: ChunkStore } = {}) =>
+      new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent, direct: viaDirect ? direct : undefined }), {
+        mode: 'full',
+        metadataTtlMs: opts.ttl ?? 60_000,
+        chunkBytes: 64 * KiB,
+        cacheId: `t${n++}`,
+        store: opts.store ?? store,
       });
-      await Promise.all(reads);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.ok(disk.stats.diskHits > 0);
-    assert.equal(disk.stats.memoryBytes, 0); // fetched chunks went to disk, not memory
-    disk.close();
-  });
+    const count = (prefix: string) => proxy.requests.filter((r) => r.startsWith(prefix)).length;
+    const gets = (path: string) => proxy.requests.filter((r) => r.startsWith(`GET ${path} `));
 
-  it('never fails readers while writers invalidate the same folder', async () => {
-    const fs = make();
-    await fs.mkdir('/busy');
-    const work: Promise<unknown>[] = [];
-    for (let i = 0; i < 20; i++) {
-      work.push(fs.write(`/busy/f${i}.txt`, Readable.from([Buffer.from(`n${i}`)])));
-      work.push(fs.list('/busy'));
-      work.push(fs.stat('/busy'));
-    }
-    const results = await Promise.allSettled(work);
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
-    assert.equal((await fs.list('/busy')).length, 20);
-  });
-
-  it('passes everything through in mode off', async () => {
-    const fs = new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent }), {
-      mode: 'off', metadataTtlMs: 60_000, chunkBytes: 64 * KiB, cacheId: 'off',
+    before(async () => {
+      dav = await startWebdavServer();
+      proxy = await startProxy(dav.url);
+      store = new ChunkStore({ memoryBytes: 8 * 1024 * KiB, diskBytes: 0 });
     });
-    await fs.stat('/m1.txt');
-    await fs.stat('/m1.txt');
-    assert.equal(count('PROPFIND'), 2);
+    after(async () => {
+      await proxy.close();
+      await dav.close();
+    });
+    beforeEach(() => {
+      proxy.requests.length = 0;
+    });
+
+    it('caches stat and list, seeds children from a listing, and caches 404s', async () => {
+      writeFileSync(join(dav.dir, 'm1.txt'), 'one');
+      writeFileSync(join(dav.dir, 'm2.txt'), 'two');
+      const fs = make();
+      const names = (await fs.list('/')).map((e) => e.name).sort();
+      assert.ok(names.includes('m1.txt') && names.includes('m2.txt'));
+      await fs.list('/');
+      assert.equal((await fs.stat('/m2.txt')).size, 3);
+      await assert.rejects(fs.stat('/absent'), NotFoundError);
+      await assert.rejects(fs.stat('/absent'), NotFoundError);
+      assert.equal(count('PROPFIND'), 2, proxy.requests.join('\n'));
+    });
+
+    it('makes one request for concurrent stats of one path', async () => {
+      const fs = make();
+      await Promise.all(Array.from({ length: 10 }, () => fs.stat('/m1.txt')));
+      assert.equal(count('PROPFIND'), 1);
+    });
+
+    it('invalidates the path and its ancestors on writes through it', async () => {
+      const fs = make();
+      await fs.mkdir('/w');
+      assert.deepEqual(await fs.list('/w'), []);
+      await fs.write('/w/new.txt', Readable.from([Buffer.from('x')]));
+      assert.deepEqual((await fs.list('/w')).map((e) => e.name), ['new.txt']);
+      await fs.remove('/w/new.txt');
+      assert.deepEqual(await fs.list('/w'), []);
+      await assert.rejects(fs.stat('/w/new.txt'), NotFoundError);
+    });
+
+    it('streams a cold read through ONE ranged GET, then serves cached content and exact ranges without asking again', async () => {
+      const data = randomBytes(300 * KiB + 7);
+      writeFileSync(join(dav.dir, 'big.bin'), data);
+      const fs = make();
+      const sent = direct.requests;
+      assert.ok((await bytes(await fs.openRead('/big.bin'))).equals(data));
+      assert.deepEqual(gets('/big.bin'), [`GET /big.bin bytes=0-${data.length - 1}`]); // 5 chunks of 64 KiB, one GET
+      assert.equal(direct.requests - sent, viaDirect ? 1 : 0, 'the GET went the way this suite says');
+      assert.ok((await bytes(await fs.openRead('/big.bin'))).equals(data));
+      const part = await bytes(await fs.openRead('/big.bin', { range: { start: 60 * KiB, end: 200 * KiB } }));
+      assert.ok(part.equals(data.subarray(60 * KiB, 200 * KiB + 1)));
+      assert.equal(count('GET'), 1);
+    });
+
+    it('fetches only the uncached runs of a read, each in one GET on chunk boundaries', async () => {
+      const data = randomBytes(640 * KiB);
+      writeFileSync(join(dav.dir, 'runs.bin'), data);
+      const fs = make();
+      const mid = await bytes(await fs.openRead('/runs.bin', { range: { start: 200 * KiB, end: 300 * KiB } }));
+      assert.ok(mid.equals(data.subarray(200 * KiB, 300 * KiB + 1)));
+      assert.deepEqual(gets('/runs.bin'), [`GET /runs.bin bytes=${192 * KiB}-${320 * KiB - 1}`]); // chunks 3 and 4
+      assert.ok((await bytes(await fs.openRead('/runs.bin'))).equals(data));
+      assert.deepEqual(gets('/runs.bin').slice(1), [`GET /runs.bin bytes=0-${192 * KiB - 1}`, `GET /runs.bin bytes=${320 * KiB}-${640 * KiB - 1}`]);
+    });
+
+    it('lets 32 concurrent readers of an uncached file share the fetch: the sender serves each byte once', async () => {
+      const data = randomBytes(640 * KiB);
+      writeFileSync(join(dav.dir, 'shared.bin'), data);
+      const fs = make();
+      const results = await Promise.all(Array.from({ length: 32 }, async () => bytes(await fs.openRead('/shared.bin'))));
+      for (const r of results) assert.ok(r.equals(data));
+      const served = gets('/shared.bin').map((r) => /bytes=(\d+)-(\d+)$/.exec(r)!.slice(1).map(Number) as [number, number]);
+      served.sort((x, y) => x[0] - y[0]);
+      let next = 0;
+      for (const [from, to] of served) {
+        assert.equal(from, next, gets('/shared.bin').join('\n'));
+        next = to + 1;
+      }
+      assert.equal(next, data.length);
+    });
+
+    it('releases a stream-through abandoned by its reader: a waiting reader fetches the rest itself', async () => {
+      const data = randomBytes(1024 * KiB);
+      writeFileSync(join(dav.dir, 'abandon.bin'), data);
+      const fs = make();
+      const ac = new AbortController();
+      const first = await fs.openRead('/abandon.bin', { signal: ac.signal });
+      const second = fs.openRead('/abandon.bin').then(bytes); // waits for the first reader's chunks
+      await new Promise((r) => setTimeout(r, 50));
+      ac.abort();
+      await assert.rejects(bytes(first));
+      assert.ok((await second).equals(data));
+      assert.ok((await bytes(await fs.openRead('/abandon.bin'))).equals(data));
+    });
+
+    it('lets a stream-through run ahead of a slow reader, and gives its read-ahead place back however the read ends', async () => {
+      const data = randomBytes(32 * MiB); // more than the read-ahead and the sockets' buffers hold
+      writeFileSync(join(dav.dir, 'ahead.bin'), data);
+      const fs = make();
+      // A reader that takes one piece and stalls: the sender goes on streaming into the read's buffer.
+      const slow = await fs.openRead('/ahead.bin');
+      slow.once('data', () => slow.pause());
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(aheadReadsInUse(), 1);
+      assert.ok(slow.readableLength > 1 * MiB && slow.readableLength <= 5 * MiB, `buffered ${slow.readableLength}`);
+      slow.destroy();
+      // Completed, abandoned and failed reads, several at once.
+      const ac = new AbortController();
+      const cut = await make().openRead('/ahead.bin', { signal: ac.signal });
+      const whole = [make().openRead('/ahead.bin').then(bytes), make().openRead('/ahead.bin').then(bytes)];
+      ac.abort();
+      await assert.rejects(bytes(cut));
+      for (const b of await Promise.all(whole)) assert.ok(b.equals(data));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(aheadReadsInUse(), 0);
+    });
+
+    it('fails a read whose sender died before the reader started reading (no hang), and the next read fetches again', async () => {
+      const data = randomBytes(4 * 1024 * KiB);
+      writeFileSync(join(dav.dir, 'early.bin'), data);
+      const fs = make();
+      const opened = await fs.openRead('/early.bin');
+      proxy.killConnections();
+      await new Promise((r) => setTimeout(r, 100));
+      await assert.rejects(bytes(opened));
+      assert.ok((await bytes(await fs.openRead('/early.bin'))).equals(data));
+    });
+
+    it('sees a file changed at the sender after the TTL, never old chunks for a new ETag', async () => {
+      const fs = make({ ttl: 300 });
+      writeFileSync(join(dav.dir, 'chg.txt'), 'version one');
+      assert.equal(String(await bytes(await fs.openRead('/chg.txt'))), 'version one');
+      await new Promise((r) => setTimeout(r, 1100)); // webdav-server's ETag has 1 s resolution
+      writeFileSync(join(dav.dir, 'chg.txt'), 'version two!');
+      assert.equal(String(await bytes(await fs.openRead('/chg.txt'))), 'version two!');
+    });
+
+    it('spills evicted chunks to disk and reads them back from there', async () => {
+      const dir = tempDir('chunks-');
+      const small = new ChunkStore({ memoryBytes: 128 * KiB, diskBytes: 4 * 1024 * KiB, dir: join(dir, 'cache'), chunkBytes: 64 * KiB });
+      const data = randomBytes(1024 * KiB);
+      writeFileSync(join(dav.dir, 'spill.bin'), data);
+      const fs = make({ store: small });
+      assert.ok((await bytes(await fs.openRead('/spill.bin'))).equals(data));
+      const gets = count('GET');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok((await bytes(await fs.openRead('/spill.bin'))).equals(data));
+      assert.equal(count('GET'), gets);
+      assert.ok(small.stats.diskHits > 0);
+      assert.ok(small.stats.memoryBytes <= 128 * KiB);
+      small.close();
+    });
+
+    it('writes fetched chunks through to the disk tier and serves concurrent readers the right bytes', async () => {
+      const dir = tempDir('chunks-');
+      const disk = new ChunkStore({ memoryBytes: 256 * KiB, diskBytes: 16 * 1024 * KiB, dir: join(dir, 'cache'), chunkBytes: 64 * KiB });
+      const files = [randomBytes(2 * 1024 * KiB + 5), randomBytes(1024 * KiB)];
+      files.forEach((d, i) => writeFileSync(join(dav.dir, `wt${i}.bin`), d));
+      const fs = make({ store: disk });
+      for (let round = 0; round < 2; round++) {
+        const reads = Array.from({ length: 12 }, async (_, k) => {
+          const i = k % 2;
+          const from = (k * 37 * KiB) % files[i]!.length;
+          const got = await bytes(await fs.openRead(`/wt${i}.bin`, k < 4 ? {} : { range: { start: from, end: files[i]!.length - 1 } }));
+          assert.ok(got.equals(k < 4 ? files[i]! : files[i]!.subarray(from)), `reader ${k} round ${round}`);
+        });
+        await Promise.all(reads);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(disk.stats.diskHits > 0);
+      assert.equal(disk.stats.memoryBytes, 0); // fetched chunks went to disk, not memory
+      disk.close();
+    });
+
+    it('never fails readers while writers invalidate the same folder', async () => {
+      const fs = make();
+      await fs.mkdir('/busy');
+      const work: Promise<unknown>[] = [];
+      for (let i = 0; i < 20; i++) {
+        work.push(fs.write(`/busy/f${i}.txt`, Readable.from([Buffer.from(`n${i}`)])));
+        work.push(fs.list('/busy'));
+        work.push(fs.stat('/busy'));
+      }
+      const results = await Promise.allSettled(work);
+      assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+      assert.equal((await fs.list('/busy')).length, 20);
+    });
+
+    it('passes everything through in mode off', async () => {
+      const fs = new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent }), {
+        mode: 'off', metadataTtlMs: 60_000, chunkBytes: 64 * KiB, cacheId: 'off',
+      });
+      await fs.stat('/m1.txt');
+      await fs.stat('/m1.txt');
+      assert.equal(count('PROPFIND'), 2);
+    });
   });
-});
+}
 
 describe('mounts: CachedFs over RemoteFs (a meshdav sender, which honours If-Match)', function () {
   this.timeout(30_000);
@@ -250,7 +257,7 @@ describe('mounts: CachedFs over RemoteFs (a meshdav sender, which honours If-Mat
     const home = await node.services.storage.home('ana');
     for (const mode of ['full', 'metadata'] as const) {
       const fs = new CachedFs(
-        new RemoteFs({ url: `${node.url}/remote.php/dav/files/ana`, auth: { kind: 'basic', username: 'ana', password: 'ana-password-1' }, dispatcher: agent }),
+        new RemoteFs({ url: `${node.url}/remote.php/dav/files/ana`, auth: { kind: 'basic', username: 'ana', password: 'ana-password-1' }, dispatcher: agent, direct }),
         { mode, metadataTtlMs: 60_000, chunkBytes: 64 * KiB, cacheId: `mix-${mode}`, store: new ChunkStore({ memoryBytes: MiB, diskBytes: 0 }) },
       );
       const path = `/mix-${mode}.txt`;

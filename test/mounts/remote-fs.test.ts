@@ -13,7 +13,8 @@ import {
   PreconditionFailedError,
   ServiceUnavailableError,
 } from '../../src/errors.js';
-import { startWebdavServer, type ThirdPartyDav } from './support.js';
+import { DirectClient } from '../../src/mounts/direct-get.js';
+import { memoryTarget, startWebdavServer, type ThirdPartyDav } from './support.js';
 
 const agent = createRemoteAgent({ connectTimeoutMs: 1000, idleTimeoutMs: 1500 });
 
@@ -198,5 +199,95 @@ describe('mounts: RemoteFs', function () {
     await assert.rejects(fs.stat('/'), (e: unknown) => isShareRevoked(e));
     assert.equal(fs.revoked, true);
     await srv.close();
+  });
+});
+
+describe('mounts: RemoteFs.openReadInto (ranged reads into the caller memory)', function () {
+  this.timeout(20_000);
+  let direct: DirectClient;
+  beforeEach(() => {
+    direct = new DirectClient({ connectTimeoutMs: 1000, idleTimeoutMs: 1500 });
+  });
+  afterEach(() => direct.close());
+
+  const remote = (url: string, extra: Partial<RemoteFsOptions> = {}) => new RemoteFs({ url, auth: { kind: 'none' }, dispatcher: agent, direct, ...extra });
+
+  it('reads a range into the target with the Range and ETag rules of openRead', async () => {
+    let mode = 'ok';
+    const srv = await scripted((req, res) => {
+      if (mode === 'ignore') return void res.writeHead(200, { 'content-length': '10' }).end('0123456789');
+      if (mode === 'etag') return void res.writeHead(206, { etag: '"new"', 'content-range': 'bytes 2-5/10', 'content-length': '4' }).end('2345');
+      assert.equal(req.headers.range, 'bytes=2-5');
+      assert.equal(req.headers['if-match'], '"e1"');
+      res.writeHead(206, { etag: '"e1"', 'content-range': 'bytes 2-5/10', 'content-length': '4' }).end('2345');
+    });
+    const fs = remote(srv.url);
+    const target = memoryTarget(4);
+    const body = await fs.openReadInto('/f', { range: { start: 2, end: 5 }, ifMatch: 'e1' }, target);
+    assert.equal(body.direct, true);
+    assert.equal(body.length, 4);
+    assert.equal(await text(body.stream), '2345');
+    assert.equal(target.mem.toString(), '2345');
+    mode = 'ignore';
+    await assert.rejects(fs.openReadInto('/f', { range: { start: 2, end: 5 } }, memoryTarget(4)), BadGatewayError);
+    mode = 'etag';
+    await assert.rejects(fs.openReadInto('/f', { range: { start: 2, end: 5 }, ifMatch: 'e1' }, memoryTarget(4)), PreconditionFailedError);
+    await srv.close();
+  });
+
+  it('reads answers it cannot read directly (chunked, an error status) the general way, with its mapping', async () => {
+    const srv = await scripted((req, res) => {
+      if (req.url === '/gone') return void res.writeHead(404).end();
+      if (req.url === '/changed') return void res.writeHead(412).end();
+      res.writeHead(206, { 'content-range': 'bytes 0-5/6' }); // no length: chunked
+      res.write('abc');
+      res.end('def');
+    });
+    const fs = remote(srv.url);
+    const target = memoryTarget(6);
+    const body = await fs.openReadInto('/f', { range: { start: 0, end: 5 } }, target);
+    assert.equal(body.direct, false);
+    assert.equal(await text(body.stream), 'abcdef');
+    assert.deepEqual(target.given, [], 'the general way does not use the target');
+    await assert.rejects(fs.openReadInto('/gone', { range: { start: 0, end: 5 } }, memoryTarget(6)), NotFoundError);
+    await assert.rejects(fs.openReadInto('/changed', { range: { start: 0, end: 5 }, ifMatch: 'x' }, memoryTarget(6)), PreconditionFailedError);
+    await srv.close();
+  });
+
+  it('uses the general way until the auth mode is settled, then reads directly with it', async () => {
+    const srv = await scripted((req, res) => {
+      if (req.headers.authorization !== 'Bearer s3') return void res.writeHead(401).end();
+      if (req.method === 'PROPFIND') return void res.writeHead(207, { 'content-type': 'application/xml' }).end(MULTISTATUS('/'));
+      res.writeHead(206, { 'content-range': 'bytes 0-1/2', 'content-length': '2' }).end('ok');
+    });
+    const fs = remote(srv.url, { auth: { kind: 'secret', secret: 's3' } });
+    assert.equal((await fs.openReadInto('/f', { range: { start: 0, end: 1 } }, memoryTarget(2))).direct, false);
+    await fs.stat('/');
+    const body = await fs.openReadInto('/f', { range: { start: 0, end: 1 } }, memoryTarget(2));
+    assert.equal(body.direct, true);
+    assert.equal(await text(body.stream), 'ok');
+    await srv.close();
+  });
+
+  it('maps failures: a sender dying mid-body, a stalled body, a down sender, an abort', async () => {
+    const srv = await scripted((req, res) => {
+      res.writeHead(206, { 'content-range': 'bytes 0-1048575/1048576', 'content-length': String(1 << 20) });
+      res.write(Buffer.alloc(64 * 1024));
+      if (req.url === '/dies') setTimeout(() => res.socket?.destroy(), 50);
+    });
+    const fs = remote(srv.url);
+    const range = { start: 0, end: (1 << 20) - 1 };
+    const dies = await fs.openReadInto('/dies', { range }, memoryTarget(1 << 20));
+    await assert.rejects(text(dies.stream), BadGatewayError);
+    const t0 = Date.now();
+    const stalls = await fs.openReadInto('/stalls', { range }, memoryTarget(1 << 20));
+    await assert.rejects(text(stalls.stream), GatewayTimeoutError);
+    assert.ok(Date.now() - t0 < 8000);
+    const ac = new AbortController();
+    const aborted = await fs.openReadInto('/stalls', { range, signal: ac.signal }, memoryTarget(1 << 20));
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(text(aborted.stream), (err: Error) => err.name === 'AbortError');
+    await srv.close();
+    await assert.rejects(remote(srv.url).openReadInto('/f', { range }, memoryTarget(1 << 20)), ServiceUnavailableError);
   });
 });

@@ -6,6 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import type { BodyTarget } from '../../src/mounts/direct-get.js';
 import { tempDir } from '../support/node.js';
 
 const require = createRequire(import.meta.url);
@@ -105,4 +106,27 @@ export async function startProxy(target: string, opts: { delayMs?: number; port?
         server.close(() => r());
       }),
   };
+}
+
+/** A DirectClient body target writing into one buffer of `total` bytes; it records the regions it handed out. */
+export function memoryTarget(total: number, maxRegion = Infinity): BodyTarget & { mem: Buffer; at: number; asked: number[]; given: number[] } {
+  const mem = Buffer.alloc(total);
+  const t = {
+    mem,
+    at: 0,
+    asked: [] as number[],
+    given: [] as number[],
+    region(max: number): Buffer {
+      const len = Math.min(max, total - t.at, maxRegion);
+      t.asked.push(max);
+      t.given.push(len);
+      return mem.subarray(t.at, t.at + len);
+    },
+    received(n: number): Buffer {
+      const piece = mem.subarray(t.at, t.at + n);
+      t.at += n;
+      return piece;
+    },
+  };
+  return t;
 }
