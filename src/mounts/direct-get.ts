@@ -231,9 +231,24 @@ class Conn {
 
   /** Where the socket's next read goes (called by Node after every read, and once at the start). */
   private nextBuffer(): Buffer {
-    if (this.state === 'body' && this.remaining > 0) return this.target!.region(this.remaining);
+    if (this.state === 'body' && this.remaining > 0) {
+      const region = this.regionFor(this.remaining);
+      if (region) return region;
+      // The target takes no more: fail before the next read (never from inside Node's read path).
+      queueMicrotask(() => this.fail(failure('the body does not fit the memory it is read into', 'EPROTO')));
+    }
     // Head, idle or closed: the head buffer (full only in a failing head, whose socket is closed).
     return this.headLen < HEAD_MAX ? this.head.subarray(this.headLen) : this.head;
+  }
+
+  /** The target's memory for up to `max` more bytes; undefined if it gives none (or too much, or throws). */
+  private regionFor(max: number): Buffer | undefined {
+    try {
+      const region = this.target!.region(max);
+      return region.length > 0 && region.length <= max ? region : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private onRead(n: number): boolean | undefined {
@@ -275,23 +290,27 @@ class Conn {
     this.target = p.req.target;
     this.mapError = p.req.mapError;
     const body = (this.body = new DirectBody(this));
-    p.resolve({ head, body });
-    // Body bytes that came with the head.
+    // Body bytes that came with the head go in before the body is handed out (a failure here
+    // rejects the GET: nobody listens to the body yet).
     const got = this.headLen;
     let at = end + 4;
     while (at < got && this.state === 'body') {
-      if (this.remaining === 0) {
-        this.fail(failure('the sharing site sent more than the announced length', 'EPROTO'));
+      const region = this.regionFor(Math.min(got - at, this.remaining));
+      if (!region) {
+        this.finishRequest();
+        this.destroy();
+        body.destroy();
+        p.reject(failure('the body does not fit the memory it is read into', 'EPROTO'));
         return false;
       }
-      const region = this.target.region(Math.min(got - at, this.remaining));
-      const k = Math.min(region.length, got - at, this.remaining);
+      const k = region.length;
       this.head.copy(region, 0, at, at + k);
       at += k;
       this.deliver(k);
     }
     // More than the body came with the head: the connection is out of step (its answer is complete).
     if (at < got && (this.state as State) === 'idle') this.destroy();
+    p.resolve({ head, body });
     return this.state === 'body' && this.paused ? false : undefined;
   }
 

@@ -175,7 +175,9 @@ export class RemoteFs implements Fs, Mover, Copier {
         mapError: mapBodyError,
         check: (head) => {
           if (head.status !== 200 && head.status !== 206) return false;
-          checkRange(head.status, (name) => head.fields.get(name), range);
+          if (checkRange(head.status, (name) => head.fields.get(name), range) !== head.length) {
+            throw new BadGatewayError('Content-Length does not match Content-Range');
+          }
           const etag = head.fields.get('etag');
           if (options.ifMatch && etag && stripEtag(etag) !== options.ifMatch) throw new PreconditionFailedError('the file changed at the sharing site');
           return true;

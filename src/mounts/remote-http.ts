@@ -76,9 +76,10 @@ export function stripEtag(etag: string): string {
 
 /**
  * rclone's CheckContentRange: 206 must match; 200 only when the request covered the whole object.
- * `header` looks a response header up by lower-case name.
+ * `header` looks a response header up by lower-case name. Returns how many bytes the answer
+ * covers (the Content-Range's span for 206; the Content-Length, if any, for 200).
  */
-export function checkRange(status: number, header: (name: string) => string | undefined, range: { start: number; end?: number }): void {
+export function checkRange(status: number, header: (name: string) => string | undefined, range: { start: number; end?: number }): number | undefined {
   if (status === 206) {
     const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header('content-range') ?? '');
     if (!m) throw new BadGatewayError('206 answer without a valid Content-Range');
@@ -92,11 +93,12 @@ export function checkRange(status: number, header: (name: string) => string | un
         ? end === Math.min(range.end ?? total - 1, total - 1)
         : range.end === undefined || end <= range.end;
     if (start !== range.start || !endOk) throw new BadGatewayError('Content-Range does not match the requested range');
-    return;
+    return end - start + 1;
   }
   const length = Number(header('content-length') ?? NaN);
   const whole = range.start === 0 && (range.end === undefined || (Number.isFinite(length) && range.end >= length - 1));
   if (!whole) throw new BadGatewayError('the sharing site ignored the Range header');
+  return Number.isFinite(length) ? length : undefined;
 }
 
 export async function readBounded(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {

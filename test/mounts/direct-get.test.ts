@@ -186,6 +186,21 @@ describe('mounts: DirectClient (GETs read straight into the caller memory)', fun
     await srv.close();
   });
 
+  it('errors the body, and closes the connection, when the target takes no more bytes (no crash, no overrun)', async () => {
+    const srv = await serve((_req, res) => res.writeHead(200, { 'content-length': content.length }).end(content));
+    // 1000 bytes of room: full with bytes that came with the head (the GET fails); 200000: full
+    // while the socket is read (the body fails).
+    const small = memoryTarget(1000);
+    await assert.rejects(client.get(request(srv.url, small)), /does not fit/);
+    assert.equal(small.at, 1000, 'filled to its end, never past it');
+    const large = memoryTarget(200_000);
+    const res = await client.get(request(srv.url, large));
+    await assert.rejects(collect(res.body!), /does not fit/);
+    assert.equal(large.at, 200_000, 'filled to its end, never past it');
+    assert.equal(client.idleConnections(), 0);
+    await srv.close();
+  });
+
   it('errors the body (mapped) when the server dies mid-body: never a clean short end', async () => {
     const srv = await serve((_req, res) => {
       res.writeHead(200, { 'content-length': 1 << 20 });

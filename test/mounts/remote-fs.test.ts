@@ -217,6 +217,7 @@ describe('mounts: RemoteFs.openReadInto (ranged reads into the caller memory)', 
     const srv = await scripted((req, res) => {
       if (mode === 'ignore') return void res.writeHead(200, { 'content-length': '10' }).end('0123456789');
       if (mode === 'etag') return void res.writeHead(206, { etag: '"new"', 'content-range': 'bytes 2-5/10', 'content-length': '4' }).end('2345');
+      if (mode === 'mismatch') return void res.writeHead(206, { 'content-range': 'bytes 2-5/10', 'content-length': '6' }).end('234567');
       assert.equal(req.headers.range, 'bytes=2-5');
       assert.equal(req.headers['if-match'], '"e1"');
       res.writeHead(206, { etag: '"e1"', 'content-range': 'bytes 2-5/10', 'content-length': '4' }).end('2345');
@@ -232,6 +233,8 @@ describe('mounts: RemoteFs.openReadInto (ranged reads into the caller memory)', 
     await assert.rejects(fs.openReadInto('/f', { range: { start: 2, end: 5 } }, memoryTarget(4)), BadGatewayError);
     mode = 'etag';
     await assert.rejects(fs.openReadInto('/f', { range: { start: 2, end: 5 }, ifMatch: 'e1' }, memoryTarget(4)), PreconditionFailedError);
+    mode = 'mismatch';
+    await assert.rejects(fs.openReadInto('/f', { range: { start: 2, end: 5 } }, memoryTarget(4)), BadGatewayError);
     await srv.close();
   });
 
