@@ -7,7 +7,8 @@
  * requests, one that adds 20 ms to each request.
  *
  *   1. GET of 1 GiB: straight from A's share endpoint vs through B's mount, cold then warm;
- *      the same through an rclone proxy (`rclone serve webdav --vfs-cache-mode full`) as peer.
+ *      the same through an rclone proxy (`rclone serve webdav --vfs-cache-mode full`) as peer,
+ *      and through a raw TCP relay (socat, when installed) as the floor of any proxy.
  *   2. PROPFIND Depth 1 of a 1,000-entry mounted folder behind the 20 ms proxy: cold vs warm,
  *      and the requests the sender saw for the warm one.
  *   3. 32 concurrent readers of one uncached 100 MiB file: requests the sender served per chunk.
@@ -46,7 +47,7 @@ const RECEIVER_NODE_ARGS = (process.env.BENCH_RECEIVER_NODE_ARGS ?? '').split(' 
 /** BENCH_RECEIVER_BIN=/other/checkout/bin/meshdav.js runs the receiver from another build (A/B comparisons). */
 const RECEIVER_BIN = process.env.BENCH_RECEIVER_BIN ?? join(import.meta.dirname, '..', 'bin', 'meshdav.js');
 
-type Side = 'direct' | 'cold' | 'warm' | 'rCold' | 'rWarm';
+type Side = 'direct' | 'cold' | 'warm' | 'rCold' | 'rWarm' | 'relay';
 const best = (xs: number[]) => Math.max(...xs);
 const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);
@@ -232,8 +233,11 @@ async function main(): Promise<void> {
     console.log(`\n1. GET of ${(GiB / SCALE / MiB).toFixed(0)} MiB: ${ROUNDS} rounds; each round restarts B (empty cache) and a fresh rclone; order alternates`);
     // BENCH_MOUNTS_RCLONE=0 leaves the rclone peer out (quicker runs while working on the receiver).
     const rclone = process.env.BENCH_MOUNTS_RCLONE === '0' ? undefined : toolPath('rclone');
-    const rounds: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [] };
-    const cpu: Record<Side, string> = { direct: '', cold: '', warm: '', rCold: '', rWarm: '' };
+    // A floor for any proxy, when socat is installed: a raw TCP relay between the client and A
+    // (1 MiB reads and writes; no HTTP, no cache, no disk). BENCH_MOUNTS_RELAY=0 leaves it out.
+    const socat = process.env.BENCH_MOUNTS_RELAY === '0' ? undefined : toolPath('socat');
+    const rounds: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [] };
+    const cpu: Record<Side, string> = { direct: '', cold: '', warm: '', rCold: '', rWarm: '', relay: '' };
     const measure = async (side: Side, url: string, auth: string, pid: number) => {
       const r = await timedGetCpu(url, auth, pid);
       rounds[side].push(r.mibs);
@@ -273,6 +277,25 @@ async function main(): Promise<void> {
         rmSync(cacheDir, { recursive: true, force: true });
       }
     };
+    const viaRelay = async () => {
+      if (!socat) return;
+      const port = await freePort();
+      const proc = spawn(socat, [`-b${MiB}`, `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `TCP:127.0.0.1:${new URL(a.url).port}`], { stdio: 'ignore' });
+      try {
+        const uri = `http://127.0.0.1:${port}${new URL(shareUri).pathname}/big.bin`;
+        for (let i = 0; i < 50; i++) {
+          if (execFileSync('sh', ['-c', `ss -ltn | grep -c ':${port} ' || true`], { encoding: 'utf8' }).trim() !== '0') break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await measure('relay', uri, bearer, proc.pid!);
+      } finally {
+        await new Promise<void>((resolve) => {
+          if (proc.exitCode !== null) return resolve();
+          proc.once('exit', () => resolve());
+          proc.kill();
+        });
+      }
+    };
     await direct(); // warms A's page cache for every side alike
     rounds.direct.length = 0;
     // B's disk tier reuses its slot files across restarts (their pages stay allocated); a node that
@@ -280,12 +303,12 @@ async function main(): Promise<void> {
     // steady state too instead of the one-off cost of allocating 1 GiB of fresh file pages.
     await timedGet(mountUrl('bench', '/big.bin'), basic('marie'));
     for (let r = 0; r < ROUNDS; r++) {
-      const order = r % 2 === 0 ? [direct, viaMount, viaRclone, direct] : [direct, viaRclone, viaMount, direct];
+      const order = r % 2 === 0 ? [direct, viaMount, viaRclone, viaRelay, direct] : [direct, viaRelay, viaRclone, viaMount, direct];
       for (const step of order) await step();
       const last = (k: Side) => (rounds[k].length ? rounds[k][rounds[k].length - 1]!.toFixed(0) : '-');
-      line(`  round ${r + 1} (${r % 2 === 0 ? 'direct, mount, rclone, direct' : 'direct, rclone, mount, direct'})`,
-        `direct ${rounds.direct.slice(-2).map((v) => v.toFixed(0)).join('/')} · mount ${last('cold')}/${last('warm')} · rclone ${last('rCold')}/${last('rWarm')} MiB/s (cold/warm)`);
-      line('    proxy CPU (cold / warm)', `mount ${cpu.cold} / ${cpu.warm} · rclone ${cpu.rCold} / ${cpu.rWarm}`);
+      line(`  round ${r + 1} (${r % 2 === 0 ? 'direct, mount, rclone, relay, direct' : 'direct, relay, rclone, mount, direct'})`,
+        `direct ${rounds.direct.slice(-2).map((v) => v.toFixed(0)).join('/')} · mount ${last('cold')}/${last('warm')} · rclone ${last('rCold')}/${last('rWarm')} · relay ${last('relay')} MiB/s (cold/warm)`);
+      line('    proxy CPU (cold / warm)', `mount ${cpu.cold} / ${cpu.warm} · rclone ${cpu.rCold} / ${cpu.rWarm} · relay ${cpu.relay}`);
     }
     for (const [name, pick] of [['best of', best], ['median of', median]] as const) {
       const d = pick(rounds.direct);
@@ -301,6 +324,10 @@ async function main(): Promise<void> {
         line(`rclone serve webdav --vfs-cache-mode full, cold (${name} ${rounds.rCold.length})`, `${rc.toFixed(0)} MiB/s  → mount/rclone ${(c / rc).toFixed(2)}× (target ≥ 1)`);
         line(`rclone serve webdav --vfs-cache-mode full, warm (${name} ${rounds.rWarm.length})`, `${rw.toFixed(0)} MiB/s  → mount/rclone ${(w / rw).toFixed(2)}× (target ≥ 1)`);
       } else line('rclone peer', 'rclone not installed, skipped');
+      if (rounds.relay.length) {
+        const rl = pick(rounds.relay);
+        line(`raw TCP relay (socat; no HTTP, no cache) (${name} ${rounds.relay.length})`, `${rl.toFixed(0)} MiB/s  = ${(rl / d).toFixed(2)}× direct (what any proxy's ratio is bounded by here)`);
+      }
     }
   }
 

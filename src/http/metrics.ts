@@ -7,6 +7,9 @@ import type { Context, Next } from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChunkStoreStats } from '../mounts/chunk-store.js';
 
+/** What /metrics shows of the mount cache: the store's counters and the direct GETs'. */
+export type MountCacheStats = ChunkStoreStats & { directGets: number; directDeclined: number };
+
 export class Metrics {
   readonly registry = new Registry();
   readonly requests: Counter<'method' | 'route' | 'status'>;
@@ -41,9 +44,9 @@ export class Metrics {
     });
   }
 
-  /** The receiver's content cache (src/mounts/chunk-store.ts), read when scraped. */
-  mountCache(stats: () => ChunkStoreStats): void {
-    const counter = (name: string, help: string, value: (s: ChunkStoreStats) => number) =>
+  /** The receiver's content cache (src/mounts/chunk-store.ts) and its GETs (direct-get.ts), read when scraped. */
+  mountCache(stats: () => MountCacheStats): void {
+    const counter = (name: string, help: string, value: (s: MountCacheStats) => number) =>
       new Counter({
         name,
         help,
@@ -57,6 +60,8 @@ export class Metrics {
     counter('meshdav_mount_cache_memory_hits_total', 'Content chunks served from the memory cache', (s) => s.memoryHits);
     counter('meshdav_mount_cache_disk_hits_total', 'Content chunks served from the disk cache', (s) => s.diskHits);
     counter('meshdav_mount_cache_spills_dropped_total', 'Fetched chunks not cached because the disk write queue was full', (s) => s.spillsDropped);
+    counter('meshdav_mount_direct_gets_total', 'Content GETs to sharing sites read straight into the cache', (s) => s.directGets);
+    counter('meshdav_mount_direct_declined_total', 'Content GET answers that could not be read straight into the cache (fetched again the general way)', (s) => s.directDeclined);
     new Gauge({
       name: 'meshdav_mount_cache_bytes',
       help: 'Bytes held by the content cache, by tier',

@@ -86,8 +86,8 @@ function requestText(url: URL, headers: Record<string, string>): string {
 export class DirectClient {
   private readonly idle = new Map<string, Conn[]>();
   private closed = false;
-  /** GETs sent (retries included). */
-  requests = 0;
+  /** GETs sent (retries included), and answers resolved without a body (left to the caller's other way). */
+  readonly stats = { requests: 0, declined: 0 };
 
   constructor(readonly options: DirectClientOptions) {}
 
@@ -103,7 +103,7 @@ export class DirectClient {
     return new Promise<DirectResponse>((resolve, reject) => {
       const attempt = (retried: boolean) => {
         const conn = this.acquire(req.url);
-        this.requests++;
+        this.stats.requests++;
         conn.start({ req, text, resolve, reject, retry: conn.reused && !retried ? () => attempt(true) : undefined });
       };
       attempt(false);
@@ -278,6 +278,7 @@ class Conn {
       return false;
     }
     if (!wanted) {
+      this.client.stats.declined++;
       this.finishRequest();
       this.destroy();
       p.resolve({ head });

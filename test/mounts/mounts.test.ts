@@ -106,6 +106,8 @@ describe('mounts: received shares mounted under /Shares', function () {
       const hitsBefore = await hits();
       assert.equal((await (await dav(b, 'marie', 'GET', '/Shares/metered/m.bin')).arrayBuffer()).byteLength, 100_000);
       assert.equal(await metric('meshdav_mount_cache_fetched_chunks_total'), fetched + 1);
+      assert.ok((await metric('meshdav_mount_direct_gets_total')) >= 1, 'the chunk was read straight into the cache');
+      assert.equal(await metric('meshdav_mount_direct_declined_total'), 0);
       await new Promise((r) => setTimeout(r, 100)); // the write-through to the disk tier
       assert.equal((await (await dav(b, 'marie', 'GET', '/Shares/metered/m.bin')).arrayBuffer()).byteLength, 100_000);
       assert.equal(await metric('meshdav_mount_cache_fetched_chunks_total'), fetched + 1);
