@@ -225,7 +225,9 @@ class Conn {
     this.headLen = 0;
     this.socket.ref();
     this.armTimer();
-    p.req.signal?.addEventListener('abort', this.onAbort, { once: true });
+    const { signal } = p.req;
+    if (signal?.aborted) return this.abort(); // a retry after the caller gave up
+    signal?.addEventListener('abort', this.onAbort, { once: true });
     this.socket.write(p.text);
   }
 
