@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -270,5 +271,45 @@ describe('mounts: CachedFs over RemoteFs (a meshdav sender, which honours If-Mat
       await home.write(path, Readable.from([Buffer.from('answered at Z')]));
       assert.equal(String(await bytes(await fs.openRead(path))), mode === 'full' ? 'answered at A' : 'answered at Z');
     }
+  });
+});
+
+describe('mounts: CachedFs over RemoteFs (a sender that answers ranges chunked)', function () {
+  this.timeout(30_000);
+
+  it('reads it the general way (counted as declined) with the same bytes and caching', async () => {
+    const data = randomBytes(200 * KiB + 3);
+    const ranges: string[] = [];
+    const server = http.createServer((req, res) => {
+      if (req.method === 'PROPFIND') {
+        const xml =
+          '<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response><d:href>/f.bin</d:href><d:propstat><d:prop>' +
+          `<d:resourcetype/><d:getcontentlength>${data.length}</d:getcontentlength><d:getetag>"v1"</d:getetag>` +
+          '</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>';
+        return void res.writeHead(207, { 'content-type': 'application/xml' }).end(xml);
+      }
+      const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')!;
+      const start = Number(m[1]);
+      const end = m[2] ? Number(m[2]) : data.length - 1;
+      ranges.push(`${start}-${end}`);
+      res.writeHead(206, { etag: '"v1"', 'content-range': `bytes ${start}-${end}/${data.length}` }); // no length: chunked
+      res.end(data.subarray(start, end + 1));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const fs = new CachedFs(new RemoteFs({ url, auth: { kind: 'none' }, dispatcher: agent, direct }), {
+      mode: 'full',
+      metadataTtlMs: 60_000,
+      chunkBytes: 64 * KiB,
+      cacheId: 'chunked',
+      store: new ChunkStore({ memoryBytes: 4 * MiB, diskBytes: 0 }),
+    });
+    const declined = direct.stats.declined;
+    assert.ok((await bytes(await fs.openRead('/f.bin'))).equals(data));
+    assert.equal(direct.stats.declined - declined, 1);
+    assert.ok((await bytes(await fs.openRead('/f.bin', { range: { start: 70 * KiB, end: 150 * KiB } }))).equals(data.subarray(70 * KiB, 150 * KiB + 1)));
+    assert.deepEqual(ranges, [`0-${data.length - 1}`, `0-${data.length - 1}`], 'asked twice (direct, then the general way), then served from the cache');
+    server.closeAllConnections();
+    server.close();
   });
 });
