@@ -28,9 +28,12 @@ import { Readable } from 'node:stream';
 import { parseResponseHead, type ResponseHead } from './response-head.js';
 
 export interface BodyTarget {
-  /** Memory for the next bytes of the body: a non-empty view of at most `max` bytes. */
+  /** Memory for the next bytes of the body: a non-empty view of at most `max` bytes, filled from its start. */
   region(max: number): Buffer;
-  /** `n` bytes were written at the start of the last region: the piece the body emits for them. */
+  /**
+   * The next `n` bytes of the last region (after those already received) were written: the piece
+   * the body emits for them. A region may be received in several parts before the next is asked.
+   */
   received(n: number): Buffer;
 }
 
@@ -172,7 +175,12 @@ class Conn {
   private body?: DirectBody;
   private target?: BodyTarget;
   private mapError?: (err: Error) => Error;
+  /** Bytes of the body not read yet. */
   private remaining = 0;
+  /** The target's memory being filled, and how much of it holds bytes not emitted yet. */
+  private region?: Buffer;
+  private used = 0;
+  private flushQueued = false;
   private reusable = false;
   private paused = false;
   private connected = false;
@@ -234,8 +242,8 @@ class Conn {
   /** Where the socket's next read goes (called by Node after every read, and once at the start). */
   private nextBuffer(): Buffer {
     if (this.state === 'body' && this.remaining > 0) {
-      const region = this.regionFor(this.remaining);
-      if (region) return region;
+      this.region ??= this.regionFor(this.remaining);
+      if (this.region) return this.region.subarray(this.used);
       // The target takes no more: fail before the next read (never from inside Node's read path).
       queueMicrotask(() => this.fail(failure('the body does not fit the memory it is read into', 'EPROTO')));
     }
@@ -309,7 +317,10 @@ class Conn {
       const k = region.length;
       this.head.copy(region, 0, at, at + k);
       at += k;
-      this.deliver(k);
+      this.region = region;
+      this.used = k;
+      this.remaining -= k;
+      this.flush();
     }
     // More than the body came with the head: the connection is out of step (its answer is complete).
     if (at < got && (this.state as State) === 'idle') this.destroy();
@@ -317,15 +328,36 @@ class Conn {
     return this.state === 'body' && this.paused ? false : undefined;
   }
 
+  /**
+   * Reads that land in one region within one turn of the event loop leave as one piece (a TLS
+   * socket delivers a 16 KiB record per read): emitted when the region is full, the body
+   * complete, or the turn over.
+   */
   private onBody(n: number): false | undefined {
-    this.deliver(n);
+    this.used += n;
+    this.remaining -= n;
+    if (this.used === this.region!.length || this.remaining === 0) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flushLater);
+    }
     return this.state === 'body' && this.paused ? false : undefined;
   }
 
-  /** Emits the piece for `n` new body bytes; ends the body when it is complete. */
-  private deliver(n: number): void {
+  private readonly flushLater = (): void => {
+    this.flushQueued = false;
+    if (this.state !== 'body' || this.used === 0) return;
+    this.flush();
+    if (this.paused) this.socket.pause(); // outside a read callback: stop reading this way
+  };
+
+  /** Emits the bytes of the region not emitted yet; ends the body when it is complete. */
+  private flush(): void {
+    const n = this.used;
+    this.used = 0;
+    if (this.region && n === this.region.length) this.region = undefined;
+    else this.region = this.region?.subarray(n);
     const piece = this.target!.received(n);
-    this.remaining -= n;
     const more = this.body!.push(piece);
     if (this.remaining === 0) return this.endBody();
     if (!more && !this.paused) {
@@ -390,6 +422,8 @@ class Conn {
     this.body = undefined;
     this.target = undefined;
     this.mapError = undefined;
+    this.region = undefined;
+    this.used = 0;
     this.paused = false;
   }
 

@@ -273,7 +273,7 @@ describe('mounts: DirectClient (GETs read straight into the caller memory)', fun
     await srv.close();
   });
 
-  it('reads over HTTPS (TLS) the same way', async () => {
+  it('reads over HTTPS (TLS) the same way, records read in one turn leaving as one piece', async () => {
     const dir = tempDir('direct-tls-');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
     const key = readFileSync(join(dir, 'k.pem'));
@@ -285,6 +285,9 @@ describe('mounts: DirectClient (GETs read straight into the caller memory)', fun
     const pieces = await collect(res.body!);
     assert.ok(pieces.every((p) => p.buffer === target.mem.buffer));
     assert.ok(target.mem.equals(content));
+    // TLS hands over one 16 KiB record per read; the records read in one turn leave as one piece.
+    const records = Math.ceil(content.length / 16384);
+    assert.ok(pieces.length < records / 2, `${pieces.length} pieces for ${records} records`);
     // An untrusted certificate fails the GET.
     await assert.rejects(client.get(request(srv.url.replace('127.0.0.1', 'localhost'), memoryTarget(content.length))));
     tls.close();
