@@ -136,13 +136,14 @@ function cpuSeconds(pid: number): { user: number; sys: number; faults: number } 
 }
 
 /** `timedGet` plus the CPU seconds the proxy process `pid` spent on it. */
-async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string }> {
+async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string; cpuPerGiB: number }> {
   const c0 = cpuSeconds(pid);
   const own0 = process.cpuUsage();
   const r = await timedGet(url, auth);
   const c1 = cpuSeconds(pid);
   const own = process.cpuUsage(own0);
-  return { mibs: r.mibs, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${((own.user + own.system) / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s, ${(r.bytes / r.pieces / 1024).toFixed(0)} KiB/piece)` };
+  const cpuPerGiB = (c1.user - c0.user + c1.sys - c0.sys) / (r.bytes / GiB);
+  return { mibs: r.mibs, cpuPerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${((own.user + own.system) / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s, ${(r.bytes / r.pieces / 1024).toFixed(0)} KiB/piece)` };
 }
 
 /** One counter of the receiver's /metrics. */
@@ -238,10 +239,13 @@ async function main(): Promise<void> {
     const socat = process.env.BENCH_MOUNTS_RELAY === '0' ? undefined : toolPath('socat');
     const rounds: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [] };
     const cpu: Record<Side, string> = { direct: '', cold: '', warm: '', rCold: '', rWarm: '', relay: '' };
+    /** CPU seconds per GiB the proxy process spent, per side and round (less noisy than throughput here). */
+    const cpuPerGiB: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [] };
     const measure = async (side: Side, url: string, auth: string, pid: number) => {
       const r = await timedGetCpu(url, auth, pid);
       rounds[side].push(r.mibs);
       cpu[side] = r.cpu;
+      cpuPerGiB[side].push(r.cpuPerGiB);
     };
     const direct = async () => rounds.direct.push((await timedGet(`${shareUri}/big.bin`, bearer)).mibs);
     const viaMount = async () => {
@@ -324,6 +328,14 @@ async function main(): Promise<void> {
         line(`rclone serve webdav --vfs-cache-mode full, cold (${name} ${rounds.rCold.length})`, `${rc.toFixed(0)} MiB/s  → mount/rclone ${(c / rc).toFixed(2)}× (target ≥ 1)`);
         line(`rclone serve webdav --vfs-cache-mode full, warm (${name} ${rounds.rWarm.length})`, `${rw.toFixed(0)} MiB/s  → mount/rclone ${(w / rw).toFixed(2)}× (target ≥ 1)`);
       } else line('rclone peer', 'rclone not installed, skipped');
+      if (rounds.rCold.length && name === 'median of') {
+        const fewer = (ours: Side, theirs: Side) => cpuPerGiB[ours].filter((v, i) => v <= cpuPerGiB[theirs][i]!).length;
+        line(
+          'proxy CPU per GiB, mount vs rclone (median of rounds)',
+          `cold ${median(cpuPerGiB.cold).toFixed(2)} vs ${median(cpuPerGiB.rCold).toFixed(2)} s (mount ≤ rclone in ${fewer('cold', 'rCold')} of ${cpuPerGiB.cold.length} rounds) · ` +
+            `warm ${median(cpuPerGiB.warm).toFixed(2)} vs ${median(cpuPerGiB.rWarm).toFixed(2)} s (${fewer('warm', 'rWarm')} of ${cpuPerGiB.warm.length})`,
+        );
+      }
       if (rounds.relay.length) {
         const rl = pick(rounds.relay);
         line(`raw TCP relay (socat; no HTTP, no cache) (${name} ${rounds.relay.length})`, `${rl.toFixed(0)} MiB/s  = ${(rl / d).toFixed(2)}× direct (what any proxy's ratio is bounded by here)`);
