@@ -73,8 +73,35 @@ async function putBig(a: TestNode, path: string, bytes: number): Promise<void> {
   await home.write(path, body);
 }
 
+/**
+ * BENCH_MOUNTS_CLIENT=curl reads with curl in its own process instead of undici in this one: the
+ * client is then not limited by sharing a core with sender A (part 1's warm reads are otherwise
+ * bound by this process, for every proxy alike).
+ */
+const CURL = process.env.BENCH_MOUNTS_CLIENT === 'curl' ? toolPath('curl') : undefined;
+if (process.env.BENCH_MOUNTS_CLIENT === 'curl' && !CURL) throw new Error('BENCH_MOUNTS_CLIENT=curl: curl is not installed');
+
+/** GETs a URL with curl, discarding the body. */
+async function curlGet(url: string, auth: string): Promise<{ mibs: number; bytes: number; ms: number; pieces: number }> {
+  const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', ...(auth ? ['-H', `authorization: ${auth}`] : []), url];
+  const t0 = performance.now();
+  const out = await new Promise<string>((resolve, reject) => {
+    const proc = spawn(CURL!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    proc.stdout.on('data', (d: Buffer) => (text += d));
+    proc.once('error', reject);
+    proc.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`curl exited ${code}`))));
+  });
+  const ms = performance.now() - t0;
+  const [status, size] = out.trim().split(' ');
+  if (status !== '200') throw new Error(`GET ${url}: ${status}`);
+  const bytes = Number(size);
+  return { mibs: bytes / MiB / (ms / 1000), bytes, ms, pieces: 0 };
+}
+
 /** GETs a URL, discarding the body; MiB/s. */
 async function timedGet(url: string, auth: string): Promise<{ mibs: number; bytes: number; ms: number; pieces: number }> {
+  if (CURL) return curlGet(url, auth);
   const t0 = performance.now();
   const res = await request(url, { headers: { authorization: auth } });
   if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode}`);
@@ -129,10 +156,18 @@ async function startReceiver(configFile: string, url: string): Promise<Receiver>
   };
 }
 
-/** CPU seconds (user, system) a process has used so far, and its minor page faults. */
+/** CPU seconds (user, system) a process and its reaped children have used so far, and its minor page faults. */
 function cpuSeconds(pid: number): { user: number; sys: number; faults: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100, faults: Number(f[7]) };
+  return { user: (Number(f[11]) + Number(f[13])) / 100, sys: (Number(f[12]) + Number(f[14])) / 100, faults: Number(f[7]) };
+}
+
+/** Waits (up to 2 s) until `pid` has no child left, so a forking relay's per-connection child is counted. */
+async function childrenReaped(pid: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() === '') return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** `timedGet` plus the CPU seconds the proxy process `pid` spent on it. */
@@ -140,10 +175,11 @@ async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mi
   const c0 = cpuSeconds(pid);
   const own0 = process.cpuUsage();
   const r = await timedGet(url, auth);
+  await childrenReaped(pid);
   const c1 = cpuSeconds(pid);
   const own = process.cpuUsage(own0);
   const cpuPerGiB = (c1.user - c0.user + c1.sys - c0.sys) / (r.bytes / GiB);
-  return { mibs: r.mibs, cpuPerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${((own.user + own.system) / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s, ${(r.bytes / r.pieces / 1024).toFixed(0)} KiB/piece)` };
+  return { mibs: r.mibs, cpuPerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${((own.user + own.system) / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s, ${r.pieces ? (r.bytes / r.pieces / 1024).toFixed(0) : '-'} KiB/piece)` };
 }
 
 /** One counter of the receiver's /metrics. */
@@ -284,7 +320,7 @@ async function main(): Promise<void> {
     const viaRelay = async () => {
       if (!socat) return;
       const port = await freePort();
-      const proc = spawn(socat, [`-b${MiB}`, `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `TCP:127.0.0.1:${new URL(a.url).port}`], { stdio: 'ignore' });
+      const proc = spawn(socat, [`-b${MiB}`, `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `TCP:127.0.0.1:${new URL(a.url).port}`], { stdio: 'ignore' });
       try {
         const uri = `http://127.0.0.1:${port}${new URL(shareUri).pathname}/big.bin`;
         for (let i = 0; i < 50; i++) {
