@@ -19,15 +19,19 @@ import type { StreamSource } from './range-stream.js';
 import { RemoteFs, type BodyInto } from './remote-fs.js';
 import { lendPiece, releaseSlab, retainSlab, takeSlab } from './slabs.js';
 
-/** Read size for chunks on the disk tier. */
-const DISK_READ_BYTES = 1 * 1024 * 1024;
+/**
+ * Read size for chunks on the disk tier: a whole default chunk in one read. Each read is a
+ * dispatch to the thread pool, which costs ~0.1 ms of main-thread time on this kind of VM; 4 MiB
+ * reads instead of 1 MiB cut a warm read's CPU by about a fifth (user time halved).
+ */
+const DISK_READ_BYTES = 4 * 1024 * 1024;
 
 /**
  * Read buffers of every disk-tier read, shared by all reads: the DAV layer hands each back once
  * the client's socket has flushed it (RangeStream.release), so a warm read allocates none. Spares
  * cover the few a steady read keeps busy (socket, stream buffers, the next chunk's read-ahead).
  */
-const diskBuffers = new ReadBuffers(DISK_READ_BYTES, 8);
+const diskBuffers = new ReadBuffers(DISK_READ_BYTES, 4);
 
 /** Takes back a chunk a disk source pushed; any other buffer is ignored. */
 export function releaseDiskBuffer(chunk: Buffer): void {
