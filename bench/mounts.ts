@@ -90,7 +90,7 @@ async function curlGet(url: string, auth: string): Promise<{ mibs: number; bytes
     let text = '';
     proc.stdout.on('data', (d: Buffer) => (text += d));
     proc.once('error', reject);
-    proc.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`curl exited ${code}`))));
+    proc.once('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`curl exited ${code}`))));
   });
   const ms = performance.now() - t0;
   const [status, size] = out.trim().split(' ');
