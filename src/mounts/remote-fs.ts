@@ -44,7 +44,7 @@ import {
 import { PROPFIND_BODY, parseMultistatus, type RemoteResource } from './multistatus.js';
 import { ShareRevokedError, classifyRemoteFailure, isAbort, isShareRevoked, type RemoteFailure } from './remote-errors.js';
 import { DirectClient, type BodyTarget } from './direct-get.js';
-import { checkRange, discard, headerOf, iterate, mapBodyError, readBounded, stripEtag, withMappedErrors } from './remote-http.js';
+import { checkAnswer, discard, headerOf, iterate, mapBodyError, readBounded, readHeaders, withMappedErrors } from './remote-http.js';
 
 export type RemoteAuth =
   /** OCM shared secret: Bearer first, then Basic with the secret as user name and an empty password. */
@@ -129,16 +129,10 @@ export class RemoteFs implements Fs, Mover, Copier {
 
   async openRead(path: string, options: ReadOptions & { ifMatch?: string } = {}): Promise<Readable> {
     const p = normalizePath(path);
-    const headers: Record<string, string> = {};
-    const { range } = options;
-    if (range) headers.range = `bytes=${range.start}-${range.end ?? ''}`;
-    if (options.ifMatch) headers['if-match'] = `"${options.ifMatch}"`;
-    const res = await this.send('GET', p, { headers, signal: options.signal });
+    const res = await this.send('GET', p, { headers: readHeaders(options), signal: options.signal });
     const body = res.body as unknown as Readable;
     try {
-      if (range) checkRange(res.statusCode, (name) => headerOf(res, name), range);
-      const etag = headerOf(res, 'etag');
-      if (options.ifMatch && etag && stripEtag(etag) !== options.ifMatch) throw new PreconditionFailedError('the file changed at the sharing site');
+      checkAnswer(res.statusCode, (name) => headerOf(res, name), options);
     } catch (err) {
       discard(body);
       throw err;
@@ -161,8 +155,7 @@ export class RemoteFs implements Fs, Mover, Copier {
       return { stream: await this.openRead(p, options), direct: false };
     }
     if (this.revokedError) throw this.revokedError;
-    const headers: Record<string, string> = { range: `bytes=${range.start}-${range.end ?? ''}` };
-    if (options.ifMatch) headers['if-match'] = `"${options.ifMatch}"`;
+    const headers = readHeaders(options);
     const authorization = this.authHeader(this.authMode);
     if (authorization) headers.authorization = authorization;
     let res;
@@ -175,11 +168,9 @@ export class RemoteFs implements Fs, Mover, Copier {
         mapError: mapBodyError,
         check: (head) => {
           if (head.status !== 200 && head.status !== 206) return false;
-          if (checkRange(head.status, (name) => head.fields.get(name), range) !== head.length) {
+          if (checkAnswer(head.status, (name) => head.fields.get(name), options) !== head.length) {
             throw new BadGatewayError('Content-Length does not match Content-Range');
           }
-          const etag = head.fields.get('etag');
-          if (options.ifMatch && etag && stripEtag(etag) !== options.ifMatch) throw new PreconditionFailedError('the file changed at the sharing site');
           return true;
         },
       });

@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
-import { BadGatewayError, RangeNotSatisfiableError } from '../errors.js';
+import { BadGatewayError, PreconditionFailedError, RangeNotSatisfiableError } from '../errors.js';
 import { classifyRemoteFailure, isAbort } from './remote-errors.js';
 
 /** A keep-alive dispatcher (one pool per origin) bounded by the node's remote timeouts. */
@@ -99,6 +99,27 @@ export function checkRange(status: number, header: (name: string) => string | un
   const whole = range.start === 0 && (range.end === undefined || (Number.isFinite(length) && range.end >= length - 1));
   if (!whole) throw new BadGatewayError('the sharing site ignored the Range header');
   return Number.isFinite(length) ? length : undefined;
+}
+
+type ReadRequest = { range?: { start: number; end?: number }; ifMatch?: string };
+
+/** The headers of a GET for `options`: its Range and its If-Match. */
+export function readHeaders(options: ReadRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (options.range) headers.range = `bytes=${options.range.start}-${options.range.end ?? ''}`;
+  if (options.ifMatch) headers['if-match'] = `"${options.ifMatch}"`;
+  return headers;
+}
+
+/**
+ * A GET answer's checks: the Range rules (checkRange) and, with If-Match, the answer's ETag.
+ * Returns how many bytes the answer covers (see checkRange; undefined without a range).
+ */
+export function checkAnswer(status: number, header: (name: string) => string | undefined, options: ReadRequest): number | undefined {
+  const covered = options.range ? checkRange(status, header, options.range) : undefined;
+  const etag = header('etag');
+  if (options.ifMatch && etag && stripEtag(etag) !== options.ifMatch) throw new PreconditionFailedError('the file changed at the sharing site');
+  return covered;
 }
 
 export async function readBounded(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
