@@ -174,12 +174,14 @@ async function childrenReaped(pid: number): Promise<void> {
 async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string; cpuPerGiB: number }> {
   const c0 = cpuSeconds(pid);
   const own0 = process.cpuUsage();
+  const f0 = process.resourceUsage().minorPageFault;
   const r = await timedGet(url, auth);
+  const ownFaults = process.resourceUsage().minorPageFault - f0;
   await childrenReaped(pid);
   const c1 = cpuSeconds(pid);
   const own = process.cpuUsage(own0);
   const cpuPerGiB = (c1.user - c0.user + c1.sys - c0.sys) / (r.bytes / GiB);
-  return { mibs: r.mibs, cpuPerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${((own.user + own.system) / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s, ${r.pieces ? (r.bytes / r.pieces / 1024).toFixed(0) : '-'} KiB/piece)` };
+  return { mibs: r.mibs, cpuPerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${(own.user / 1e6).toFixed(2)}u+${(own.system / 1e6).toFixed(2)}s ${(ownFaults / 1000).toFixed(0)}k faults in ${(r.ms / 1000).toFixed(2)}s, ${r.pieces ? (r.bytes / r.pieces / 1024).toFixed(0) : '-'} KiB/piece)` };
 }
 
 /** One counter of the receiver's /metrics. */
@@ -283,7 +285,14 @@ async function main(): Promise<void> {
       cpu[side] = r.cpu;
       cpuPerGiB[side].push(r.cpuPerGiB);
     };
-    const direct = async () => rounds.direct.push((await timedGet(`${shareUri}/big.bin`, bearer)).mibs);
+    let directCpu = '';
+    const direct = async () => {
+      const own0 = process.cpuUsage();
+      const r = await timedGet(`${shareUri}/big.bin`, bearer);
+      const own = process.cpuUsage(own0);
+      directCpu = `bench ${(own.user / 1e6).toFixed(2)}u+${(own.system / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s`;
+      rounds.direct.push(r.mibs);
+    };
     const viaMount = async () => {
       await b.stop();
       b = await startReceiver(configB, urlB);
@@ -348,6 +357,7 @@ async function main(): Promise<void> {
       const last = (k: Side) => (rounds[k].length ? rounds[k][rounds[k].length - 1]!.toFixed(0) : '-');
       line(`  round ${r + 1} (${r % 2 === 0 ? 'direct, mount, rclone, relay, direct' : 'direct, relay, rclone, mount, direct'})`,
         `direct ${rounds.direct.slice(-2).map((v) => v.toFixed(0)).join('/')} · mount ${last('cold')}/${last('warm')} · rclone ${last('rCold')}/${last('rWarm')} · relay ${last('relay')} MiB/s (cold/warm)`);
+      line('    direct CPU (last; bench = sender A + client)', directCpu);
       line('    proxy CPU (cold / warm)', `mount ${cpu.cold} / ${cpu.warm} · rclone ${cpu.rCold} / ${cpu.rWarm} · relay ${cpu.relay}`);
     }
     for (const [name, pick] of [['best of', best], ['median of', median]] as const) {
