@@ -41,6 +41,8 @@ const limitsSchema = z
     xmlBodyBytes: z.number().int().min(1024).default(1 * MiB),
     /** Largest JSON or form request body on the API endpoints, bytes. */
     jsonBodyBytes: z.number().int().min(1024).default(1 * MiB),
+    /** A client that moves no byte of a transfer for this long (ms) loses its connection (stalled-clients.ts). */
+    clientStallMs: z.number().int().min(100).default(120_000),
   })
   .strict();
 

@@ -10,6 +10,7 @@ import { ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openServices, type Services } from './services.js';
 import { buildApp } from './app.js';
+import { closeStalledClients } from './http/stalled-clients.js';
 import { localUrl, removeNodeFile, writeNodeFile } from './auth/node-file.js';
 
 export interface MeshdavNode {
@@ -32,7 +33,8 @@ export async function startNode(config: Config, options: StartOptions = {}): Pro
     : http.createServer();
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  server.requestTimeout = 0; // large uploads and downloads may take long; idle sockets still time out
+  server.requestTimeout = 0; // large uploads and downloads may take long; stalled ones are closed:
+  closeStalledClients(server, config.limits.clientStallMs, log);
   // The port must be bound before the services open (publicUrl may follow it), so requests that
   // arrive in between wait for the app; if start-up fails they get a 503 instead of hanging.
   let handler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
