@@ -44,6 +44,12 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_MOUNTS_ROUNDS ?? 3));
 const parts = new Set((process.env.BENCH_MOUNTS_PARTS ?? '1,2,3,4').split(',').map(Number));
 /** Extra node flags for the receiver child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, or `--trace-gc` with BENCH_RECEIVER_STDOUT=1). */
 const RECEIVER_NODE_ARGS = (process.env.BENCH_RECEIVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * BENCH_MOUNTS_CACHE_MODE=metadata (or off) runs the receiver with that cache mode: part 1's
+ * "cold" and "warm" reads are then both read through from the sender, which shows what the mount
+ * costs as a relay, without the cache write. The targets are for mode full (the default).
+ */
+const CACHE_MODE = (process.env.BENCH_MOUNTS_CACHE_MODE ?? 'full') as 'off' | 'metadata' | 'full';
 /** BENCH_RECEIVER_BIN=/other/checkout/bin/meshdav.js runs the receiver from another build (A/B comparisons). */
 const RECEIVER_BIN = process.env.BENCH_RECEIVER_BIN ?? join(import.meta.dirname, '..', 'bin', 'meshdav.js');
 
@@ -214,7 +220,7 @@ async function main(): Promise<void> {
       dataDir: dataB,
       logLevel: 'warn',
       trustedProviders: [a.url],
-      cache: { mode: 'full', memoryBytes: MEMORY_CACHE, diskBytes: 1536 * MiB, chunkBytes: CHUNK, metadataTtlMs: 60_000 },
+      cache: { mode: CACHE_MODE, memoryBytes: MEMORY_CACHE, diskBytes: 1536 * MiB, chunkBytes: CHUNK, metadataTtlMs: 60_000 },
     }),
   );
   {

@@ -44,7 +44,7 @@ import type {
   WriteResult,
 } from '../fs/types.js';
 import type { ChunkStore } from './chunk-store.js';
-import { readRange } from './chunk-reader.js';
+import { readRange, readThrough } from './chunk-reader.js';
 
 export type CacheMode = 'off' | 'metadata' | 'full';
 
@@ -58,8 +58,6 @@ export interface CachedFsOptions {
   store?: ChunkStore;
 }
 
-/** Read options with a validator: backends that understand it (RemoteFs) fail with 412 on mismatch. */
-type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
 
 type Meta = { kind: 'entry'; entry: Entry } | { kind: 'missing' } | { kind: 'list'; entries: Entry[] };
 
@@ -145,8 +143,9 @@ export class CachedFs implements Fs {
 
   private readSeen(entry: Entry, options: ReadOptions): Promise<Readable> {
     if (this.options.mode === 'full') return this.readChunks(entry, options);
-    const conditional: ConditionalReadOptions = { ...options, ifMatch: entry.etag };
-    return this.inner.openRead(entry.path, conditional);
+    // Not cached, but read the way an uncached run of chunks is: exactly the bytes asked, with
+    // If-Match on the entry's ETag, received into reusable slabs, checked against the listed size.
+    return readThrough(this.inner, this.options.chunkBytes, entry, options);
   }
 
   private peekEntry(path: string): Entry | undefined {

@@ -26,7 +26,7 @@ import { Readable } from 'node:stream';
 import { RangeNotSatisfiableError } from '../errors.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
 import type { Chunk, ChunkStore, Claim, DiskChunk } from './chunk-store.js';
-import { diskSource, openDisk, openSpan } from './chunk-sources.js';
+import { diskSource, openDisk, openRun, openSpan } from './chunk-sources.js';
 import { RangeStream, type Source } from './range-stream.js';
 
 /** Times a reader waits for other reads' fetches of one chunk before fetching it uncached. */
@@ -40,7 +40,32 @@ export interface ChunkSource {
 }
 
 
-export async function readRange(src: ChunkSource, entry: Entry, options: ReadOptions): Promise<Readable> {
+export function readRange(src: ChunkSource, entry: Entry, options: ReadOptions): Promise<Readable> {
+  return openPlanned(entry, options, (start, end, signal) => sources(src, entry, start, end, signal));
+}
+
+/**
+ * A byte range of `entry` read from `inner` without caching it (CachedFs modes `off` and
+ * `metadata`), through the same machinery as an uncached run of `readRange`: one ranged GET of
+ * exactly the bytes asked (a RemoteFs reads it straight into reusable slabs whose pieces are
+ * handed back once sent), checked against the listed size, with the same early typed failures.
+ */
+export function readThrough(inner: Fs, chunkBytes: number, entry: Entry, options: ReadOptions): Promise<Readable> {
+  return openPlanned(entry, options, async function* (start, end, signal) {
+    yield await openRun({ inner, chunkBytes }, entry, start, end, [], start, end, signal);
+  });
+}
+
+/**
+ * The content stream of [start, end] of `entry` (the whole file without a range), its sources
+ * planned by `plan`: the first source is opened before this returns, so early failures are
+ * typed throws; aborting `options.signal` or destroying the stream stops the plan (and its GET).
+ */
+async function openPlanned(
+  entry: Entry,
+  options: ReadOptions,
+  plan: (start: number, end: number, signal: AbortSignal) => AsyncGenerator<Source>,
+): Promise<Readable> {
   const size = entry.size;
   const start = options.range?.start ?? 0;
   const end = Math.min(options.range?.end ?? size - 1, size - 1);
@@ -49,7 +74,7 @@ export async function readRange(src: ChunkSource, entry: Entry, options: ReadOpt
   const ac = new AbortController();
   const outer = options.signal;
   outer?.throwIfAborted();
-  const it = sources(src, entry, start, end, ac.signal);
+  const it = plan(start, end, ac.signal);
   let first: IteratorResult<Source>;
   try {
     first = await it.next();

@@ -58,9 +58,26 @@ export async function openSpan(
   signal: AbortSignal,
 ): Promise<StreamSource> {
   const cb = src.chunkBytes;
-  const spanStart = first * cb;
-  const spanEnd = Math.min((first + n) * cb, entry.size) - 1;
-  const fill = new SpanFill(cb, spanStart, spanEnd, claims);
+  return openRun(src, entry, first * cb, Math.min((first + n) * cb, entry.size) - 1, claims, start, end, signal);
+}
+
+/**
+ * ONE ranged GET of bytes [spanStart, spanEnd] of `entry`, received into chunk-sized slabs from
+ * spanStart on: each slab that completes goes to its claim (`claims[k]` for the k-th slab, as
+ * openSpan aligns them to chunks), or is dropped once its pieces are handed back. The part inside
+ * [start, end] is passed on.
+ */
+export async function openRun(
+  src: { inner: Fs; chunkBytes: number },
+  entry: Entry,
+  spanStart: number,
+  spanEnd: number,
+  claims: (Claim | undefined)[],
+  start: number,
+  end: number,
+  signal: AbortSignal,
+): Promise<StreamSource> {
+  const fill = new SpanFill(src.chunkBytes, spanStart, spanEnd, claims);
   let opened: BodyInto;
   try {
     const readOptions: ConditionalReadOptions = { range: { start: spanStart, end: spanEnd }, ifMatch: entry.etag, signal };

@@ -234,6 +234,23 @@ for (const viaDirect of [true, false]) {
       assert.equal((await fs.list('/busy')).length, 20);
     });
 
+    it('reads exactly the bytes asked in mode metadata, from the sender every time, the same way as an uncached run', async () => {
+      const data = randomBytes(200 * KiB + 11);
+      writeFileSync(join(dav.dir, 'meta.bin'), data);
+      const fs = new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent, direct: viaDirect ? direct : undefined }), {
+        mode: 'metadata', metadataTtlMs: 60_000, chunkBytes: 64 * KiB, cacheId: 'meta',
+      });
+      await fs.stat('/meta.bin');
+      const sent = direct.stats.requests;
+      assert.ok((await bytes(await fs.openRead('/meta.bin'))).equals(data));
+      assert.equal(direct.stats.requests - sent, viaDirect ? 1 : 0, 'the GET went the way this suite says');
+      const part = await bytes(await fs.openRead('/meta.bin', { range: { start: 70_000, end: 130_000 } }));
+      assert.ok(part.equals(data.subarray(70_000, 130_001)));
+      assert.ok((await bytes(await fs.openRead('/meta.bin'))).equals(data));
+      assert.deepEqual(gets('/meta.bin'), [`GET /meta.bin bytes=0-${data.length - 1}`, 'GET /meta.bin bytes=70000-130000', `GET /meta.bin bytes=0-${data.length - 1}`]);
+      assert.equal(count('PROPFIND'), 1, 'the stat stays cached');
+    });
+
     it('passes everything through in mode off', async () => {
       const fs = new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent }), {
         mode: 'off', metadataTtlMs: 60_000, chunkBytes: 64 * KiB, cacheId: 'off',
