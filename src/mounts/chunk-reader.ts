@@ -26,7 +26,7 @@ import { Readable } from 'node:stream';
 import { RangeNotSatisfiableError } from '../errors.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
 import type { Chunk, ChunkStore, Claim, DiskChunk } from './chunk-store.js';
-import { diskSource, openDisk, openRun, openSpan } from './chunk-sources.js';
+import { diskSource, openDisk, openRun } from './chunk-sources.js';
 import { RangeStream, type Source } from './range-stream.js';
 
 /** Times a reader waits for other reads' fetches of one chunk before fetching it uncached. */
@@ -162,7 +162,7 @@ async function* sources(src: ChunkSource, entry: Entry, start: number, end: numb
         claims.push(claim);
       }
       const n = Math.max(1, claims.length);
-      yield await openSpan(src, entry, i, n, claims, start, end, signal);
+      yield await openRun(src, entry, i * cb, Math.min((i + n) * cb, entry.size) - 1, claims, start, end, signal);
       waits = 0;
       i += n;
     }

@@ -41,31 +41,13 @@ export function releaseDiskBuffer(chunk: Buffer): void {
 type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
 
 /**
- * Opens ONE ranged GET of chunks [first, first+n); its bytes are teed into `claims` (one per
- * chunk, possibly none; each filled as soon as it completes) and the part inside [start, end] is
- * passed on. A RemoteFs reads the body straight into the chunks' slabs (openReadInto) and the
- * pieces passed on are views of them; any other Fs's pieces are copied into the slabs. Claims
- * not filled when the source finishes are abandoned.
- */
-export async function openSpan(
-  src: { inner: Fs; chunkBytes: number },
-  entry: Entry,
-  first: number,
-  n: number,
-  claims: (Claim | undefined)[],
-  start: number,
-  end: number,
-  signal: AbortSignal,
-): Promise<StreamSource> {
-  const cb = src.chunkBytes;
-  return openRun(src, entry, first * cb, Math.min((first + n) * cb, entry.size) - 1, claims, start, end, signal);
-}
-
-/**
- * ONE ranged GET of bytes [spanStart, spanEnd] of `entry`, received into chunk-sized slabs from
- * spanStart on: each slab that completes goes to its claim (`claims[k]` for the k-th slab, as
- * openSpan aligns them to chunks), or is dropped once its pieces are handed back. The part inside
- * [start, end] is passed on.
+ * Opens ONE ranged GET of bytes [spanStart, spanEnd] of `entry`, received into chunk-sized slabs
+ * from spanStart on; the part inside [start, end] is passed on. The k-th slab, once complete,
+ * goes to `claims[k]` at once (the reader aligns a span to chunks and claims one per chunk, or
+ * none), or is dropped once its pieces are handed back. A RemoteFs reads the body straight into
+ * the slabs (openReadInto) and the pieces passed on are views of them; any other Fs's pieces are
+ * copied into the slabs while a claim wants them. Claims not filled when the source finishes are
+ * abandoned.
  */
 export async function openRun(
   src: { inner: Fs; chunkBytes: number },

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { startTestNode, type TestNode } from '../support/node.js';
-import { client, freePort, putFile, PASSWORD } from '../ocm/mesh.js';
-import { FaultProxy } from './fault-proxy.js';
+import type { TestNode } from '../support/node.js';
+import { PASSWORD } from '../ocm/mesh.js';
+import type { FaultProxy } from './fault-proxy.js';
+import { startProxiedShare } from './proxied-share.js';
 
 const CONNECT_MS = 1000;
 const IDLE_MS = 1500;
@@ -22,30 +23,12 @@ describe('faults on the mount path (receiver → fault proxy → sender)', funct
   for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
 
   before(async () => {
-    const [pa, pp, pb] = [await freePort(), await freePort(), await freePort()];
-    const proxied = `127.0.0.1:${pp}`;
-    a = await startTestNode({ port: pa, publicUrl: `http://${proxied}`, trustedProviders: [`127.0.0.1:${pb}`] });
-    proxy = new FaultProxy(pa, pp);
-    await proxy.start();
-    b = await startTestNode({
-      port: pb,
-      trustedProviders: [proxied],
-      remote: { connectTimeoutMs: CONNECT_MS, idleTimeoutMs: IDLE_MS },
-      cache: { mode: 'off' },
-    });
-    await a.services.users.add({ name: 'alice', password: PASSWORD, displayName: 'Alice' });
-    await b.services.users.add({ name: 'bob', password: PASSWORD, displayName: 'Bob' });
-    await putFile(a, 'alice', '/data/small.txt', 'small and fine\n');
-    await putFile(a, 'alice', '/data/big.bin', big);
-    const inv = await client(a, 'alice').post('/sciencemesh/generate-invite', {});
-    const acc = await client(b, 'bob').post('/sciencemesh/accept-invite', { token: inv.json.token, providerDomain: proxied });
-    assert.equal(acc.status, 200, acc.text);
-    const s = await client(a, 'alice').post('/sciencemesh/create-share', { sourcePath: '/data', recipientUsername: 'bob', recipientHost: `127.0.0.1:${pb}`, role: 'viewer' });
-    assert.equal(s.status, 201, s.text);
-    const rec = (await b.services.ocm.received.list('bob'))[0]!;
-    const ok = await client(b, 'bob').post(`/sciencemesh/received-shares/${rec.id}/accept`, {});
-    assert.equal(ok.status, 200, ok.text);
-    mount = `${b.url}/remote.php/dav/files/bob${ok.json.mountPoint}`;
+    let mountPath: string;
+    ({ a, b, proxy, mountPath } = await startProxiedShare(
+      { remote: { connectTimeoutMs: CONNECT_MS, idleTimeoutMs: IDLE_MS }, cache: { mode: 'off' } },
+      { 'small.txt': 'small and fine\n', 'big.bin': big },
+    ));
+    mount = b.url + mountPath;
   });
   after(async () => {
     await proxy?.stop();

@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startTestNode, type TestNode } from '../support/node.js';
-import { client, freePort, putFile, PASSWORD } from '../ocm/mesh.js';
+import type { TestNode } from '../support/node.js';
+import { putFile, PASSWORD } from '../ocm/mesh.js';
 import { aheadReadsInUse } from '../../src/mounts/range-stream.js';
-import { FaultProxy } from './fault-proxy.js';
+import type { FaultProxy } from './fault-proxy.js';
+import { startProxiedShare } from './proxied-share.js';
 
 const STALL_MS = 700;
 /** Slack for a loaded CI machine on top of the limit. */
@@ -27,30 +28,11 @@ describe('stalled clients (limits.clientStallMs)', function () {
   const auth = 'Basic ' + Buffer.from(`bob:${PASSWORD}`).toString('base64');
 
   before(async () => {
-    const [pa, pp, pb] = [await freePort(), await freePort(), await freePort()];
-    const proxied = `127.0.0.1:${pp}`;
-    a = await startTestNode({ port: pa, publicUrl: `http://${proxied}`, trustedProviders: [`127.0.0.1:${pb}`] });
-    proxy = new FaultProxy(pa, pp);
-    await proxy.start();
-    b = await startTestNode({
-      port: pb,
-      trustedProviders: [proxied],
-      remote: { connectTimeoutMs: 2000, idleTimeoutMs: 10_000 },
-      limits: { clientStallMs: STALL_MS },
-    });
-    await a.services.users.add({ name: 'alice', password: PASSWORD });
-    await b.services.users.add({ name: 'bob', password: PASSWORD });
-    await putFile(a, 'alice', '/data/big.bin', big);
-    await putFile(a, 'alice', '/data/small.txt', 'small\n');
+    ({ a, b, proxy, mountPath } = await startProxiedShare(
+      { remote: { connectTimeoutMs: 2000, idleTimeoutMs: 10_000 }, limits: { clientStallMs: STALL_MS } },
+      { 'big.bin': big, 'small.txt': 'small\n' },
+    ));
     await putFile(b, 'bob', '/big.bin', big);
-    const inv = await client(a, 'alice').post('/sciencemesh/generate-invite', {});
-    assert.equal((await client(b, 'bob').post('/sciencemesh/accept-invite', { token: inv.json.token, providerDomain: proxied })).status, 200);
-    const s = await client(a, 'alice').post('/sciencemesh/create-share', { sourcePath: '/data', recipientUsername: 'bob', recipientHost: `127.0.0.1:${pb}`, role: 'viewer' });
-    assert.equal(s.status, 201, s.text);
-    const rec = (await b.services.ocm.received.list('bob'))[0]!;
-    const ok = await client(b, 'bob').post(`/sciencemesh/received-shares/${rec.id}/accept`, {});
-    assert.equal(ok.status, 200, ok.text);
-    mountPath = `/remote.php/dav/files/bob${ok.json.mountPoint}`;
   });
   after(async () => {
     await proxy?.stop();
