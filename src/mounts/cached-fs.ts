@@ -58,7 +58,6 @@ export interface CachedFsOptions {
   store?: ChunkStore;
 }
 
-
 type Meta = { kind: 'entry'; entry: Entry } | { kind: 'missing' } | { kind: 'list'; entries: Entry[] };
 
 export class CachedFs implements Fs {

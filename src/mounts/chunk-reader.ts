@@ -45,8 +45,8 @@ export function readRange(src: ChunkSource, entry: Entry, options: ReadOptions):
 }
 
 /**
- * A byte range of `entry` read from `inner` without caching it (CachedFs modes `off` and
- * `metadata`), through the same machinery as an uncached run of `readRange`: one ranged GET of
+ * A byte range of `entry` read from `inner` without caching it (CachedFs mode `metadata`),
+ * through the same machinery as an uncached run of `readRange`: one ranged GET of
  * exactly the bytes asked (a RemoteFs reads it straight into reusable slabs whose pieces are
  * handed back once sent), checked against the listed size, with the same early typed failures.
  */
