@@ -41,8 +41,12 @@ const limitsSchema = z
     xmlBodyBytes: z.number().int().min(1024).default(1 * MiB),
     /** Largest JSON or form request body on the API endpoints, bytes. */
     jsonBodyBytes: z.number().int().min(1024).default(1 * MiB),
-    /** A client that moves no byte of a transfer for this long (ms) loses its connection (stalled-clients.ts). */
-    clientStallMs: z.number().int().min(100).default(120_000),
+    /**
+     * A client that moves no byte of a transfer for this long (ms) loses its connection
+     * (stalled-clients.ts). Long enough for another site's mount, which stops reading while its
+     * own client catches up on up to 4 MiB (10 min: clients down to ~7 KiB/s).
+     */
+    clientStallMs: z.number().int().min(100).default(600_000),
   })
   .strict();
 

@@ -18,11 +18,11 @@ export interface ProxiedShare {
   stop(): Promise<void>;
 }
 
-/** Starts A, the proxy and B (with `receiver` config), puts `files` in alice's /data and mounts it for bob. */
-export async function startProxiedShare(receiver: ConfigInput, files: Record<string, string | Buffer>): Promise<ProxiedShare> {
+/** Starts A (with `sender` config), the proxy and B (with `receiver` config), puts `files` in alice's /data and mounts it for bob. */
+export async function startProxiedShare(receiver: ConfigInput, files: Record<string, string | Buffer>, sender: ConfigInput = {}): Promise<ProxiedShare> {
   const [pa, pp, pb] = [await freePort(), await freePort(), await freePort()];
   const proxied = `127.0.0.1:${pp}`;
-  const a = await startTestNode({ port: pa, publicUrl: `http://${proxied}`, trustedProviders: [`127.0.0.1:${pb}`] });
+  const a = await startTestNode({ port: pa, publicUrl: `http://${proxied}`, trustedProviders: [`127.0.0.1:${pb}`], ...sender });
   const proxy = new FaultProxy(pa, pp);
   await proxy.start();
   const b = await startTestNode({ port: pb, trustedProviders: [proxied], ...receiver });

@@ -10,7 +10,7 @@ import type { TestNode } from '../support/node.js';
 import { putFile, PASSWORD } from '../ocm/mesh.js';
 import { aheadReadsInUse } from '../../src/mounts/range-stream.js';
 import type { FaultProxy } from './fault-proxy.js';
-import { startProxiedShare } from './proxied-share.js';
+import { startProxiedShare, type ProxiedShare } from './proxied-share.js';
 
 const STALL_MS = 700;
 /** Slack for a loaded CI machine on top of the limit. */
@@ -159,5 +159,42 @@ describe('stalled clients (limits.clientStallMs)', function () {
     const t0 = Date.now();
     const closedAfter = await new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - t0)));
     assert.ok(closedAfter >= STALL_MS - 50 && closedAfter < STALL_MS + SLACK_MS, `closed after ${closedAfter} ms`);
+  });
+});
+
+describe('stalled clients: a mount is a client of its sender', function () {
+  this.timeout(120_000);
+  const SENDER_STALL_MS = 3000;
+  let share: ProxiedShare;
+  const big = Buffer.alloc(48 * MiB);
+  for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i ^ 0x5a5a5a5a, i);
+  const auth = 'Basic ' + Buffer.from(`bob:${PASSWORD}`).toString('base64');
+
+  before(async () => {
+    share = await startProxiedShare({}, { 'big.bin': big }, { limits: { clientStallMs: SENDER_STALL_MS } });
+  });
+  after(() => share?.stop());
+
+  it("keeps streaming to a slow but moving reader of the mount: the mount's pauses stay below the sender's limit", async () => {
+    const { b, mountPath } = share;
+    const res = await fetch(b.url + mountPath + '/big.bin', { headers: { authorization: auth } });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const parts: Buffer[] = [];
+    let got = 0;
+    const t0 = Date.now();
+    // About 8 MiB/s, far below loopback speed: the mount stops reading from the sender while it
+    // waits for this reader, for less than a second at a time (its read-ahead is 4 MiB).
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(Buffer.from(value));
+      got += value.length;
+      const due = (got / (8 * MiB)) * 1000 - (Date.now() - t0);
+      if (due > 0) await new Promise((r) => setTimeout(r, due));
+    }
+    assert.ok(Buffer.concat(parts).equals(big), `the whole file arrived (${got} bytes)`);
+    assert.ok(Date.now() - t0 > SENDER_STALL_MS, 'the read was not slow enough to span the sender limit');
+    assert.ok(!share.a.logLines.some((l) => l.includes('closing a stalled client connection')), 'the sender closed the mount as stalled');
   });
 });
