@@ -34,7 +34,7 @@ export async function startNode(config: Config, options: StartOptions = {}): Pro
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 0; // large uploads and downloads may take long; stalled ones are closed:
-  closeStalledClients(server, config.limits.clientStallMs, log);
+  const stalls = closeStalledClients(server, config.limits.clientStallMs, log);
   // The port must be bound before the services open (publicUrl may follow it), so requests that
   // arrive in between wait for the app; if start-up fails they get a 503 instead of hanging.
   let handler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
@@ -67,6 +67,7 @@ export async function startNode(config: Config, options: StartOptions = {}): Pro
     server.close();
     throw err;
   }
+  services.metrics.stalledClients(stalls);
   handler = buildApp(services).callback();
   release();
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {

@@ -6,6 +6,7 @@
 import type { Context, Next } from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChunkStoreStats } from '../mounts/chunk-store.js';
+import type { StallStats } from './stalled-clients.js';
 
 /** What /metrics shows of the mount cache: the store's counters and the direct GETs'. */
 export type MountCacheStats = ChunkStoreStats & { directGets: number; directDeclined: number };
@@ -40,6 +41,21 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set(await count());
+      },
+    });
+  }
+
+  /** Connections closed because their client stalled a transfer (stalled-clients.ts), read when scraped. */
+  stalledClients(stats: StallStats): void {
+    new Counter({
+      name: 'meshdav_http_stalled_connections_closed_total',
+      help: 'Connections closed because the client moved no byte for limits.clientStallMs, by what it stopped doing',
+      labelNames: ['waiting'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ waiting: 'response' }, stats.responses);
+        this.inc({ waiting: 'request-body' }, stats.bodies);
       },
     });
   }

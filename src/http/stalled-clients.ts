@@ -15,12 +15,21 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
 
+/** Connections closed so far, by what the client stopped doing. */
+export interface StallStats {
+  /** It stopped reading a response. */
+  responses: number;
+  /** It stopped sending a request body. */
+  bodies: number;
+}
+
 interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
 }
 
-export function closeStalledClients(server: HttpServer, stallMs: number, log: Logger): void {
+export function closeStalledClients(server: HttpServer, stallMs: number, log: Logger): StallStats {
+  const stats: StallStats = { responses: 0, bodies: 0 };
   const current = new WeakMap<Socket, Exchange>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
@@ -42,6 +51,8 @@ export function closeStalledClients(server: HttpServer, stallMs: number, log: Lo
     // is our own backpressure, or a handler that has not started reading yet).
     const receiving = !req.complete && req.readableLength < req.readableHighWaterMark;
     if (!sending && !receiving) return; // working on it: the timer re-arms with the next byte moved
+    if (sending) stats.responses++;
+    else stats.bodies++;
     try {
       // The path without its query string (it may carry invite tokens), as the access log does.
       const path = (req.url ?? '').split('?')[0];
@@ -52,4 +63,5 @@ export function closeStalledClients(server: HttpServer, stallMs: number, log: Lo
     res.destroy();
     socket.destroy();
   });
+  return stats;
 }

@@ -49,6 +49,14 @@ describe('stalled clients (limits.clientStallMs)', function () {
     }
   }
 
+  /** B's count of connections closed for a stalled response or request body (/metrics). */
+  async function closedCount(waiting: 'response' | 'request-body'): Promise<number> {
+    const text = await (await fetch(`${b.url}/metrics`)).text();
+    const m = new RegExp(`^meshdav_http_stalled_connections_closed_total\\{waiting="${waiting}"\\} (\\d+)$`, 'm').exec(text);
+    assert.ok(m, `no ${waiting} line in /metrics`);
+    return Number(m[1]);
+  }
+
   /** A raw connection to B that sends `head` (and `body`) and then reads nothing until told. */
   function rawRequest(head: string, body?: Buffer) {
     const socket = net.connect(Number(new URL(b.url).port), '127.0.0.1');
@@ -81,11 +89,13 @@ describe('stalled clients (limits.clientStallMs)', function () {
 
   it('closes a download whose client stopped reading, after the limit and not before', async () => {
     const path = '/remote.php/dav/files/bob/big.bin';
+    const before = await closedCount('response');
     const t0 = Date.now();
     const r = rawRequest(getHead(path));
     r.socket.pause();
     const after = await stallLogged(path, t0, STALL_MS + SLACK_MS);
     assert.ok(after !== undefined, 'a stalled download was not closed');
+    assert.equal(await closedCount('response'), before + 1, '/metrics counts it');
     assert.ok(after >= STALL_MS - 50, `closed after ${after} ms, before the limit`);
     const got = await r.drain(SLACK_MS);
     assert.ok(got < big.length, `the cut transfer delivered ${got} bytes: it must not look whole`);
@@ -109,10 +119,12 @@ describe('stalled clients (limits.clientStallMs)', function () {
 
   it('closes an upload whose client stopped sending, and commits nothing', async () => {
     const path = '/remote.php/dav/files/bob/half.bin';
+    const before = await closedCount('request-body');
     const t0 = Date.now();
     const r = rawRequest(`PUT ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Length: ${8 * MiB}\r\n\r\n`, Buffer.alloc(MiB, 7));
     const after = await stallLogged(path, t0, STALL_MS + SLACK_MS);
     assert.ok(after !== undefined, 'a stalled upload was not closed');
+    assert.equal(await closedCount('request-body'), before + 1, '/metrics counts it');
     assert.ok(after >= STALL_MS - 50, `closed after ${after} ms, before the limit`);
     await r.drain(SLACK_MS);
     assert.ok(r.closedAt() !== undefined, 'the connection is closed');
