@@ -12,7 +12,7 @@ import { aheadReadsInUse } from '../../src/mounts/range-stream.js';
 import type { FaultProxy } from './fault-proxy.js';
 import { startProxiedShare, type ProxiedShare } from './proxied-share.js';
 
-const STALL_MS = 700;
+const STALL_MS = 1500;
 /** Slack for a loaded CI machine on top of the limit. */
 const SLACK_MS = 3000;
 const MiB = 1024 * 1024;
