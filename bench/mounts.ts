@@ -176,18 +176,27 @@ async function childrenReaped(pid: number): Promise<void> {
   }
 }
 
-/** `timedGet` plus the CPU seconds the proxy process `pid` spent on it. */
-async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string; cpuPerGiB: number }> {
-  const c0 = cpuSeconds(pid);
+/** What this process (sender A and the client) spent on a read: CPU and minor page faults. */
+function ownCost(own: NodeJS.CpuUsage, faults: number, ms: number): string {
+  return `bench ${(own.user / 1e6).toFixed(2)}u+${(own.system / 1e6).toFixed(2)}s ${(faults / 1000).toFixed(0)}k faults in ${(ms / 1000).toFixed(2)}s`;
+}
+
+/** `timedGet` and what this process spent on it (ownCost). */
+async function timedGetOwn(url: string, auth: string): Promise<{ mibs: number; bytes: number; ms: number; pieces: number; own: string }> {
   const own0 = process.cpuUsage();
   const f0 = process.resourceUsage().minorPageFault;
   const r = await timedGet(url, auth);
-  const ownFaults = process.resourceUsage().minorPageFault - f0;
+  return { ...r, own: ownCost(process.cpuUsage(own0), process.resourceUsage().minorPageFault - f0, r.ms) };
+}
+
+/** `timedGet` plus the CPU seconds the proxy process `pid` spent on it. */
+async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string; cpuPerGiB: number }> {
+  const c0 = cpuSeconds(pid);
+  const r = await timedGetOwn(url, auth);
   await childrenReaped(pid);
   const c1 = cpuSeconds(pid);
-  const own = process.cpuUsage(own0);
   const cpuPerGiB = (c1.user - c0.user + c1.sys - c0.sys) / (r.bytes / GiB);
-  return { mibs: r.mibs, cpuPerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (bench ${(own.user / 1e6).toFixed(2)}u+${(own.system / 1e6).toFixed(2)}s ${(ownFaults / 1000).toFixed(0)}k faults in ${(r.ms / 1000).toFixed(2)}s, ${r.pieces ? (r.bytes / r.pieces / 1024).toFixed(0) : '-'} KiB/piece)` };
+  return { mibs: r.mibs, cpuPerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (${r.own}, ${r.pieces ? (r.bytes / r.pieces / 1024).toFixed(0) : '-'} KiB/piece)` };
 }
 
 /** One counter of the receiver's /metrics. */
@@ -291,12 +300,9 @@ async function main(): Promise<void> {
       cpu[side] = r.cpu;
       cpuPerGiB[side].push(r.cpuPerGiB);
     };
-    let directCpu = '';
     const direct = async () => {
-      const own0 = process.cpuUsage();
-      const r = await timedGet(`${shareUri}/big.bin`, bearer);
-      const own = process.cpuUsage(own0);
-      directCpu = `bench ${(own.user / 1e6).toFixed(2)}u+${(own.system / 1e6).toFixed(2)}s in ${(r.ms / 1000).toFixed(2)}s`;
+      const r = await timedGetOwn(`${shareUri}/big.bin`, bearer);
+      cpu.direct = r.own;
       rounds.direct.push(r.mibs);
     };
     const viaMount = async () => {
@@ -363,7 +369,7 @@ async function main(): Promise<void> {
       const last = (k: Side) => (rounds[k].length ? rounds[k][rounds[k].length - 1]!.toFixed(0) : '-');
       line(`  round ${r + 1} (${r % 2 === 0 ? 'direct, mount, rclone, relay, direct' : 'direct, relay, rclone, mount, direct'})`,
         `direct ${rounds.direct.slice(-2).map((v) => v.toFixed(0)).join('/')} · mount ${last('cold')}/${last('warm')} · rclone ${last('rCold')}/${last('rWarm')} · relay ${last('relay')} MiB/s (cold/warm)`);
-      line('    direct CPU (last; bench = sender A + client)', directCpu);
+      line('    direct CPU (last; bench = sender A + client)', cpu.direct);
       line('    proxy CPU (cold / warm)', `mount ${cpu.cold} / ${cpu.warm} · rclone ${cpu.rCold} / ${cpu.rWarm} · relay ${cpu.relay}`);
     }
     for (const [name, pick] of [['best of', best], ['median of', median]] as const) {
