@@ -5,6 +5,7 @@
  * per operation, errors, and RSS after the first minute vs at the end.
  *
  *   node --import tsx bench/load.ts            (LOAD_SECONDS=120 by default; LOAD_CLIENTS=200)
+ *   LOAD_PARTS=direct LOAD_NODE_ARGS='--heap-prof' …   (one part; node flags for both nodes)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +18,9 @@ import { currentRss, freePort, startChild, waitForHttp, type Child } from './lib
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 120);
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 200);
 const FILES = 50;
+/** Extra node flags for both nodes (say `--heap-prof`), and which parts to run (`direct,mount`). */
+const NODE_ARGS = (process.env.LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const PARTS = (process.env.LOAD_PARTS ?? 'direct,mount').split(',');
 const SMALL = Buffer.alloc(4096, 'x');
 const BIN = join(ROOT, 'bin', 'meshdav.js');
 const PASSWORD = 'load test password';
@@ -25,7 +29,7 @@ async function startNode(name: string, user: string, trust: string[], port: numb
   const dir = mkdtempSync(join(tmpdir(), `meshdav-load-${name}-`));
   const env = { ...process.env, MESHDAV_LOG_LEVEL: process.env.LOAD_LOG_LEVEL ?? 'warn', MESHDAV_TRUSTED_PROVIDERS: trust.join(',') };
   execFileSync(process.execPath, [BIN, 'user', 'add', user, '--password-stdin', '--data', dir], { input: PASSWORD + '\n', env, stdio: ['pipe', 'ignore', 'inherit'] });
-  const child = startChild(process.execPath, [BIN, 'serve', '--port', String(port), '--data', dir], { env, cwd: ROOT });
+  const child = startChild(process.execPath, [...NODE_ARGS, BIN, 'serve', '--port', String(port), '--data', dir], { env, cwd: ROOT });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, child);
   return { child, url, dir };
@@ -124,6 +128,19 @@ function report(name: string, s: Stats): boolean {
   return ok;
 }
 
+/** Shares alice's `/load` with bob and accepts it; returns the WebDAV URL under which `load/` is bob's mount. */
+async function mountShare(aUrl: string, bUrl: string, pa: number, pb: number): Promise<string> {
+  const inv = await api(aUrl, 'alice', 'POST', '/sciencemesh/generate-invite', {});
+  await api(bUrl, 'bob', 'POST', '/sciencemesh/accept-invite', { token: inv.token, providerDomain: `127.0.0.1:${pa}` });
+  await api(aUrl, 'alice', 'POST', '/sciencemesh/create-share', { sourcePath: '/load', recipientUsername: 'bob', recipientHost: `127.0.0.1:${pb}`, role: 'editor' });
+  const [rec] = await api(bUrl, 'bob', 'GET', '/sciencemesh/received-shares');
+  const acc = await api(bUrl, 'bob', 'POST', `/sciencemesh/received-shares/${rec.id}/accept`, {});
+  const mountDav = `${bUrl}/remote.php/dav/files/bob${encodeURI(acc.mountPoint)}/`.replace(/load\/$/, '');
+  // The mount point is the share's folder itself; the load paths add `load/` below the Shares folder.
+  const sharesDav = `${bUrl}/remote.php/dav/files/bob${encodeURI(acc.mountPoint.replace(/\/[^/]+$/, ''))}/`;
+  return acc.mountPoint.endsWith('/load') ? sharesDav : mountDav;
+}
+
 const [pa, pb] = [await freePort(), await freePort()];
 console.log("starting nodes…");
 const a = await startNode('a', 'alice', [`127.0.0.1:${pb}`], pa);
@@ -133,18 +150,11 @@ try {
   const aDav = `${a.url}/remote.php/dav/files/alice/`;
   console.log("seeding…");
   await seed(aDav, basic('alice', PASSWORD));
-  allMet = report('one node (direct)', await load(aDav, basic('alice', PASSWORD), a.child.pid)) && allMet;
-
-  const inv = await api(a.url, 'alice', 'POST', '/sciencemesh/generate-invite', {});
-  await api(b.url, 'bob', 'POST', '/sciencemesh/accept-invite', { token: inv.token, providerDomain: `127.0.0.1:${pa}` });
-  await api(a.url, 'alice', 'POST', '/sciencemesh/create-share', { sourcePath: '/load', recipientUsername: 'bob', recipientHost: `127.0.0.1:${pb}`, role: 'editor' });
-  const [rec] = await api(b.url, 'bob', 'GET', '/sciencemesh/received-shares');
-  const acc = await api(b.url, 'bob', 'POST', `/sciencemesh/received-shares/${rec.id}/accept`, {});
-  const mountDav = `${b.url}/remote.php/dav/files/bob${encodeURI(acc.mountPoint)}/`.replace(/load\/$/, '');
-  // The mount point is the share's folder itself; the load paths add `load/` below the Shares folder.
-  const sharesDav = `${b.url}/remote.php/dav/files/bob${encodeURI(acc.mountPoint.replace(/\/[^/]+$/, ''))}/`;
-  const named = acc.mountPoint.endsWith('/load') ? sharesDav : mountDav;
-  allMet = report(`through a mount (receiver ${b.url}, share of ${a.url})`, await load(named, basic('bob', PASSWORD), b.child.pid)) && allMet;
+  if (PARTS.includes('direct')) allMet = report('one node (direct)', await load(aDav, basic('alice', PASSWORD), a.child.pid)) && allMet;
+  if (PARTS.includes('mount')) {
+    const named = await mountShare(a.url, b.url, pa, pb);
+    allMet = report(`through a mount (receiver ${b.url}, share of ${a.url})`, await load(named, basic('bob', PASSWORD), b.child.pid)) && allMet;
+  }
 } finally {
   if (process.env.LOAD_SHOW_ERRORS) {
     for (const [n, c] of [['sender', a.child], ['receiver', b.child]] as const) {

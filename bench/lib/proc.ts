@@ -4,7 +4,8 @@
  * /proc/<pid>/clear_refs), and stopping a child for sure.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../../test/support/ports.js';
 
 export { freePort };
@@ -17,11 +18,17 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Starts a program whose output is collected; `stop` sends SIGTERM, then SIGKILL after 5 s. */
+/**
+ * Starts a program whose output is collected; `stop` sends SIGTERM, then SIGKILL after 5 s.
+ * With BENCH_CHILD_OUTPUT=<dir>, each child's whole output is also written to <dir>/<pid>.log
+ * (for `--trace-gc` and the like, whose output outgrows the collected 1 MiB).
+ */
 export function startChild(cmd: string, args: string[], opts: SpawnOptions = {}): Child {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   let out = '';
+  const keep = process.env.BENCH_CHILD_OUTPUT ? createWriteStream(join(process.env.BENCH_CHILD_OUTPUT, `${proc.pid}.log`)) : undefined;
   const collect = (d: Buffer) => {
+    keep?.write(d);
     if (out.length < 1 << 20) out += d.toString();
   };
   proc.stdout?.on('data', collect);

@@ -6,8 +6,10 @@
  * (`streaming()` marks one), the pacer runs a young-generation collection every TICK_MS: usually a
  * fraction of a millisecond (only live young objects are touched) that frees the chunks already
  * written out. Measured on three consecutive 1 GiB uploads: peak RSS 132–172 MB without it,
- * 119–134 MB with it. Small requests are not paced (forced collections would cost them
- * throughput), nor are downloads: their chunks are recycled (file-chunks.ts), and on a busy
+ * 119–134 MB with it. Small requests are not paced, uploads declared smaller than
+ * PACED_UPLOAD_BYTES included: they leave little behind, and under many concurrent small uploads
+ * the pacer never stopped, doubling the rate of young collections, so every in-flight request's
+ * objects were promoted to the old generation and the heap grew (bench/load.ts). Nor are downloads: their chunks are recycled (file-chunks.ts), and on a busy
  * machine the collections cost up to ~10 ms each, for as long as a slow client reads. An idle
  * process is never woken up.
  *
@@ -19,6 +21,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 
 const TICK_MS = 20;
+
+/** Uploads whose declared length is below this are not paced (see above); unknown lengths are. */
+export const PACED_UPLOAD_BYTES = 8 * 2 ** 20;
 
 type Gc = (options?: { type?: 'minor' | 'major' }) => void;
 
@@ -57,4 +62,9 @@ export function streaming(): () => void {
       timer = null;
     }
   };
+}
+
+/** Transfers pacing the collector right now (tests). */
+export function pacedTransfers(): number {
+  return active;
 }

@@ -12,8 +12,9 @@ export class Activity {
 
   /**
    * Marks a transfer as started; the returned function ends it (calling it twice is harmless).
-   * A `large` one (an upload, or background work that allocates as it streams) also paces the
-   * collector; reads whose chunks are recycled are not large in this sense.
+   * A `large` one (an upload of PACED_UPLOAD_BYTES or more, or background work that allocates as
+   * it streams) also paces the collector; reads whose chunks are recycled are not large in this
+   * sense.
    */
   begin(large = true): () => void {
     this.active++;

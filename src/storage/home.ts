@@ -29,6 +29,8 @@ export interface HomeContext {
   activity: Activity;
   /** Called after a commit queued deferred checksums (wakes the backfill). */
   sumsQueued(): void;
+  /** Called after a write kept a version of file `id`: old versions beyond maxVersions go soon. */
+  pruneLater(id: string): void;
 }
 
 /** Runs `fn` holding the user's mutex with a fresh transaction; `fn` commits what it means to keep. */

@@ -15,6 +15,7 @@ import { translateFsError } from './fs-errors.js';
 import { closeHashWorkers } from './hash-worker.js';
 import { Activity } from './activity.js';
 import { ChecksumBackfill } from './checksum-backfill.js';
+import { VersionPruner } from './version-pruner.js';
 import { scanStorage, type ScanReport } from './scan.js';
 import type { HomeContext } from './home.js';
 
@@ -36,6 +37,8 @@ export class LocalStorage {
   private readonly activity = new Activity();
   /** MD5/Adler32 of large uploads, computed while the storage is quiet. */
   readonly backfill: ChecksumBackfill;
+  /** Old versions beyond maxVersions, dropped after the writes that made them. */
+  readonly pruner = new VersionPruner();
   private closed = false;
 
   private constructor(
@@ -73,7 +76,7 @@ export class LocalStorage {
 
 
   private context(user: string): HomeContext {
-    return {
+    const ctx: HomeContext = {
       user,
       layout: this.layout,
       store: this.store,
@@ -83,7 +86,9 @@ export class LocalStorage {
       log: this.options.log,
       activity: this.activity,
       sumsQueued: () => this.backfill.notify(),
+      pruneLater: (id) => this.pruner.schedule(ctx, id),
     };
+    return ctx;
   }
 
   /** The user's home, created on first use. BadRequestError for an invalid user name. */
@@ -132,6 +137,7 @@ export class LocalStorage {
     this.closed = true;
     await this.backfill.close();
     await this.mutex.drain();
+    await this.pruner.drain();
     await closeHashWorkers();
   }
 }

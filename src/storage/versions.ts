@@ -47,18 +47,9 @@ export async function keepVersion(home: HomeContext, txn: Txn, full: string, rec
 }
 
 /**
- * pruneVersions in the background (after a write has answered), one at a time per user, on a
- * mutex key of its own so storage close() waits for it; failures are logged.
- */
-export function pruneVersionsLater(home: HomeContext, id: string): void {
-  home.mutex
-    .run(`prune:${home.user}`, () => pruneVersions(home, id))
-    .catch((err: unknown) => home.log.warn({ err, user: home.user, fileId: id }, 'pruning old versions failed'));
-}
-
-/**
- * Drops the oldest versions of file `id` beyond maxVersions. Runs outside the user's lock: it
- * touches only that file's version records and files, and deleting twice is harmless.
+ * Drops the oldest versions of file `id` beyond maxVersions (VersionPruner runs it after writes).
+ * Runs outside the user's lock: it touches only that file's version records and files, and
+ * deleting twice is harmless.
  */
 export async function pruneVersions(home: HomeContext, id: string): Promise<void> {
   const existing = await versionsOf(home, id);

@@ -18,8 +18,8 @@ import { declaredAlgos, HASH_CHUNK, HashingStream, parseDeclaredChecksum, verify
 import { translateFsError } from './fs-errors.js';
 import { checkPreconditions, fsMtimeField, type HomeContext } from './home.js';
 import { resolveMaybe } from './layout.js';
-import { pruneVersionsLater } from './versions.js';
 import { commitWrite } from './write-commit.js';
+import { PACED_UPLOAD_BYTES } from '../http/gc-pacer.js';
 
 function validateOptions(options: WriteOptions): void {
   if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
@@ -59,7 +59,7 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
 
   const tmp = home.layout.tempPath();
   const hasher = new HashingStream({ limit, expectedSize: options.size, algos: ['sha1', ...declaredAlgos(declared)] });
-  const endTransfer = home.activity.begin();
+  const endTransfer = home.activity.begin(options.size === undefined || options.size >= PACED_UPLOAD_BYTES);
   try {
     try {
       await pipeline(body, hasher, createWriteStream(tmp, { flags: 'wx', highWaterMark: HASH_CHUNK }), options.signal ? { signal: options.signal } : {});
@@ -81,7 +81,7 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
     const diskTime = fsMtimeField(mtime, await lstat(tmp));
 
     const result = await commitWrite(home, { path, parent, full, tmp, bytes: hasher.bytes, sums, mtime, diskTime, options });
-    if (result.versioned) pruneVersionsLater(home, result.result.entry.fileId);
+    if (result.versioned) home.pruneLater(result.result.entry.fileId);
     return result.result;
   } finally {
     endTransfer();
