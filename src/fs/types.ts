@@ -69,6 +69,11 @@ export interface Entry {
   owner?: string;
   /** Set on mount points and on everything inside a mounted remote share. */
   remote?: RemoteOrigin;
+  /**
+   * Dead properties, when the Fs read them together with the entry (read-only; absent = ask
+   * DeadProps.getProps). Saves a listing one lookup per member.
+   */
+  props?: Readonly<Record<string, string>>;
 }
 
 export interface ByteRange {

@@ -128,6 +128,8 @@ export async function checkQuota(home: HomeContext, txn: Txn, delta: number): Pr
   if (used + delta > home.quotaBytes) throw new InsufficientStorageError(`quota exceeded: ${delta} more bytes do not fit`);
 }
 
+const NO_PROPS: Readonly<Record<string, string>> = Object.freeze({});
+
 export function toEntry(home: HomeContext, path: string, rec: EntryRecord): Entry {
   const name = path === '/' ? '' : path.slice(path.lastIndexOf('/') + 1);
   const entry: Entry = {
@@ -141,6 +143,7 @@ export function toEntry(home: HomeContext, path: string, rec: EntryRecord): Entr
     mime: rec.type === 'dir' ? 'httpd/unix-directory' : mime.lookup(name) || 'application/octet-stream',
     permissions: Perm.ALL,
     owner: home.user,
+    props: rec.props ?? NO_PROPS,
   };
   if (rec.type === 'file' && (rec.sha1 || rec.md5 || rec.adler32)) {
     entry.checksums = {};

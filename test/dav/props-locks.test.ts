@@ -32,6 +32,24 @@ describe('DAV PROPPATCH', function () {
     assert.equal(parseMultistatus(after.text).get(`${n.base}/p.txt`)![0]!.status, 404);
   });
 
+  it('reports members\' dead properties in a Depth 1 listing, for prop and allprop', async () => {
+    await n.req('MKCOL', `${n.base}/listed`);
+    for (const name of ['one', 'two', 'three']) {
+      await n.req('PUT', `${n.base}/listed/${name}.txt`, { body: name });
+      await n.req('PROPPATCH', `${n.base}/listed/${name}.txt`, { body: patch(`<d:set><d:prop><z:label>${name}</z:label></d:prop></d:set>`) });
+    }
+    await n.req('PUT', `${n.base}/listed/bare.txt`, { body: 'bare' });
+    const asked = await n.req('PROPFIND', `${n.base}/listed/`, {
+      headers: { depth: '1' },
+      body: '<d:propfind xmlns:d="DAV:" xmlns:z="urn:z"><d:prop><z:label/></d:prop></d:propfind>',
+    });
+    const ms = parseMultistatus(asked.text);
+    for (const name of ['one', 'two', 'three']) assert.equal(found(ms, `${n.base}/listed/${name}.txt`).label, name);
+    assert.equal(ms.get(`${n.base}/listed/bare.txt`)![0]!.status, 404);
+    const all = await n.req('PROPFIND', `${n.base}/listed/`, { headers: { depth: '1' } });
+    assert.equal(found(parseMultistatus(all.text), `${n.base}/listed/two.txt`).label, 'two');
+  });
+
   it('is all or nothing: a protected property gives 403 and the rest 424, nothing changes', async () => {
     const r = await n.req('PROPPATCH', `${n.base}/p.txt`, {
       body: patch('<d:set><d:prop><z:new>v</z:new><d:getetag>x</d:getetag></d:prop></d:set>'),

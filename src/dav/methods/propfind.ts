@@ -54,12 +54,16 @@ function mayBeDead(name: string): boolean {
   return true;
 }
 
-async function loadDeadProps(fs: Fs, entries: Entry[]): Promise<Array<Record<string, string>>> {
+/**
+ * Dead properties of each entry: those the Fs listed with the entry (local storage reads them
+ * with its records), else one getProps per entry, DEAD_BATCH at a time.
+ */
+async function loadDeadProps(fs: Fs, entries: Entry[]): Promise<Array<Readonly<Record<string, string>>>> {
   if (!hasDeadProps(fs)) return entries.map(() => ({}));
-  const out: Array<Record<string, string>> = [];
+  const out: Array<Readonly<Record<string, string>>> = [];
   for (let i = 0; i < entries.length; i += DEAD_BATCH) {
     const batch = entries.slice(i, i + DEAD_BATCH);
-    out.push(...(await Promise.all(batch.map((e) => fs.getProps(e.path).catch(() => ({}))))));
+    out.push(...(await Promise.all(batch.map((e) => e.props ?? fs.getProps(e.path).catch(() => ({}))))));
   }
   return out;
 }
@@ -152,11 +156,16 @@ export async function propfind(req: DavRequest): Promise<void> {
   // The chunk staging folder is an implementation detail: never listed.
   const entries = [root, ...(path === '/' ? members.filter((e) => e.path !== STAGING) : members)];
   const wantsQuota = query.names.some((n) => n.endsWith('}quota-used-bytes') || n.endsWith('}quota-available-bytes'));
-  // Dead properties: for every entry when asked for by name; for allprop/propname only on the
-  // request target (a listing's allprop does not read 10,000 property records; Nextcloud returns
-  // none on allprop at all).
+  // Dead properties: for every entry when asked for by name. For allprop/propname, the target's,
+  // and the members' that the Fs listed with them (local storage does, at no cost); no lookup per
+  // member (a listing's allprop does not read 10,000 property records; Nextcloud returns none on
+  // allprop at all).
   const namedDead = query.mode === 'prop' && query.names.some(mayBeDead);
-  const dead = namedDead ? await loadDeadProps(fs, entries) : query.mode !== 'prop' ? await loadDeadProps(fs, [root]) : null;
+  const dead = namedDead
+    ? await loadDeadProps(fs, entries)
+    : query.mode !== 'prop'
+      ? [...(await loadDeadProps(fs, [root])), ...entries.slice(1).map((e) => e.props ?? null)]
+      : null;
   const propEnv: PropEnv = {
     locksOn: (p) => env.locks.locksOn(target.lockScope, p),
     hrefFor: listingHrefs(target),
