@@ -137,7 +137,7 @@ class SpanFill implements BodyTarget {
   }
 
   region(max: number): Buffer {
-    this.slab ??= takeSlab(this.cb);
+    this.slab ??= takeSlab(this.cb, this.chunkLen);
     return this.slab.subarray(this.filledTo, this.filledTo + Math.min(max, this.chunkLen - this.filledTo));
   }
 
@@ -154,7 +154,7 @@ class SpanFill implements BodyTarget {
     while (at < piece.length) {
       const k = Math.min(piece.length - at, this.chunkLen - this.filledTo);
       if (this.claims[this.index]) {
-        this.slab ??= takeSlab(this.cb);
+        this.slab ??= takeSlab(this.cb, this.chunkLen);
         piece.copy(this.slab, this.filledTo, at, at + k);
       }
       at += k;

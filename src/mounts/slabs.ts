@@ -25,11 +25,14 @@ const counts = new WeakMap<ArrayBufferLike, { slab: Buffer; refs: number }>();
 /** Pieces handed to readers that still carry their reference. */
 const lent = new WeakSet<Buffer>();
 
-/** A slab of `size` bytes with one reference (the caller's). */
-export function takeSlab(size: number): Buffer {
+/**
+ * A slab of `size` bytes with one reference (the caller's); for a chunk of only `want` bytes (a
+ * small file) a spare when there is one, else a fresh slab of `want` bytes, never pooled.
+ */
+export function takeSlab(size: number, want = size): Buffer {
   let pool = pools.get(size);
   if (!pool) pools.set(size, (pool = new ReadBuffers(size, MAX_FREE_SLABS)));
-  const slab = pool.take();
+  const slab = pool.take(want);
   pool.lend(slab);
   counts.set(slab.buffer, { slab, refs: 1 });
   return slab;

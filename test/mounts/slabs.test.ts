@@ -40,4 +40,22 @@ describe('mounts: slabs (counted chunk-sized receive buffers)', () => {
     releaseSlab(plain);
     assert.equal(slabRefs(plain), 0);
   });
+
+  it('gives a small chunk a slab of its own size, counted but never pooled', () => {
+    const SMALL_SIZE = 64 * 1024 + 11;
+    const small = takeSlab(SMALL_SIZE, 4096);
+    assert.equal(small.length, 4096);
+    assert.equal(small.buffer.byteLength, 4096, 'not a view of a pool-sized slab');
+    assert.equal(slabRefs(small), 1);
+    releaseSlab(small);
+    assert.equal(slabRefs(small), 0);
+    const next = takeSlab(SMALL_SIZE, 4096);
+    assert.notEqual(next.buffer, small.buffer, 'a small slab is not kept as a spare');
+    releaseSlab(next);
+    const full = takeSlab(SMALL_SIZE);
+    releaseSlab(full);
+    const reused = takeSlab(SMALL_SIZE, 4096);
+    assert.equal(reused.buffer, full.buffer, 'a spare, when there is one, serves a small chunk too');
+    releaseSlab(reused);
+  });
 });
