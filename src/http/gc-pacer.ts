@@ -9,9 +9,9 @@
  * 119–134 MB with it. Small requests are not paced, uploads declared smaller than
  * PACED_UPLOAD_BYTES included: they leave little behind, and under many concurrent small uploads
  * the pacer never stopped, doubling the rate of young collections, so every in-flight request's
- * objects were promoted to the old generation and the heap grew (bench/load.ts). Nor are downloads: their chunks are recycled (file-chunks.ts), and on a busy
- * machine the collections cost up to ~10 ms each, for as long as a slow client reads. An idle
- * process is never woken up.
+ * objects were promoted to the old generation and the heap grew (bench/load.ts). Nor are
+ * downloads: their chunks are recycled (file-chunks.ts), and on a busy machine the collections
+ * cost up to ~10 ms each, for as long as a slow client reads. An idle process is never woken up.
  *
  * No library exposes V8's collector without a command-line flag: the flag is turned on at run time
  * and `gc` taken from a fresh context (the technique of the `expose-gc` package). If that fails,
