@@ -4,6 +4,7 @@ import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CachedFs } from '../../src/mounts/cached-fs.js';
 import { ChunkStore } from '../../src/mounts/chunk-store.js';
 import { aheadReadsInUse } from '../../src/mounts/range-stream.js';
@@ -84,6 +85,37 @@ for (const viaDirect of [true, false]) {
       await fs.remove('/w/new.txt');
       assert.deepEqual(await fs.list('/w'), []);
       await assert.rejects(fs.stat('/w/new.txt'), NotFoundError);
+    });
+
+    it('keeps a fresh parent listing on a write through it, with the written entry in place, and asks only for the folder again', async () => {
+      const fs = make();
+      await fs.mkdir('/k');
+      await fs.write('/k/a.txt', Readable.from([Buffer.from('a')]));
+      await fs.list('/k');
+      await fs.write('/k/b.txt', Readable.from([Buffer.from('bb')]));
+      await fs.write('/k/a.txt', Readable.from([Buffer.from('aaa')]));
+      const before = count('PROPFIND');
+      const listed = (await fs.list('/k')).map((e) => [e.name, e.size, e.etag]).sort();
+      assert.equal(count('PROPFIND'), before, 'the listing came from the cache');
+      assert.deepEqual(listed.map(([name, size]) => [name, size]), [['a.txt', 3], ['b.txt', 2]]);
+      const atSender = (await make().list('/k')).map((e) => [e.name, e.size, e.etag]).sort();
+      assert.deepEqual(listed, atSender, 'the same entries the sender lists');
+      proxy.requests.length = 0;
+      await fs.stat('/k');
+      assert.equal(count('PROPFIND'), 1, 'the folder itself (a new ETag) is asked for again');
+    });
+
+    it('does not keep a patched listing past its own expiry: changes by others show up on time', async () => {
+      const fs = make({ ttl: 2_000 });
+      await fs.mkdir('/e');
+      await fs.list('/e');
+      await sleep(1_200);
+      await fs.write('/e/mine.txt', Readable.from([Buffer.from('m')]));
+      writeFileSync(join(dav.dir, 'e', 'theirs.txt'), 'made at the sender by someone else');
+      await sleep(1_000); // past the listing's 2 s; a listing re-set with a new TTL would live to 3.2 s
+      await fs.list('/e'); // stale: served while one refresh runs
+      await sleep(300);
+      assert.deepEqual((await fs.list('/e')).map((e) => e.name).sort(), ['mine.txt', 'theirs.txt']);
     });
 
     it('streams a cold read through ONE ranged GET, then serves cached content and exact ranges without asking again', async () => {
