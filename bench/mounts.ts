@@ -8,7 +8,9 @@
  *
  *   1. GET of 1 GiB: straight from A's share endpoint vs through B's mount, cold then warm;
  *      the same through an rclone proxy (`rclone serve webdav --vfs-cache-mode full`) as peer,
- *      and through a raw TCP relay (socat, when installed) as the floor of any proxy.
+ *      and through a raw TCP relay (socat, when installed) as the floor of any proxy. Each mount
+ *      read is also paired with a direct read next to it, and the whole machine's CPU per GiB is
+ *      counted for every side, which bounds what a read can reach when the cores are the limit.
  *   2. PROPFIND Depth 1 of a 1,000-entry mounted folder behind the 20 ms proxy: cold vs warm,
  *      and the requests the sender saw for the warm one.
  *   3. 32 concurrent readers of one uncached 100 MiB file: requests the sender served per chunk.
@@ -18,6 +20,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { Level } from 'level';
 import { request } from 'undici';
@@ -25,6 +28,7 @@ import { UserStore } from '../src/auth/user-store.js';
 import { meshdavRuntime, ROOT } from './lib/meshdav.js';
 import { Perm } from '../src/fs/types.js';
 import { MountTable } from '../src/mounts/mount-table.js';
+import { DirectClient } from '../src/mounts/direct-get.js';
 import { client, domainOf, freePort, PASSWORD } from '../test/ocm/mesh.js';
 import { startTestNode, tempDir, type TestNode } from '../test/support/node.js';
 import { toolPath } from '../test/support/tools.js';
@@ -32,7 +36,8 @@ import { startProxy } from '../test/mounts/support.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-const CHUNK = 4 * MiB;
+/** The receiver's chunk size (BENCH_MOUNTS_CHUNK_MIB, default 4, the configuration's default). */
+const CHUNK = Number(process.env.BENCH_MOUNTS_CHUNK_MIB ?? 4) * MiB;
 /** The receiver's memory cache bound; its process starts at ~130 MiB (tsx-compiled sources). */
 const MEMORY_CACHE = 32 * MiB;
 const basic = (u: string) => 'Basic ' + Buffer.from(`${u}:${PASSWORD}`).toString('base64');
@@ -40,6 +45,8 @@ const basic = (u: string) => 'Basic ' + Buffer.from(`${u}:${PASSWORD}`).toString
 const SCALE = Math.max(1, Number(process.env.BENCH_MOUNTS_SCALE ?? 1));
 /** Rounds of part 1 (each side measured once per round, same way; best and median reported). */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_MOUNTS_ROUNDS ?? 3));
+/** Warm reads through the mount per round in part 1 (BENCH_MOUNTS_WARM_READS, default 3), each paired with a direct read. */
+const WARM_READS = Math.max(1, Number(process.env.BENCH_MOUNTS_WARM_READS ?? 3));
 /** BENCH_MOUNTS_PARTS=1,4 runs only those parts (default all). */
 const parts = new Set((process.env.BENCH_MOUNTS_PARTS ?? '1,2,3,4').split(',').map(Number));
 /** Extra node flags for the receiver child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, or `--trace-gc` with BENCH_RECEIVER_STDOUT=1). */
@@ -80,15 +87,30 @@ async function putBig(a: TestNode, path: string, bytes: number): Promise<void> {
 }
 
 /**
- * BENCH_MOUNTS_CLIENT=curl reads with curl in its own process instead of undici in this one: the
- * client is then not limited by sharing a core with sender A (part 1's warm reads are otherwise
- * bound by this process, for every proxy alike).
+ * The client that reads part 1's files, BENCH_MOUNTS_CLIENT:
+ *   - `direct` (default): meshdav's own DirectClient (src/mounts/direct-get.ts) in this process,
+ *     reading every body into one reused buffer, so the client makes no garbage;
+ *   - `undici`: undici's `request`, as before 2026-11-28. Each socket read is a fresh 64 KiB buffer,
+ *     and in some reads this process (sender A and the client) fell into a full collection every
+ *     ~40 ms (`--trace-gc`: "finalize incremental marking via task"): its user CPU for the same
+ *     1 GiB direct read went from 0.2 s to 1.2–1.7 s, so any side could lose half its speed to the
+ *     harness at random;
+ *   - `curl`: curl in its own process (then the client has a core of its own).
  */
-const CURL = process.env.BENCH_MOUNTS_CLIENT === 'curl' ? toolPath('curl') : undefined;
-if (process.env.BENCH_MOUNTS_CLIENT === 'curl' && !CURL) throw new Error('BENCH_MOUNTS_CLIENT=curl: curl is not installed');
+const CLIENT = process.env.BENCH_MOUNTS_CLIENT ?? 'direct';
+if (!['direct', 'undici', 'curl'].includes(CLIENT)) throw new Error(`BENCH_MOUNTS_CLIENT=${CLIENT}: use direct, undici or curl`);
+const CURL = CLIENT === 'curl' ? toolPath('curl') : undefined;
+if (CLIENT === 'curl' && !CURL) throw new Error('BENCH_MOUNTS_CLIENT=curl: curl is not installed');
+
+interface Got {
+  mibs: number;
+  bytes: number;
+  ms: number;
+  pieces: number;
+}
 
 /** GETs a URL with curl, discarding the body. */
-async function curlGet(url: string, auth: string): Promise<{ mibs: number; bytes: number; ms: number; pieces: number }> {
+async function curlGet(url: string, auth: string): Promise<Got> {
   const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', ...(auth ? ['-H', `authorization: ${auth}`] : []), url];
   const t0 = performance.now();
   const out = await new Promise<string>((resolve, reject) => {
@@ -105,9 +127,47 @@ async function curlGet(url: string, auth: string): Promise<{ mibs: number; bytes
   return { mibs: bytes / MiB / (ms / 1000), bytes, ms, pieces: 0 };
 }
 
+const directClient = new DirectClient({ connectTimeoutMs: 10_000, idleTimeoutMs: 60_000 });
+/** Where every body lands (the bytes are only counted; concurrent reads may share it). */
+const sink = Buffer.allocUnsafeSlow(MiB);
+
+/** GETs a URL with DirectClient, the body read into `sink` (it must be framed by Content-Length). */
+async function directGet(url: string, auth: string): Promise<Got> {
+  const t0 = performance.now();
+  let at = 0;
+  const res = await directClient.get({
+    url: new URL(url),
+    headers: auth ? { authorization: auth } : {},
+    target: {
+      region(max) {
+        if (at === sink.length) at = 0;
+        return sink.subarray(at, at + Math.min(max, sink.length - at));
+      },
+      received(n) {
+        at += n;
+        return sink.subarray(at - n, at);
+      },
+    },
+    check(head) {
+      if (head.status !== 200) throw new Error(`GET ${url}: ${head.status}`);
+      return true;
+    },
+  });
+  if (!res.body) throw new Error(`GET ${url}: the body is not framed by Content-Length`);
+  let bytes = 0;
+  let pieces = 0;
+  for await (const c of res.body) {
+    bytes += (c as Buffer).length;
+    pieces++;
+  }
+  const ms = performance.now() - t0;
+  return { mibs: bytes / MiB / (ms / 1000), bytes, ms, pieces };
+}
+
 /** GETs a URL, discarding the body; MiB/s. */
-async function timedGet(url: string, auth: string): Promise<{ mibs: number; bytes: number; ms: number; pieces: number }> {
+async function timedGet(url: string, auth: string): Promise<Got> {
   if (CURL) return curlGet(url, auth);
+  if (CLIENT === 'direct') return directGet(url, auth);
   const t0 = performance.now();
   const res = await request(url, { headers: { authorization: auth } });
   if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode}`);
@@ -181,22 +241,37 @@ function ownCost(own: NodeJS.CpuUsage, faults: number, ms: number): string {
   return `bench ${(own.user / 1e6).toFixed(2)}u+${(own.system / 1e6).toFixed(2)}s ${(faults / 1000).toFixed(0)}k faults in ${(ms / 1000).toFixed(2)}s`;
 }
 
-/** `timedGet` and what this process spent on it (ownCost). */
-async function timedGetOwn(url: string, auth: string): Promise<{ mibs: number; bytes: number; ms: number; pieces: number; own: string }> {
+/** CPU seconds the whole machine has been busy (user, nice, system, irq, softirq, steal) and idle so far (/proc/stat). */
+function machineCpu(): { busy: number; idle: number } {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
+  return { busy: (user! + nice! + system! + irq! + softirq! + steal!) / 100, idle: (idle! + iowait!) / 100 };
+}
+
+/**
+ * `timedGet`, what this process spent on it (ownCost), and the machine's busy CPU seconds per GiB
+ * moved (every process and the kernel: sender, proxy, client, loopback TCP, page cache).
+ */
+async function timedGetOwn(url: string, auth: string): Promise<Got & { own: string; machinePerGiB: number }> {
   const own0 = process.cpuUsage();
   const f0 = process.resourceUsage().minorPageFault;
+  const m0 = machineCpu();
   const r = await timedGet(url, auth);
-  return { ...r, own: ownCost(process.cpuUsage(own0), process.resourceUsage().minorPageFault - f0, r.ms) };
+  const m1 = machineCpu();
+  return {
+    ...r,
+    own: ownCost(process.cpuUsage(own0), process.resourceUsage().minorPageFault - f0, r.ms) + `; machine ${(m1.busy - m0.busy).toFixed(2)} s busy, ${(m1.idle - m0.idle).toFixed(2)} s idle`,
+    machinePerGiB: (m1.busy - m0.busy) / (r.bytes / GiB),
+  };
 }
 
 /** `timedGet` plus the CPU seconds the proxy process `pid` spent on it. */
-async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string; cpuPerGiB: number }> {
+async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string; cpuPerGiB: number; machinePerGiB: number }> {
   const c0 = cpuSeconds(pid);
   const r = await timedGetOwn(url, auth);
   await childrenReaped(pid);
   const c1 = cpuSeconds(pid);
   const cpuPerGiB = (c1.user - c0.user + c1.sys - c0.sys) / (r.bytes / GiB);
-  return { mibs: r.mibs, cpuPerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (${r.own}, ${r.pieces ? (r.bytes / r.pieces / 1024).toFixed(0) : '-'} KiB/piece)` };
+  return { mibs: r.mibs, cpuPerGiB, machinePerGiB: r.machinePerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (${r.own}, ${r.pieces ? (r.bytes / r.pieces / 1024).toFixed(0) : '-'} KiB/piece)` };
 }
 
 /** One counter of the receiver's /metrics. */
@@ -294,27 +369,42 @@ async function main(): Promise<void> {
     const cpu: Record<Side, string> = { direct: '', cold: '', warm: '', rCold: '', rWarm: '', relay: '' };
     /** CPU seconds per GiB the proxy process spent, per side and round (less noisy than throughput here). */
     const cpuPerGiB: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [] };
+    /** The whole machine's busy CPU seconds per GiB, per side and read. */
+    const machine: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [] };
+    /**
+     * Paired ratios: each mount read over a direct read made right next to it (this machine's speed
+     * drifts by 2× within seconds, so a ratio of neighbours is steadier than one of medians).
+     */
+    const paired: { cold: number[]; warm: number[] } = { cold: [], warm: [] };
     const measure = async (side: Side, url: string, auth: string, pid: number) => {
       const r = await timedGetCpu(url, auth, pid);
       rounds[side].push(r.mibs);
       cpu[side] = r.cpu;
       cpuPerGiB[side].push(r.cpuPerGiB);
+      machine[side].push(r.machinePerGiB);
+      return r.mibs;
     };
     const direct = async () => {
       const r = await timedGetOwn(`${shareUri}/big.bin`, bearer);
       cpu.direct = r.own;
       rounds.direct.push(r.mibs);
+      machine.direct.push(r.machinePerGiB);
+      return r.mibs;
     };
     const viaMount = async () => {
       await b.stop();
       b = await startReceiver(configB, urlB);
       await timedGet(mountUrl('bench', '/warmup.bin'), basic('marie')); // same unmeasured first read for both proxies
-      await measure('cold', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!);
+      const before = await direct();
+      paired.cold.push((await measure('cold', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!)) / before);
       const fetchedCold = await receiverMetric(urlB, 'meshdav_mount_cache_fetched_chunks_total');
-      await measure('warm', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!);
+      for (let k = 0; k < WARM_READS; k++) {
+        const w = await measure('warm', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!);
+        paired.warm.push(w / (await direct()));
+      }
       const fetchedWarm = (await receiverMetric(urlB, 'meshdav_mount_cache_fetched_chunks_total')) - fetchedCold;
       const dropped = await receiverMetric(urlB, 'meshdav_mount_cache_spills_dropped_total');
-      cpu.warm += ` · the warm read fetched ${fetchedWarm} chunks again (${dropped} not cached: disk queue full)`;
+      cpu.warm += ` · the warm reads fetched ${fetchedWarm} chunks again (${dropped} not cached: disk queue full)`;
     };
     const viaRclone = async () => {
       if (!rclone) return;
@@ -365,10 +455,11 @@ async function main(): Promise<void> {
     await timedGet(mountUrl('bench', '/big.bin'), basic('marie'));
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? [direct, viaMount, viaRclone, viaRelay, direct] : [direct, viaRelay, viaRclone, viaMount, direct];
+      const from = Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, v.length])) as Record<Side, number>;
       for (const step of order) await step();
-      const last = (k: Side) => (rounds[k].length ? rounds[k][rounds[k].length - 1]!.toFixed(0) : '-');
+      const these = (k: Side) => (rounds[k].length > from[k] ? rounds[k].slice(from[k]).map((v) => v.toFixed(0)).join('/') : '-');
       line(`  round ${r + 1} (${r % 2 === 0 ? 'direct, mount, rclone, relay, direct' : 'direct, relay, rclone, mount, direct'})`,
-        `direct ${rounds.direct.slice(-2).map((v) => v.toFixed(0)).join('/')} · mount ${last('cold')}/${last('warm')} · rclone ${last('rCold')}/${last('rWarm')} · relay ${last('relay')} MiB/s (cold/warm)`);
+        `direct ${these('direct')} · mount cold ${these('cold')} warm ${these('warm')} · rclone ${these('rCold')}/${these('rWarm')} · relay ${these('relay')} MiB/s`);
       line('    direct CPU (last; bench = sender A + client)', cpu.direct);
       line('    proxy CPU (cold / warm)', `mount ${cpu.cold} / ${cpu.warm} · rclone ${cpu.rCold} / ${cpu.rWarm} · relay ${cpu.relay}`);
     }
@@ -399,6 +490,22 @@ async function main(): Promise<void> {
         line(`raw TCP relay (socat; no HTTP, no cache) (${name} ${rounds.relay.length})`, `${rl.toFixed(0)} MiB/s  = ${(rl / d).toFixed(2)}× direct (what any proxy's ratio is bounded by here)`);
       }
     }
+    // BENCH_MOUNTS_DUMP=1 prints every read's figures (MiB/s, the proxy's and the machine's CPU per GiB) as JSON.
+    if (process.env.BENCH_MOUNTS_DUMP === '1') console.log(JSON.stringify({ mibs: rounds, proxyCpuPerGiB: cpuPerGiB, machineCpuPerGiB: machine, paired }));
+    const spread = (xs: number[]) => `median ${median(xs).toFixed(2)}× (${xs.length} pairs, ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+    console.log('  paired (each mount read over the direct read next to it):');
+    line('cold / the direct read just before it', `${spread(paired.cold)} (target ≥ 0.8)`);
+    line('warm / the direct read just after it', `${spread(paired.warm)} (target ≥ 1.0)`);
+    // What the machine as a whole spent per GiB. On a CPU-bound machine a read can go no faster
+    // than cores / (busy CPU seconds per GiB), however its work is spread over processes.
+    const cores = availableParallelism();
+    const perGiB = (k: Side) => (machine[k].length ? `${k} ${median(machine[k]).toFixed(2)}` : undefined);
+    line('machine CPU seconds per GiB (all processes and the kernel; medians)', (['direct', 'cold', 'warm', 'rCold', 'rWarm', 'relay'] as Side[]).map(perGiB).filter(Boolean).join(' · '));
+    const ceiling = (cores / median(machine.cold)) * 1024;
+    line(
+      `cold read's CPU-bound ceiling on ${cores} cores`,
+      `${cores} / ${median(machine.cold).toFixed(2)} s per GiB = ${ceiling.toFixed(0)} MiB/s = ${(ceiling / median(rounds.direct)).toFixed(2)}× the direct median (even with no core ever idle)`,
+    );
   }
 
   if (parts.has(2)) {
