@@ -61,6 +61,10 @@ export interface CachedFsOptions {
 }
 
 type Meta = { kind: 'entry'; entry: Entry } | { kind: 'missing' } | { kind: 'list'; entries: Entry[] };
+/** A change a write-like call made to one folder's members. */
+type ListingChange = { parent: string; put?: Entry; drop?: string };
+/** A folder's cached listing with changes made, to be put back with its remaining TTL. */
+type ListingPatch = { key: string; entries: Entry[]; ttl: number };
 
 export class CachedFs implements Fs {
   readonly move?: Mover['move'];
@@ -87,16 +91,22 @@ export class CachedFs implements Fs {
     if (options.mode === 'full' && !options.store) throw new Error('CachedFs: mode full needs a ChunkStore');
     if (isMover(inner)) {
       this.move = async (from: string, to: string, opts: TransferOptions): Promise<TransferResult> => {
-        const result = await inner.move(from, to, opts);
-        this.invalidate(from, true);
-        this.invalidate(to, true);
+        const [f, t] = [normalizePath(from), normalizePath(to)];
+        const result = await inner.move(f, t, opts);
+        const patches = this.patchedListings([{ parent: parentPath(f), drop: f }, { parent: parentPath(t), put: result.entry }], [f, t]);
+        this.invalidate(f, true);
+        this.invalidate(t, true);
+        this.settle(patches, { gone: f, made: [t, result.entry] });
         return result;
       };
     }
     if (isCopier(inner)) {
       this.copy = async (from: string, to: string, opts: TransferOptions & { depth?: 0 | 'infinity' }): Promise<TransferResult> => {
-        const result = await inner.copy(from, to, opts);
-        this.invalidate(to, true);
+        const t = normalizePath(to);
+        const result = await inner.copy(normalizePath(from), t, opts);
+        const patches = this.patchedListings([{ parent: parentPath(t), put: result.entry }], [t]);
+        this.invalidate(t, true);
+        this.settle(patches, { made: [t, result.entry] });
         return result;
       };
     }
@@ -157,41 +167,66 @@ export class CachedFs implements Fs {
   async write(path: string, body: Readable, options?: WriteOptions): Promise<WriteResult> {
     const p = normalizePath(path);
     const result = await this.inner.write(p, body, options);
-    const patched = this.listingWith(parentPath(p), result.entry);
+    const patches = this.patchedListings([{ parent: parentPath(p), put: result.entry }], [p]);
     this.invalidate(p, false);
-    this.meta?.set('s' + p, { kind: 'entry', entry: result.entry });
-    if (patched) this.meta!.set(patched.key, patched.value, { ttl: patched.ttl });
+    this.settle(patches, { made: [p, result.entry] });
     return result;
-  }
-
-  /**
-   * The parent's listing with the written entry in place, while that listing is fresh: the next
-   * listing of the folder then costs only a stat of the folder itself (its ETag changed), not a
-   * Depth-1 fetch of every member (under 200 writers a mount fetched a 250-entry listing for
-   * nearly every PROPFIND). It keeps the listing's own expiry, so changes made at the sender by
-   * others show up when they would have.
-   */
-  private listingWith(parent: string, entry: Entry): { key: string; value: Meta; ttl: number } | undefined {
-    const key = 'l' + parent;
-    const cached = this.meta?.peek(key);
-    const ttl = this.meta?.getRemainingTTL(key) ?? 0;
-    if (cached?.kind !== 'list' || !(ttl > 0)) return undefined;
-    const entries = cached.entries.filter((e) => e.path !== entry.path);
-    entries.push(entry);
-    return { key, value: { kind: 'list', entries }, ttl };
   }
 
   async mkdir(path: string): Promise<Entry> {
     const p = normalizePath(path);
     const entry = await this.inner.mkdir(p);
+    const patches = this.patchedListings([{ parent: parentPath(p), put: entry }], [p]);
     this.invalidate(p, true);
+    this.settle(patches, { made: [p, entry] });
     return entry;
   }
 
   async remove(path: string): Promise<void> {
     const p = normalizePath(path);
     await this.inner.remove(p);
+    const patches = this.patchedListings([{ parent: parentPath(p), drop: p }], [p]);
     this.invalidate(p, true);
+    this.settle(patches, { gone: p });
+  }
+
+  /**
+   * The parents' listings with these changes made, for those cached and fresh: the next listing
+   * of such a folder then costs only a stat of the folder itself (its ETag changed), not a
+   * Depth-1 fetch of every member (under 200 writers a mount fetched a 250-entry listing for
+   * nearly every PROPFIND). Each keeps its own remaining TTL, so changes made at the sender by
+   * others show up when they would have. Changes to one folder apply in order (a rename drops and
+   * puts in one listing). A folder with a touched path deeper below it is left out (dropped by
+   * the invalidation as before): its member on the way there has a new ETag and size.
+   */
+  private patchedListings(changes: ListingChange[], touched: string[]): ListingPatch[] {
+    const out = new Map<string, ListingPatch>();
+    for (const c of changes) {
+      if (touched.some((t) => t !== c.parent && isWithin(t, c.parent) && parentPath(t) !== c.parent)) continue;
+      const key = 'l' + c.parent;
+      let patch = out.get(key);
+      if (!patch) {
+        const cached = this.meta?.peek(key);
+        const ttl = this.meta?.getRemainingTTL(key) ?? 0;
+        if (cached?.kind !== 'list' || !(ttl > 0)) continue;
+        patch = { key, entries: cached.entries, ttl };
+      }
+      const entries = patch.entries.filter((e) => e.path !== c.drop && e.path !== c.put?.path);
+      if (c.put) entries.push(c.put);
+      out.set(key, { ...patch, entries });
+    }
+    return [...out.values()];
+  }
+
+  /**
+   * After the invalidation of a write-like call: what it removed is known missing, what it made is
+   * known as the entry the call answered, and the patched parent listings are put back.
+   */
+  private settle(patches: ListingPatch[], known: { gone?: string; made?: [string, Entry] }): void {
+    if (!this.meta) return;
+    if (known.gone !== undefined) this.meta.set('s' + known.gone, { kind: 'missing' });
+    if (known.made) this.meta.set('s' + known.made[0], { kind: 'entry', entry: known.made[1] });
+    for (const p of patches) this.meta.set(p.key, { kind: 'list', entries: p.entries }, { ttl: p.ttl });
   }
 
   /** Forgets `path`, its ancestors and (with subtree) everything below it. */

@@ -105,6 +105,41 @@ for (const viaDirect of [true, false]) {
       assert.equal(count('PROPFIND'), 1, 'the folder itself (a new ETag) is asked for again');
     });
 
+    it('keeps fresh listings on mkdir, remove, move and copy through it, with each change made, as the sender lists them', async () => {
+      const fs = make();
+      await fs.mkdir('/q');
+      await fs.mkdir('/q/sub');
+      for (const name of ['a.txt', 'b.txt', 'c.txt']) await fs.write(`/q/${name}`, Readable.from([Buffer.from(name)]));
+      await fs.list('/q');
+      await fs.list('/q/sub');
+      await fs.mkdir('/q/made');
+      await fs.remove('/q/b.txt');
+      await fs.move!('/q/a.txt', '/q/renamed.txt', { overwrite: false });
+      await fs.copy!('/q/renamed.txt', '/q/copied.txt', { overwrite: false });
+      const listing = async (cached: CachedFs, path: string) => (await cached.list(path)).map((e) => [e.name, e.type, e.size, e.etag]).sort();
+      const before = count('PROPFIND');
+      const listed = await listing(fs, '/q');
+      await assert.rejects(fs.stat('/q/b.txt'), NotFoundError);
+      await assert.rejects(fs.stat('/q/a.txt'), NotFoundError);
+      assert.equal((await fs.stat('/q/renamed.txt')).size, 5);
+      assert.equal(count('PROPFIND'), before, 'the listing and the touched paths came from the cache');
+      assert.deepEqual(listed.map(([name]) => name), ['c.txt', 'copied.txt', 'made', 'renamed.txt', 'sub']);
+      assert.deepEqual(listed, await listing(make(), '/q'), 'the same entries the sender lists');
+
+      // Moved one level down: the folder it left has a member with a new ETag (sub), so its
+      // listing is fetched again; the folder it went to is patched.
+      await fs.move!('/q/c.txt', '/q/sub/c.txt', { overwrite: false });
+      proxy.requests.length = 0;
+      const sub = await listing(fs, '/q/sub');
+      assert.equal(count('PROPFIND'), 0, proxy.requests.join('\n'));
+      assert.deepEqual(sub, await listing(make(), '/q/sub'));
+      proxy.requests.length = 0;
+      const left = await listing(fs, '/q');
+      assert.equal(count('PROPFIND'), 1, 'the folder it left was listed again');
+      assert.deepEqual(left, await listing(make(), '/q'));
+      assert.deepEqual(left.map(([name]) => name), ['copied.txt', 'made', 'renamed.txt', 'sub']);
+    });
+
     it('does not keep a patched listing past its own expiry: changes by others show up on time', async () => {
       const fs = make({ ttl: 2_000 });
       await fs.mkdir('/e');
