@@ -14,6 +14,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { createOcmService, userDirectory, type OcmService } from './ocm/service.js';
 import { LocalStorage } from './storage/local-storage.js';
 import { DavServer } from './dav/server.js';
+import { LockStore } from './dav/lock-store.js';
 import { Mounts } from './mounts/service.js';
 
 export type Db = Level<string, unknown>;
@@ -74,6 +75,10 @@ export async function openServices(config: Config, log: Logger): Promise<Service
   await mounts.attachReceivedShares(ocm.received);
   // Each user's home with their received shares mounted under config.sharesFolder.
   const namespaces: Namespaces = mounts.namespaces;
+  const dav = new DavServer({ limits: config.limits, publicUrl: config.publicUrl });
+  const lockStore = new LockStore(db, log);
+  await dav.locks.attach(lockStore);
+  closers.push(() => lockStore.drain());
   return {
     config,
     log,
@@ -85,7 +90,7 @@ export async function openServices(config: Config, log: Logger): Promise<Service
     namespaces,
     ocm,
     mounts,
-    dav: new DavServer({ limits: config.limits, publicUrl: config.publicUrl }),
+    dav,
     async close() {
       for (const c of closers.reverse()) await c();
     },

@@ -1,5 +1,7 @@
 /**
- * WebDAV locks (RFC 4918 §6–7), in memory, keyed by lock scope (a user's home, a share) and path.
+ * WebDAV locks (RFC 4918 §6–7), keyed by lock scope (a user's home, a share) and path: held in
+ * memory, where every check is answered, and mirrored to a LockStore when one is attached (the
+ * node's LevelDB: locks outlive a restart).
  *
  * Contract: `create` refuses a conflicting lock with LockedError (`no-conflicting-lock`);
  * `assertCanModify` throws LockedError (`lock-token-submitted`, with the locked hrefs' paths in the
@@ -10,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { isWithin } from '../fs/path.js';
 import { LockedError, PreconditionFailedError } from '../errors.js';
+import type { LockStore } from './lock-store.js';
 
 export type LockScopeKind = 'exclusive' | 'shared';
 export type LockDepth = 0 | 'infinity';
@@ -50,18 +53,35 @@ export function parseTimeout(header: string | undefined): number {
 export class LockManager {
   /** lockScope → token → lock */
   private readonly scopes = new Map<string, Map<string, Lock>>();
+  private store?: LockStore;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  private table(lockScope: string): Map<string, Lock> {
+  /** Takes in the unexpired locks `store` holds, then mirrors every change to it. */
+  async attach(store: LockStore): Promise<void> {
+    for (const { lockScope, lock } of await store.load(this.now())) this.scope(lockScope).set(lock.token, lock);
+    this.store = store;
+  }
+
+  private scope(lockScope: string): Map<string, Lock> {
     let t = this.scopes.get(lockScope);
     if (!t) {
       t = new Map();
       this.scopes.set(lockScope, t);
     }
-    const now = this.now();
-    for (const [token, lock] of t) if (lock.expires <= now) t.delete(token);
     return t;
+  }
+
+  private table(lockScope: string): Map<string, Lock> {
+    const t = this.scope(lockScope);
+    const now = this.now();
+    for (const [token, lock] of t) if (lock.expires <= now) this.drop(lockScope, t, token);
+    return t;
+  }
+
+  private drop(lockScope: string, t: Map<string, Lock>, token: string): void {
+    t.delete(token);
+    this.store?.del(lockScope, token);
   }
 
   /** Locks whose scope covers `path`: on it, or depth-infinity on an ancestor. */
@@ -113,6 +133,7 @@ export class LockManager {
       principal: req.principal,
     };
     t.set(lock.token, lock);
+    this.store?.put(lockScope, lock);
     return lock;
   }
 
@@ -124,6 +145,7 @@ export class LockManager {
     }
     l.timeout = timeout;
     l.expires = this.now() + timeout * 1000;
+    this.store?.put(lockScope, l);
     return l;
   }
 
@@ -131,7 +153,7 @@ export class LockManager {
   remove(lockScope: string, token: string, path: string): boolean {
     const l = this.get(lockScope, token);
     if (!l || !covers(l, path)) return false;
-    this.scopes.get(lockScope)!.delete(token);
+    this.drop(lockScope, this.scopes.get(lockScope)!, token);
     return true;
   }
 
@@ -139,7 +161,7 @@ export class LockManager {
   removeTree(lockScope: string, path: string): void {
     const t = this.scopes.get(lockScope);
     if (!t) return;
-    for (const [token, l] of t) if (isWithin(l.root, path)) t.delete(token);
+    for (const [token, l] of t) if (isWithin(l.root, path)) this.drop(lockScope, t, token);
   }
 
   /**
