@@ -532,6 +532,7 @@ async function main(): Promise<void> {
   if (parts.has(3)) {
   console.log('\n3. 32 concurrent readers of one uncached 100 MiB file');
   counting.requests.length = 0;
+  const dropped0 = await receiverMetric(urlB, 'meshdav_mount_cache_spills_dropped_total');
   const t0 = performance.now();
   const reads = await Promise.all(Array.from({ length: 32 }, () => timedGet(mountUrl('counted', '/hundred.bin'), basic('marie'))));
   const ms = performance.now() - t0;
@@ -544,6 +545,7 @@ async function main(): Promise<void> {
     return n + (m ? (m[2] ? Number(m[2]) : (100 * MiB) / SCALE - 1) - Number(m[1]) + 1 : (100 * MiB) / SCALE);
   }, 0);
   line('sender GETs / distinct ranges / chunks in the file', `${gets.length} / ${new Set(gets).size} / ${chunks} (target: each chunk once)`);
+  line('chunks not cached because the disk write queue was full', String((await receiverMetric(urlB, 'meshdav_mount_cache_spills_dropped_total')) - dropped0));
   line('bytes the sender was asked for / file size', `${(asked / MiB).toFixed(1)} / ${(100 / SCALE).toFixed(1)} MiB  ${gets.map((g) => g.split(' ').pop()).join(' ')}`);
 
   }

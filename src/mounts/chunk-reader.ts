@@ -25,7 +25,7 @@
 import { Readable } from 'node:stream';
 import { RangeNotSatisfiableError } from '../errors.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
-import type { Chunk, ChunkStore, Claim, DiskChunk } from './chunk-store.js';
+import type { Chunk, ChunkStore, Claim, ClaimRun, DiskChunk } from './chunk-store.js';
 import { diskSource, openDisk, openRun } from './chunk-sources.js';
 import { RangeStream, type Source } from './range-stream.js';
 
@@ -156,8 +156,9 @@ async function* sources(src: ChunkSource, entry: Entry, start: number, end: numb
       // Lead: claim the run of absent chunks from i and fetch it in one GET. (No claim when chunk i
       // stays pending after MAX_WAITS: then it alone is fetched, uncached.)
       const claims: Claim[] = [];
+      const run: ClaimRun = { followed: false };
       for (let j = i; j <= last; j++) {
-        const claim = src.store.claim(keyOf(j));
+        const claim = src.store.claim(keyOf(j), run);
         if (!claim) break;
         claims.push(claim);
       }

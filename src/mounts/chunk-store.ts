@@ -23,8 +23,12 @@
  *     `abandon`s the claim, `lookup` answers `pending` with a promise of it, so concurrent
  *     readers share one fetch. An abandoned claim rejects its waiters (they fetch themselves);
  *   - nothing here makes a reader wait for a disk write: chunks waiting to be written are
- *     bounded by SPILL_QUEUE_BYTES and a spill beyond that is dropped (the chunk is fetched again
- *     when next read), so a slow disk never grows memory or slows a reader.
+ *     bounded by SPILL_QUEUE_BYTES. A fetched chunk of a run other readers follow (`ClaimRun`)
+ *     that finds that queue full waits in the memory tier instead (bounded by `memoryBytes`; readers just
+ *     behind still find it there) and joins the queue, oldest first, as writes finish. Other
+ *     chunks that find it full, and a waiting one pushed out of memory while it is still full,
+ *     are dropped (fetched again when next read). So a slow disk never grows memory past its
+ *     bounds or slows a reader.
  */
 import { createHash } from 'node:crypto';
 import { close, mkdirSync, open, readdirSync, rmSync, writev } from 'node:fs';
@@ -97,6 +101,14 @@ export interface Claim {
   abandon(err: Error): void;
 }
 
+/**
+ * The claims of one fetch (a run of chunks read with one GET). `followed` turns true once another
+ * reader waits for any of them: readers behind that one will want the run's later chunks too.
+ */
+export interface ClaimRun {
+  followed: boolean;
+}
+
 export function chunkLength(chunk: Chunk): number {
   let n = 0;
   for (const b of chunk) n += b.length;
@@ -114,11 +126,15 @@ export class ChunkStore {
   private readonly slots: number;
   private nextSlot = 0;
   private readonly inflight = new Map<string, Promise<Chunk>>();
+  /** The run each claim in flight belongs to, when its claimer named one. */
+  private readonly inflightRun = new Map<string, ClaimRun>();
   private readonly spilling = new Map<string, Chunk>();
   private spillingBytes = 0;
   /** Keys of claims some reader waits for; chunks some reader was given (never recycled). */
   private readonly waited = new Set<string>();
   private readonly shared = new WeakSet<Chunk>();
+  /** How to give back the memory of chunks parked in the memory tier (see `park`). */
+  private readonly recyclers = new WeakMap<Chunk, () => void>();
   private closed = false;
   readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, spillsDropped: 0, memoryBytes: 0, diskBytes: 0 };
 
@@ -144,7 +160,10 @@ export class ChunkStore {
         maxSize: options.memoryBytes,
         sizeCalculation: (c) => Math.max(1, chunkLength(c)),
         dispose: (chunk, key, reason) => {
-          if (reason === 'evict') void this.spill(key, chunk);
+          const recycle = this.recyclers.get(chunk);
+          this.recyclers.delete(chunk);
+          const spilled = reason === 'evict' && this.spill(key, chunk, recycle);
+          if (!spilled && !this.shared.has(chunk)) recycle?.();
         },
       });
     }
@@ -161,6 +180,8 @@ export class ChunkStore {
     const pending = this.inflight.get(key);
     if (pending) {
       this.waited.add(key);
+      const run = this.inflightRun.get(key);
+      if (run) run.followed = true;
       return { tier: 'pending', chunk: pending };
     }
     const onDisk = this.disk?.get(key);
@@ -233,8 +254,8 @@ export class ChunkStore {
     this.disk?.delete(key);
   }
 
-  /** Makes the caller the producer of `key`; undefined when it is stored or already claimed. */
-  claim(key: string): Claim | undefined {
+  /** Makes the caller the producer of `key` (one chunk of `run`); undefined when it is stored or already claimed. */
+  claim(key: string, run?: ClaimRun): Claim | undefined {
     if (this.inflight.has(key) || this.memory?.has(key) || this.spilling.has(key) || this.disk?.has(key)) return undefined;
     let resolve: (c: Chunk) => void = () => undefined;
     let reject: (e: Error) => void = () => undefined;
@@ -244,22 +265,31 @@ export class ChunkStore {
     });
     promise.catch(() => undefined);
     this.inflight.set(key, promise);
+    if (run) this.inflightRun.set(key, run);
     let done = false;
     return {
       fill: (chunk, recycle) => {
         if (done) return;
         done = true;
         this.stats.loads++;
-        if (this.waited.delete(key) || !this.disk) this.shared.add(chunk);
+        const waitedFor = this.waited.delete(key);
+        const followed = waitedFor || this.inflightRun.get(key)?.followed === true;
+        if (waitedFor || !this.disk) this.shared.add(chunk);
         // Write-through: with a disk tier a fetched chunk goes straight to disk (it lives only
-        // until written, so streaming a large file holds little) or, when the write queue is
-        // full, is not cached at all (never parked in memory: that would grow a stream's RSS).
+        // until written, so streaming a large file holds little). When the write queue is full, a
+        // chunk of a run other readers follow (they waited for it or for an earlier one) waits in
+        // the memory tier instead; 32 readers of one file on a disk slower than the network
+        // otherwise fetched some chunks twice. A lone stream's chunk is not cached then: parking
+        // those would hold their slabs and grow a 2 GiB read's RSS by ~40 MiB.
         if (this.closed) {
           // not kept
         } else if (this.disk) {
-          if (!this.spill(key, chunk, recycle) && !this.shared.has(chunk)) recycle?.();
+          if (followed && this.spillQueueFull(chunk) && this.park(key, chunk, recycle)) {
+            // kept in memory
+          } else if (!this.spill(key, chunk, recycle) && !this.shared.has(chunk)) recycle?.();
         } else this.memory?.set(key, chunk);
         this.inflight.delete(key);
+        this.inflightRun.delete(key);
         this.updateSizes();
         resolve(chunk);
         resolve = reject = () => undefined; // hold no reference to the settled promise
@@ -268,11 +298,24 @@ export class ChunkStore {
         if (done) return;
         done = true;
         this.inflight.delete(key);
+        this.inflightRun.delete(key);
         this.waited.delete(key);
         reject(err);
         resolve = reject = () => undefined;
       },
     };
+  }
+
+  private spillQueueFull(chunk: Chunk): boolean {
+    return this.spillingBytes + chunkLength(chunk) > SPILL_QUEUE_BYTES;
+  }
+
+  /** Keeps a fetched chunk in the memory tier until it is evicted (then spilled); false when it does not fit there. */
+  private park(key: string, chunk: Chunk, recycle?: () => void): boolean {
+    if (!this.memory || chunkLength(chunk) > this.options.memoryBytes) return false;
+    if (recycle) this.recyclers.set(chunk, recycle);
+    this.memory.set(key, chunk);
+    return true;
   }
 
   /** Queues `chunk` for the disk tier; false when there is none or its queue is full. */
@@ -300,10 +343,24 @@ export class ChunkStore {
       .finally(() => {
         this.spilling.delete(key);
         this.spillingBytes -= size;
-        this.updateSizes();
         if (!this.shared.has(chunk)) recycle?.();
+        this.unpark();
+        this.updateSizes();
       });
     return true;
+  }
+
+  /** The write queue has room again: chunks parked in memory take it, the oldest first. */
+  private unpark(): void {
+    if (!this.memory || !this.disk || this.closed) return;
+    for (const key of [...this.memory.rkeys()]) {
+      const chunk = this.memory.peek(key);
+      if (!chunk || this.spillQueueFull(chunk)) return;
+      const recycle = this.recyclers.get(chunk);
+      this.recyclers.delete(chunk);
+      this.memory.delete(key); // (its dispose then neither spills nor recycles it)
+      if (!this.spill(key, chunk, recycle) && !this.shared.has(chunk)) recycle?.();
+    }
   }
 
   private updateSizes(): void {

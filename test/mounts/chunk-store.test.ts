@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChunkStore } from '../../src/mounts/chunk-store.js';
+import { ChunkStore, type ClaimRun } from '../../src/mounts/chunk-store.js';
 import { tempDir } from '../support/node.js';
 
 const CB = 4096;
@@ -86,5 +86,48 @@ describe('mounts: ChunkStore disk slots', () => {
     assert.ok(read(second, 'b')!.equals(b));
     assert.deepEqual(readdirSync(dir), ['slot-0'], 'the existing slot file was reused');
     second.close();
+  });
+});
+
+describe('mounts: ChunkStore write queue', () => {
+  const MiB = 1024 * 1024;
+
+  it('keeps the chunks of a run other readers follow in memory while the disk write queue is full, and writes them as it drains', async () => {
+    const dir = join(tempDir('queue-'), 'cache');
+    // The write queue holds 16 MiB: four 4 MiB chunks. The memory tier holds two more.
+    const store = new ChunkStore({ memoryBytes: 8 * MiB, diskBytes: 64 * MiB, dir, chunkBytes: 4 * MiB });
+    const chunks = Array.from({ length: 8 }, () => randomBytes(4 * MiB));
+    const recycled: number[] = [];
+    // All filled in one turn, before any disk write can finish. k4–k6 are one run (one GET) and
+    // another reader waits for k4 (it looked it up while it was being fetched), so it follows
+    // that run; nobody waits for the others.
+    const run: ClaimRun = { followed: false };
+    chunks.forEach((c, i) => {
+      const claim = store.claim(`k${i}`, i >= 4 && i <= 6 ? run : undefined)!;
+      if (i === 4) assert.equal(store.lookup('k4')?.tier, 'pending');
+      claim.fill([c], () => recycled.push(i));
+    });
+    assert.equal(store.lookup('k6')?.tier, 'memory', 'k6 waits in memory');
+    assert.equal(store.lookup('k5')?.tier, 'memory', 'k5 waits in memory');
+    assert.equal(store.lookup('k4'), undefined, 'k4 was pushed out of memory (8 MiB) by k6 while the queue was full');
+    assert.equal(store.lookup('k7'), undefined, 'k7, which nobody waited for, is not cached');
+    assert.equal(store.stats.spillsDropped, 2);
+    // As writes finish, the chunks waiting in memory are written too, with their own bytes.
+    const onDisk = async (k: string) => {
+      for (let i = 0; i < 400 && !store.acquireDisk(k); i++) await new Promise((r) => setTimeout(r, 5));
+      const found = store.lookup(k);
+      assert.equal(found?.tier, 'disk', `${k} reached the disk`);
+      if (found?.tier !== 'disk') return undefined;
+      try {
+        return readFileSync(found.file).subarray(0, found.size);
+      } finally {
+        found.release();
+      }
+    };
+    for (const i of [0, 1, 2, 3, 5, 6]) assert.ok((await onDisk(`k${i}`))!.equals(chunks[i]!), `k${i}'s bytes`);
+    assert.equal(store.stats.memoryBytes, 0, 'nothing is left waiting in memory');
+    // Chunks a reader was given (k4–k6) may still be read from: never recycled.
+    assert.deepEqual(recycled.sort(), [0, 1, 2, 3, 7], 'every other chunk gave its memory back, once');
+    store.close();
   });
 });
