@@ -15,6 +15,8 @@ import { createOcmService, userDirectory, type OcmService } from './ocm/service.
 import { LocalStorage } from './storage/local-storage.js';
 import { DavServer } from './dav/server.js';
 import { LockStore } from './dav/lock-store.js';
+import { LevelMirror } from './storage/level-mirror.js';
+import { SessionStore, type Session } from './web/session.js';
 import { Mounts } from './mounts/service.js';
 
 export type Db = Level<string, unknown>;
@@ -42,6 +44,8 @@ export interface Services {
   ocm: OcmService;
   /** The WebDAV protocol engine (src/dav): serve(ctx, target) for homes, shares and mounts. */
   dav: DavServer;
+  /** Browser sessions of the web UI (src/web), kept across restarts. */
+  sessions: SessionStore;
   /** Receiver mounts (src/mounts): mount table, CachedFs(RemoteFs) per mount; provides `namespaces`. */
   mounts: Mounts;
   /** Closes everything in reverse order of opening. */
@@ -79,6 +83,10 @@ export async function openServices(config: Config, log: Logger): Promise<Service
   const lockStore = new LockStore(db, log);
   await dav.locks.attach(lockStore);
   closers.push(() => lockStore.drain());
+  const sessions = new SessionStore();
+  const sessionMirror = new LevelMirror<Session>(db, 'web-sessions', 'a web session', log);
+  await sessions.attach(sessionMirror);
+  closers.push(() => sessionMirror.drain());
   return {
     config,
     log,
@@ -91,6 +99,7 @@ export async function openServices(config: Config, log: Logger): Promise<Service
     ocm,
     mounts,
     dav,
+    sessions,
     async close() {
       for (const c of closers.reverse()) await c();
     },

@@ -51,7 +51,7 @@ function nodeInfo(services: Services) {
 }
 
 export function buildWebUi(services: Services, options: { store?: SessionStore; files?: StaticFiles } = {}): WebUi {
-  const store = options.store ?? new SessionStore();
+  const store = options.store ?? services.sessions;
   const sessions = new WebSessions(store, services.config.publicUrl);
   // A changed password ends every open browser session of that user.
   services.users.onPasswordChange((name) => store.destroyUser(name));

@@ -1,13 +1,20 @@
 /**
- * Browser sessions of the web UI, kept in memory (a restart logs everyone out).
+ * Browser sessions of the web UI: answered from memory, and mirrored to the node's LevelDB (the
+ * `web-sessions` sublevel) once attached, so a restart does not log everyone out.
  *
  * A session id is 256 random bits, sent only in an HttpOnly cookie and stored here only as its
  * SHA-256, so a memory dump or a log line never holds a usable id. Each session has its own
  * CSRF token (256 bits) that the UI sends back in `X-CSRF-Token`; it is compared in constant
- * time. Sessions end on logout, after `idleMs` without use, or `maxAgeMs` after login.
+ * time. Sessions end on logout, after `idleMs` without use, or `maxAgeMs` after login. The
+ * mirror holds the same digests, never an id; a session's last use is saved at most once a
+ * minute (a restart may then end it up to a minute early, never late).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { LevelMirror } from '../storage/level-mirror.js';
+
+/** How far a session's saved last use may lag behind the real one. */
+const SAVE_USE_EVERY_MS = 60_000;
 
 export interface Session {
   user: string;
@@ -39,6 +46,9 @@ export class SessionStore {
   readonly maxAgeMs: number;
   private readonly now: () => number;
   private readonly sessions: LRUCache<string, Session>;
+  private mirror?: LevelMirror<Session>;
+  /** The last use saved to the mirror, per session digest. */
+  private readonly savedUse = new Map<string, number>();
 
   constructor(options: SessionStoreOptions = {}) {
     this.idleMs = options.idleMs ?? 2 * 60 * 60 * 1000;
@@ -52,7 +62,39 @@ export class SessionStore {
       updateAgeOnGet: true,
       ttlResolution: 0,
       perf: { now: () => this.now() },
+      // Sessions that end in memory (idle too long, pushed out) end in the mirror too.
+      dispose: (_s, key, reason) => {
+        if (reason !== 'set') this.forget(key);
+      },
     });
+  }
+
+  /** Takes in the live sessions `mirror` holds (dropping the ended ones), then saves every change to it. */
+  async attach(mirror: LevelMirror<Session>): Promise<void> {
+    const now = this.now();
+    for (const [key, session] of await mirror.entries()) {
+      if (this.ended(session, now)) mirror.del(key);
+      else {
+        this.sessions.set(key, session, { ttl: Math.max(1, this.idleMs - (now - session.lastUsedAt)) });
+        this.savedUse.set(key, session.lastUsedAt);
+      }
+    }
+    await mirror.drain();
+    this.mirror = mirror;
+  }
+
+  private ended(session: Session, now: number): boolean {
+    return now - session.createdAt > this.maxAgeMs || now - session.lastUsedAt > this.idleMs;
+  }
+
+  private save(key: string, session: Session): void {
+    this.savedUse.set(key, session.lastUsedAt);
+    this.mirror?.put(key, { ...session });
+  }
+
+  private forget(key: string): void {
+    if (!this.savedUse.delete(key)) return;
+    this.mirror?.del(key);
   }
 
   /** Starts a session for `user`; returns the cookie value (never stored) and the session. */
@@ -60,7 +102,9 @@ export class SessionStore {
     const id = randomBytes(32).toString('base64url');
     const now = this.now();
     const session: Session = { user, csrfToken: randomBytes(32).toString('base64url'), createdAt: now, lastUsedAt: now };
-    this.sessions.set(digest(id), session);
+    const key = digest(id);
+    this.sessions.set(key, session);
+    this.save(key, session);
     return { id, session };
   }
 
@@ -71,11 +115,12 @@ export class SessionStore {
     const session = this.sessions.get(key);
     if (!session) return undefined;
     const now = this.now();
-    if (now - session.createdAt > this.maxAgeMs || now - session.lastUsedAt > this.idleMs) {
+    if (this.ended(session, now)) {
       this.sessions.delete(key);
       return undefined;
     }
     session.lastUsedAt = now;
+    if (now - (this.savedUse.get(key) ?? 0) >= SAVE_USE_EVERY_MS) this.save(key, session);
     return session;
   }
 
