@@ -24,11 +24,11 @@
  *     readers share one fetch. An abandoned claim rejects its waiters (they fetch themselves);
  *   - nothing here makes a reader wait for a disk write: chunks waiting to be written are
  *     bounded by SPILL_QUEUE_BYTES. A fetched chunk of a run other readers follow (`ClaimRun`)
- *     that finds that queue full waits in the memory tier instead (bounded by `memoryBytes`; readers just
- *     behind still find it there) and joins the queue, oldest first, as writes finish. Other
- *     chunks that find it full, and a waiting one pushed out of memory while it is still full,
- *     are dropped (fetched again when next read). So a slow disk never grows memory past its
- *     bounds or slows a reader.
+ *     that finds that queue full waits in the memory tier instead (bounded by `memoryBytes`;
+ *     readers just behind still find it there) and joins the queue, oldest first, as writes
+ *     finish. Other chunks that find it full, and a waiting one pushed out of memory while it is
+ *     still full, are dropped (fetched again when next read). So a slow disk never grows memory
+ *     past its bounds or slows a reader.
  */
 import { createHash } from 'node:crypto';
 import { close, mkdirSync, open, readdirSync, rmSync, writev } from 'node:fs';
@@ -310,7 +310,7 @@ export class ChunkStore {
     return this.spillingBytes + chunkLength(chunk) > SPILL_QUEUE_BYTES;
   }
 
-  /** Keeps a fetched chunk in the memory tier until it is evicted (then spilled); false when it does not fit there. */
+  /** Keeps a fetched chunk in the memory tier until the write queue takes it (`unpark`); false when it cannot fit there. */
   private park(key: string, chunk: Chunk, recycle?: () => void): boolean {
     if (!this.memory || chunkLength(chunk) > this.options.memoryBytes) return false;
     if (recycle) this.recyclers.set(chunk, recycle);
