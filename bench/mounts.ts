@@ -154,9 +154,14 @@ async function directGet(url: string, auth: string): Promise<Got> {
     },
   });
   if (!res.body) throw new Error(`GET ${url}: the body is not framed by Content-Length`);
+  return drained(res.body, t0);
+}
+
+/** Reads `body` to its end, counting; the rate is from `t0` (the request's start). */
+async function drained(body: AsyncIterable<unknown>, t0: number): Promise<Got> {
   let bytes = 0;
   let pieces = 0;
-  for await (const c of res.body) {
+  for await (const c of body) {
     bytes += (c as Buffer).length;
     pieces++;
   }
@@ -171,14 +176,7 @@ async function timedGet(url: string, auth: string): Promise<Got> {
   const t0 = performance.now();
   const res = await request(url, { headers: { authorization: auth } });
   if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode}`);
-  let bytes = 0;
-  let pieces = 0;
-  for await (const c of res.body) {
-    bytes += (c as Buffer).length;
-    pieces++;
-  }
-  const ms = performance.now() - t0;
-  return { mibs: bytes / MiB / (ms / 1000), bytes, ms, pieces };
+  return drained(res.body, t0);
 }
 
 async function waitFor(url: string): Promise<void> {
