@@ -137,7 +137,7 @@ export class LocalStorage {
     this.closed = true;
     await this.backfill.close();
     await this.mutex.drain();
-    await this.pruner.drain();
+    await this.pruner.close();
     await closeHashWorkers();
   }
 }

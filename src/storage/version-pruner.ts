@@ -15,23 +15,35 @@ import { pruneVersions } from './versions.js';
 export class VersionPruner {
   private readonly pending = new Map<string, { home: HomeContext; id: string }>();
   private loop: Promise<void> | null = null;
+  private closed = false;
 
   /** Files waiting to be pruned (for tests and metrics). */
   get queued(): number {
     return this.pending.size;
   }
 
-  /** Prunes file `id` of `home` soon; a no-op when it is already waiting. */
+  /**
+   * Prunes file `id` of `home` soon; a no-op when it is already waiting, or once closed (a write
+   * that ends while the storage closes leaves its extra version for the file's next overwrite to
+   * prune, instead of pruning against a closing database).
+   */
   schedule(home: HomeContext, id: string): void {
+    if (this.closed) return;
     const key = `${home.user}/${id}`;
     if (this.pending.has(key)) return;
     this.pending.set(key, { home, id });
     this.loop ??= this.run();
   }
 
-  /** Resolves once the queue is empty (storage close). */
+  /** Resolves once the queue is empty. */
   async drain(): Promise<void> {
     while (this.loop) await this.loop;
+  }
+
+  /** Takes no more files, and resolves once the queue is empty (storage close). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.drain();
   }
 
   private async run(): Promise<void> {

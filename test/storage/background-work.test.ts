@@ -33,6 +33,22 @@ describe('storage work after writes', function () {
     }
   });
 
+  it('takes no more files once closed (a write ending while the storage closes), after finishing those queued', async function () {
+    const { storage, dataDir } = t();
+    const fs = await storage.home('alice');
+    for (let round = 0; round < 4; round++) await put(fs, '/d.txt', `round ${round}`);
+    await storage.pruner.close();
+    const { fileId } = await fs.stat('/d.txt');
+    const onDisk = async () => (await readdir(join(dataDir, 'versions', 'alice', fileId))).length;
+    assert.equal(await onDisk(), 2, 'what was queued before was pruned');
+    assert.equal(storage.pruner.queued, 0);
+    await put(fs, '/d.txt', 'after close');
+    await put(fs, '/d.txt', 'after close, again');
+    assert.equal(storage.pruner.queued, 0, 'nothing queued once closed');
+    await sleep(50);
+    assert.equal(await onDisk(), 4, 'no prune ran: the extra versions wait for a later one');
+  });
+
   it('paces the collector for uploads of unknown or large size, not for small ones', async function () {
     const fs = await t().storage.home('alice');
     const cases: Array<[number | undefined, number]> = [
