@@ -25,8 +25,10 @@
  *      the write never lands after the invalidation; listings check their abort signal before
  *      seeding children; a reader whose fetch was aborted retries once, then reads the inner Fs
  *      uncached (a writer never makes a reader fail);
- *   4. a write's parent listing, when cached and fresh, is put back with the written entry in
- *      place (and its remaining TTL) instead of being dropped.
+ *   4. the touched folders' listings, when cached and fresh, are put back with the change made
+ *      (an entry written, made, copied or moved in; one removed or moved out) and their
+ *      remaining TTL, instead of being dropped; the touched paths' own stats are set from the
+ *      call's answer.
  * Chunks are never invalidated: a new ETag simply misses.
  */
 import { Readable } from 'node:stream';
@@ -93,10 +95,7 @@ export class CachedFs implements Fs {
       this.move = async (from: string, to: string, opts: TransferOptions): Promise<TransferResult> => {
         const [f, t] = [normalizePath(from), normalizePath(to)];
         const result = await inner.move(f, t, opts);
-        const patches = this.patchedListings([{ parent: parentPath(f), drop: f }, { parent: parentPath(t), put: result.entry }], [f, t]);
-        this.invalidate(f, true);
-        this.invalidate(t, true);
-        this.settle(patches, { gone: f, made: [t, result.entry] });
+        this.changed({ gone: f, made: [t, result.entry] }, true);
         return result;
       };
     }
@@ -104,9 +103,7 @@ export class CachedFs implements Fs {
       this.copy = async (from: string, to: string, opts: TransferOptions & { depth?: 0 | 'infinity' }): Promise<TransferResult> => {
         const t = normalizePath(to);
         const result = await inner.copy(normalizePath(from), t, opts);
-        const patches = this.patchedListings([{ parent: parentPath(t), put: result.entry }], [t]);
-        this.invalidate(t, true);
-        this.settle(patches, { made: [t, result.entry] });
+        this.changed({ made: [t, result.entry] }, true);
         return result;
       };
     }
@@ -167,27 +164,40 @@ export class CachedFs implements Fs {
   async write(path: string, body: Readable, options?: WriteOptions): Promise<WriteResult> {
     const p = normalizePath(path);
     const result = await this.inner.write(p, body, options);
-    const patches = this.patchedListings([{ parent: parentPath(p), put: result.entry }], [p]);
-    this.invalidate(p, false);
-    this.settle(patches, { made: [p, result.entry] });
+    this.changed({ made: [p, result.entry] }, false);
     return result;
   }
 
   async mkdir(path: string): Promise<Entry> {
     const p = normalizePath(path);
     const entry = await this.inner.mkdir(p);
-    const patches = this.patchedListings([{ parent: parentPath(p), put: entry }], [p]);
-    this.invalidate(p, true);
-    this.settle(patches, { made: [p, entry] });
+    this.changed({ made: [p, entry] }, true);
     return entry;
   }
 
   async remove(path: string): Promise<void> {
     const p = normalizePath(path);
     await this.inner.remove(p);
-    const patches = this.patchedListings([{ parent: parentPath(p), drop: p }], [p]);
-    this.invalidate(p, true);
-    this.settle(patches, { gone: p });
+    this.changed({ gone: p }, true);
+  }
+
+  /**
+   * After a write-like call completed on the inner Fs: what it removed (`gone`) and what it made
+   * (`made`, with the entry the call answered). Their parents' fresh listings are patched, both
+   * paths invalidated (with everything below them when `subtree`), then the patched listings put
+   * back and the two paths' stats set: `gone` missing, `made` to its entry.
+   */
+  private changed(known: { gone?: string; made?: [string, Entry] }, subtree: boolean): void {
+    if (!this.meta) return;
+    const changes: ListingChange[] = [];
+    if (known.gone !== undefined) changes.push({ parent: parentPath(known.gone), drop: known.gone });
+    if (known.made) changes.push({ parent: parentPath(known.made[0]), put: known.made[1] });
+    const touched = [known.gone, known.made?.[0]].filter((t): t is string => t !== undefined);
+    const patches = this.patchedListings(changes, touched);
+    for (const t of touched) this.invalidate(t, subtree);
+    if (known.gone !== undefined) this.meta.set('s' + known.gone, { kind: 'missing' });
+    if (known.made) this.meta.set('s' + known.made[0], { kind: 'entry', entry: known.made[1] });
+    for (const p of patches) this.meta.set(p.key, { kind: 'list', entries: p.entries }, { ttl: p.ttl });
   }
 
   /**
@@ -216,17 +226,6 @@ export class CachedFs implements Fs {
       out.set(key, { ...patch, entries });
     }
     return [...out.values()];
-  }
-
-  /**
-   * After the invalidation of a write-like call: what it removed is known missing, what it made is
-   * known as the entry the call answered, and the patched parent listings are put back.
-   */
-  private settle(patches: ListingPatch[], known: { gone?: string; made?: [string, Entry] }): void {
-    if (!this.meta) return;
-    if (known.gone !== undefined) this.meta.set('s' + known.gone, { kind: 'missing' });
-    if (known.made) this.meta.set('s' + known.made[0], { kind: 'entry', entry: known.made[1] });
-    for (const p of patches) this.meta.set(p.key, { kind: 'list', entries: p.entries }, { ttl: p.ttl });
   }
 
   /** Forgets `path`, its ancestors and (with subtree) everything below it. */
