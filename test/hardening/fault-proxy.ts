@@ -109,6 +109,10 @@ export class FaultProxy {
               req.socket.destroy();
             }
           });
+          // An answer shorter than that (a PROPFIND, a small file) arrives whole.
+          upRes.on('end', () => {
+            if (sent < mode.afterBytes) res.end();
+          });
           return;
         }
         if (mode.kind === 'trickle') {
