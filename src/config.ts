@@ -32,6 +32,12 @@ const remoteSchema = z
     connectTimeoutMs: z.number().int().min(100).default(5_000),
     /** Longest silence on an open connection to another site before the request fails (ms). */
     idleTimeoutMs: z.number().int().min(100).default(30_000),
+    /**
+     * A mount read whose client stops reading closes its connection to the sender after this
+     * long (ms), and reopens it where it stopped once the client reads on (resuming-body.ts);
+     * under the 60 s after which nginx (send_timeout) and Apache (Timeout) cut a stalled reader.
+     */
+    pausedCloseMs: z.number().int().min(100).default(20_000),
   })
   .strict();
 

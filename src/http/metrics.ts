@@ -9,7 +9,7 @@ import type { ChunkStoreStats } from '../mounts/chunk-store.js';
 import type { StallStats } from './stalled-clients.js';
 
 /** What /metrics shows of the mount cache: the store's counters and the direct GETs'. */
-export type MountCacheStats = ChunkStoreStats & { directGets: number; directDeclined: number };
+export type MountCacheStats = ChunkStoreStats & { directGets: number; directDeclined: number; resumed: { paused: number; broken: number } };
 
 export class Metrics {
   readonly registry = new Registry();
@@ -78,6 +78,18 @@ export class Metrics {
     counter('meshdav_mount_cache_spills_dropped_total', 'Fetched chunks not cached because the disk write queue was full', (s) => s.spillsDropped);
     counter('meshdav_mount_direct_gets_total', 'Content GETs to sharing sites read straight into the cache', (s) => s.directGets);
     counter('meshdav_mount_direct_declined_total', 'Content GET answers that could not be read straight into the cache (fetched again the general way)', (s) => s.directDeclined);
+    new Counter({
+      name: 'meshdav_mount_gets_resumed_total',
+      help: 'Content GETs reopened where they stopped: closed while their reader paused (paused), or broken off by the network or the sender (broken)',
+      labelNames: ['why'],
+      registers: [this.registry],
+      collect() {
+        const { resumed } = stats();
+        this.reset();
+        this.inc({ why: 'paused' }, resumed.paused);
+        this.inc({ why: 'broken' }, resumed.broken);
+      },
+    });
     new Gauge({
       name: 'meshdav_mount_cache_bytes',
       help: 'Bytes held by the content cache, by tier',

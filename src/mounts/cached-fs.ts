@@ -49,6 +49,7 @@ import type {
 } from '../fs/types.js';
 import type { ChunkStore } from './chunk-store.js';
 import { readRange, readThrough } from './chunk-reader.js';
+import type { ReadResume } from './resuming-body.js';
 
 export type CacheMode = 'off' | 'metadata' | 'full';
 
@@ -60,7 +61,11 @@ export interface CachedFsOptions {
   cacheId: string;
   /** Shared content store; needed for mode `full`. */
   store?: ChunkStore;
+  /** How content GETs broken off or held paused are reopened (default: after 20 s paused). */
+  resume?: ReadResume;
 }
+
+const DEFAULT_RESUME: ReadResume = { pausedCloseMs: 20_000 };
 
 type Meta = { kind: 'entry'; entry: Entry } | { kind: 'missing' } | { kind: 'list'; entries: Entry[] };
 /** A change a write-like call made to one folder's members. */
@@ -153,7 +158,7 @@ export class CachedFs implements Fs {
     if (this.options.mode === 'full') return this.readChunks(entry, options);
     // Not cached, but read the way an uncached run of chunks is: exactly the bytes asked, with
     // If-Match on the entry's ETag, received into reusable slabs, checked against the listed size.
-    return readThrough(this.inner, this.options.chunkBytes, entry, options);
+    return readThrough({ inner: this.inner, chunkBytes: this.options.chunkBytes, resume: this.options.resume ?? DEFAULT_RESUME }, entry, options);
   }
 
   private peekEntry(path: string): Entry | undefined {
@@ -276,8 +281,8 @@ export class CachedFs implements Fs {
   }
 
   private readChunks(entry: Entry, options: ReadOptions): Promise<Readable> {
-    const { store, chunkBytes, cacheId } = this.options;
-    return readRange({ inner: this.inner, store: store!, chunkBytes, cacheId }, entry, options);
+    const { store, chunkBytes, cacheId, resume = DEFAULT_RESUME } = this.options;
+    return readRange({ inner: this.inner, store: store!, chunkBytes, cacheId, resume }, entry, options);
   }
 }
 

@@ -27,16 +27,22 @@ import { RangeNotSatisfiableError } from '../errors.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
 import type { Chunk, ChunkStore, Claim, ClaimRun, DiskChunk } from './chunk-store.js';
 import { diskSource, openDisk, openRun } from './chunk-sources.js';
+import type { ReadResume } from './resuming-body.js';
 import { RangeStream, type Source } from './range-stream.js';
 
 /** Times a reader waits for other reads' fetches of one chunk before fetching it uncached. */
 const MAX_WAITS = 3;
 
-export interface ChunkSource {
-  inner: Fs;
+export interface ChunkSource extends ThroughSource {
   store: ChunkStore;
-  chunkBytes: number;
   cacheId: string;
+}
+
+/** What an uncached read needs: the Fs read from, the chunk size, how broken GETs are reopened. */
+export interface ThroughSource {
+  inner: Fs;
+  chunkBytes: number;
+  resume: ReadResume;
 }
 
 
@@ -50,9 +56,9 @@ export function readRange(src: ChunkSource, entry: Entry, options: ReadOptions):
  * exactly the bytes asked (a RemoteFs reads it straight into reusable slabs whose pieces are
  * handed back once sent), checked against the listed size, with the same early typed failures.
  */
-export function readThrough(inner: Fs, chunkBytes: number, entry: Entry, options: ReadOptions): Promise<Readable> {
+export function readThrough(src: ThroughSource, entry: Entry, options: ReadOptions): Promise<Readable> {
   return openPlanned(entry, options, async function* (start, end, signal) {
-    yield await openRun({ inner, chunkBytes }, entry, start, end, [], start, end, signal);
+    yield await openRun(src, entry, start, end, [], start, end, signal);
   });
 }
 

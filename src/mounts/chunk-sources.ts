@@ -18,6 +18,7 @@ import type { BodyTarget } from './direct-get.js';
 import type { StreamSource } from './range-stream.js';
 import { RemoteFs, type BodyInto } from './remote-fs.js';
 import { lendPiece, releaseSlab, retainSlab, takeSlab } from './slabs.js';
+import { ResumingBody, TrackedTarget, type ReadResume } from './resuming-body.js';
 
 /**
  * Read size for chunks on the disk tier: 1 MiB, as a local download reads. A read's bytes are
@@ -53,7 +54,7 @@ type ConditionalReadOptions = ReadOptions & { ifMatch?: string };
  * abandoned.
  */
 export async function openRun(
-  src: { inner: Fs; chunkBytes: number },
+  src: { inner: Fs; chunkBytes: number; resume: ReadResume },
   entry: Entry,
   spanStart: number,
   spanEnd: number,
@@ -63,24 +64,32 @@ export async function openRun(
   signal: AbortSignal,
 ): Promise<StreamSource> {
   const fill = new SpanFill(src.chunkBytes, spanStart, spanEnd, claims);
+  const target = new TrackedTarget(fill, spanStart);
+  /** The span's bytes from `from` on, checked against the listed size. */
+  const open = async (from: number): Promise<BodyInto> => {
+    const readOptions: ConditionalReadOptions = { range: { start: from, end: spanEnd }, ifMatch: entry.etag, signal };
+    const body = await openBody(src.inner, entry.path, readOptions, target);
+    body.stream.on('error', () => undefined); // surfaced by ResumingBody
+    if (body.direct && body.length !== spanEnd - from + 1) {
+      body.stream.destroy();
+      throw new PreconditionFailedError(`the file is ${body.length! > spanEnd - from + 1 ? 'longer' : 'shorter'} than its listed size`);
+    }
+    return body;
+  };
   let opened: BodyInto;
   try {
-    const readOptions: ConditionalReadOptions = { range: { start: spanStart, end: spanEnd }, ifMatch: entry.etag, signal };
-    opened = await openBody(src.inner, entry.path, readOptions, fill);
-    opened.stream.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
-    if (opened.direct && opened.length !== spanEnd - spanStart + 1) {
-      opened.stream.destroy();
-      throw new PreconditionFailedError(`the file is ${opened.length! > spanEnd - spanStart + 1 ? 'longer' : 'shorter'} than its listed size`);
-    }
+    opened = await open(spanStart);
   } catch (err) {
     fill.finish(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
+  const body = new ResumingBody(opened, target, spanEnd, open, { ...src.resume, signal });
+  body.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
   const { direct } = opened;
   let pos = spanStart;
   return {
     kind: 'stream',
-    stream: opened.stream,
+    stream: body,
     take(piece: Buffer): Buffer | undefined {
       // Tee into the chunks first, so waiting readers get them soonest (direct pieces are in them already).
       if (!direct) fill.copyIn(piece);

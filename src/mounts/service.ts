@@ -56,6 +56,8 @@ export class Mounts {
   /** Content fetches of the mount cache (read straight into its slabs). */
   readonly direct: DirectClient;
   readonly props: MountProps;
+  /** Content GETs reopened where they stopped: held paused by their reader, or broken off. */
+  readonly resumed = { paused: 0, broken: 0 };
   private readonly live = new Map<string, MountedShare>();
   /** `{user}\0{file id}` → namespace path of entries seen inside mounts (pathById). */
   private readonly ids = new LRUCache<string, string>({ maxSize: 200_000, sizeCalculation: () => 1 }); // at most 200,000, none preallocated
@@ -180,7 +182,14 @@ export class Mounts {
       onRevoked: (reason) => void this.revoked(record, reason),
     });
     const cacheId = createHash('sha1').update(`${record.user}\0${record.id}\0${record.url}`).digest('hex').slice(0, 16);
-    const fs = new CachedFs(remote, { mode: cache.mode, metadataTtlMs: cache.metadataTtlMs, chunkBytes: cache.chunkBytes, cacheId, store: this.store });
+    const resume = {
+      pausedCloseMs: this.deps.config.remote.pausedCloseMs,
+      onReopen: (why: 'paused' | 'broken', at: number) => {
+        this.resumed[why]++;
+        this.deps.log.debug({ user: record.user, mount: record.name, at, why }, 'reopening a content GET where it stopped');
+      },
+    };
+    const fs = new CachedFs(remote, { mode: cache.mode, metadataTtlMs: cache.metadataTtlMs, chunkBytes: cache.chunkBytes, cacheId, store: this.store, resume });
     const mounted = { record, fs };
     this.live.set(key(record), mounted);
     return mounted;

@@ -60,15 +60,26 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
+export interface ProxyOptions {
+  delayMs?: number;
+  port?: number;
+  /** Cuts the connection of the next `times` (default 1) GET answers after `afterBytes` body bytes. */
+  cut?: { afterBytes: number; times?: number };
+  /** Awaited before each request is forwarded (after it is recorded). */
+  hold?: (req: http.IncomingMessage) => Promise<void> | void;
+}
+
 /**
  * A small HTTP forward proxy in front of `target` (origin URL) that records each request,
- * optionally waits `delayMs` before forwarding it, and can cut all connections.
+ * optionally waits `delayMs` before forwarding it, and can cut all connections, or the next GET
+ * answers part-way (`cut`).
  */
-export async function startProxy(target: string, opts: { delayMs?: number; port?: number } = {}): Promise<TestProxy> {
+export async function startProxy(target: string, opts: ProxyOptions = {}): Promise<TestProxy> {
   const t = new URL(target);
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
   const agent = new http.Agent({ keepAlive: true });
+  let cuts = opts.cut ? (opts.cut.times ?? 1) : 0;
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url} ${req.headers.range ?? ''}`.trim());
     const forward = () => {
@@ -76,6 +87,21 @@ export async function startProxy(target: string, opts: { delayMs?: number; port?
         { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers, agent },
         (upRes) => {
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          if (req.method === 'GET' && upRes.statusCode! < 300 && cuts > 0) {
+            cuts--;
+            let sent = 0;
+            upRes.on('data', (d: Buffer) => {
+              if (sent >= opts.cut!.afterBytes) return;
+              const piece = d.subarray(0, opts.cut!.afterBytes - sent);
+              sent += piece.length;
+              res.write(piece);
+              if (sent >= opts.cut!.afterBytes) {
+                upRes.destroy();
+                res.socket?.destroySoon();
+              }
+            });
+            return;
+          }
           upRes.pipe(res);
           upRes.on('error', () => res.destroy());
           upRes.on('aborted', () => res.destroy());
@@ -84,8 +110,9 @@ export async function startProxy(target: string, opts: { delayMs?: number; port?
       up.on('error', () => res.destroy());
       req.pipe(up);
     };
-    if (opts.delayMs) setTimeout(forward, opts.delayMs);
-    else forward();
+    const go = () => (opts.delayMs ? setTimeout(forward, opts.delayMs) : forward());
+    if (opts.hold) void Promise.resolve(opts.hold(req)).then(go, () => res.destroy());
+    else go();
   });
   server.on('connection', (s) => {
     sockets.add(s);
