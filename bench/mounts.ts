@@ -20,6 +20,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { Level } from 'level';
@@ -28,7 +29,7 @@ import { UserStore } from '../src/auth/user-store.js';
 import { meshdavRuntime, ROOT } from './lib/meshdav.js';
 import { Perm } from '../src/fs/types.js';
 import { MountTable } from '../src/mounts/mount-table.js';
-import { DirectClient } from '../src/mounts/direct-get.js';
+import { directGet, drained, type Got } from './lib/direct-read.js';
 import { client, domainOf, freePort, PASSWORD } from '../test/ocm/mesh.js';
 import { startTestNode, tempDir, type TestNode } from '../test/support/node.js';
 import { toolPath } from '../test/support/tools.js';
@@ -95,19 +96,14 @@ async function putBig(a: TestNode, path: string, bytes: number): Promise<void> {
  *     ~40 ms (`--trace-gc`: "finalize incremental marking via task"): its user CPU for the same
  *     1 GiB direct read went from 0.2 s to 1.2–1.7 s, so any side could lose half its speed to the
  *     harness at random;
- *   - `curl`: curl in its own process (then the client has a core of its own).
+ *   - `curl`: curl in its own process (then the client has a core of its own);
+ *   - `process`: the same DirectClient read, in a process of its own (bench/lib/read-client.ts).
  */
 const CLIENT = process.env.BENCH_MOUNTS_CLIENT ?? 'direct';
-if (!['direct', 'undici', 'curl'].includes(CLIENT)) throw new Error(`BENCH_MOUNTS_CLIENT=${CLIENT}: use direct, undici or curl`);
+if (!['direct', 'process', 'undici', 'curl'].includes(CLIENT)) throw new Error(`BENCH_MOUNTS_CLIENT=${CLIENT}: use direct, process, undici or curl`);
 const CURL = CLIENT === 'curl' ? toolPath('curl') : undefined;
 if (CLIENT === 'curl' && !CURL) throw new Error('BENCH_MOUNTS_CLIENT=curl: curl is not installed');
 
-interface Got {
-  mibs: number;
-  bytes: number;
-  ms: number;
-  pieces: number;
-}
 
 /** GETs a URL with curl, discarding the body. */
 async function curlGet(url: string, auth: string): Promise<Got> {
@@ -127,51 +123,34 @@ async function curlGet(url: string, auth: string): Promise<Got> {
   return { mibs: bytes / MiB / (ms / 1000), bytes, ms, pieces: 0 };
 }
 
-const directClient = new DirectClient({ connectTimeoutMs: 10_000, idleTimeoutMs: 60_000 });
-/** Where every body lands (the bytes are only counted; concurrent reads may share it). */
-const sink = Buffer.allocUnsafeSlow(MiB);
+/** The client process of BENCH_MOUNTS_CLIENT=process, and its answers to come, in order. */
+let reader: { proc: ChildProcess; waiting: ((line: string) => void)[] } | undefined;
 
-/** GETs a URL with DirectClient, the body read into `sink` (it must be framed by Content-Length). */
-async function directGet(url: string, auth: string): Promise<Got> {
-  const t0 = performance.now();
-  let at = 0;
-  const res = await directClient.get({
-    url: new URL(url),
-    headers: auth ? { authorization: auth } : {},
-    target: {
-      region(max) {
-        if (at === sink.length) at = 0;
-        return sink.subarray(at, at + Math.min(max, sink.length - at));
-      },
-      received(n) {
-        at += n;
-        return sink.subarray(at - n, at);
-      },
-    },
-    check(head) {
-      if (head.status !== 200) throw new Error(`GET ${url}: ${head.status}`);
-      return true;
-    },
-  });
-  if (!res.body) throw new Error(`GET ${url}: the body is not framed by Content-Length`);
-  return drained(res.body, t0);
-}
-
-/** Reads `body` to its end, counting; the rate is from `t0` (the request's start). */
-async function drained(body: AsyncIterable<unknown>, t0: number): Promise<Got> {
-  let bytes = 0;
-  let pieces = 0;
-  for await (const c of body) {
-    bytes += (c as Buffer).length;
-    pieces++;
+/** GETs a URL in the client process (started on first use, ended when this process exits). */
+function processGet(url: string, auth: string): Promise<Got> {
+  if (!reader) {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib', 'read-client.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const r = { proc, waiting: [] as ((line: string) => void)[] };
+    createInterface({ input: proc.stdout! }).on('line', (l) => r.waiting.shift()?.(l));
+    proc.unref();
+    (proc.stdin as unknown as { unref(): void }).unref();
+    reader = r;
   }
-  const ms = performance.now() - t0;
-  return { mibs: bytes / MiB / (ms / 1000), bytes, ms, pieces };
+  const r = reader;
+  return new Promise<Got>((resolve, reject) => {
+    r.waiting.push((l) => {
+      const got = JSON.parse(l) as Got & { error?: string };
+      if (got.error) reject(new Error(got.error));
+      else resolve(got);
+    });
+    r.proc.stdin!.write(JSON.stringify({ url, auth }) + '\n');
+  });
 }
 
 /** GETs a URL, discarding the body; MiB/s. */
 async function timedGet(url: string, auth: string): Promise<Got> {
   if (CURL) return curlGet(url, auth);
+  if (CLIENT === 'process') return processGet(url, auth);
   if (CLIENT === 'direct') return directGet(url, auth);
   const t0 = performance.now();
   const res = await request(url, { headers: { authorization: auth } });
