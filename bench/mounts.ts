@@ -382,6 +382,7 @@ async function main(): Promise<void> {
       const before = await direct();
       paired.cold.push((await measure('cold', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!)) / before);
       const fetchedCold = await receiverMetric(urlB, 'meshdav_mount_cache_fetched_chunks_total');
+      const refilledCold = await receiverMetric(urlB, 'meshdav_mount_cache_refilled_chunks_total');
       // Each warm read paired with a direct read next to it, which one goes first alternating.
       const warm = () => measure('warm', mountUrl('bench', '/big.bin'), basic('marie'), b.proc.pid!);
       for (let k = 0; k < WARM_READS; k++) {
@@ -395,9 +396,11 @@ async function main(): Promise<void> {
         }
         paired.warm.push(w / d);
       }
-      const fetchedWarm = (await receiverMetric(urlB, 'meshdav_mount_cache_fetched_chunks_total')) - fetchedCold;
+      const refilled = (await receiverMetric(urlB, 'meshdav_mount_cache_refilled_chunks_total')) - refilledCold;
+      // Chunks fetched while the warm reads ran, other than the background refills.
+      const fetchedWarm = (await receiverMetric(urlB, 'meshdav_mount_cache_fetched_chunks_total')) - fetchedCold - refilled;
       const dropped = await receiverMetric(urlB, 'meshdav_mount_cache_spills_dropped_total');
-      cpu.warm += ` · the warm reads fetched ${fetchedWarm} chunks again (${dropped} not cached: disk queue full)`;
+      cpu.warm += ` · the warm reads fetched ${fetchedWarm} chunks again (${dropped} not cached: disk queue full; ${refilled} fetched again in the background)`;
     };
     const viaRclone = async () => {
       if (!rclone) return;

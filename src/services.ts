@@ -75,7 +75,7 @@ export async function openServices(config: Config, log: Logger): Promise<Service
   closers.push(() => ocm.close());
   const mounts = await Mounts.open({ config, db, log, homes: storage });
   closers.push(() => mounts.close());
-  metrics.mountCache(() => ({ ...mounts.store.stats, directGets: mounts.direct.stats.requests, directDeclined: mounts.direct.stats.declined, resumed: mounts.resumed }));
+  metrics.mountCache(() => ({ ...mounts.store.stats, directGets: mounts.direct.stats.requests, directDeclined: mounts.direct.stats.declined, resumed: mounts.resumed, refilled: mounts.refill.stats.refilled }));
   await mounts.attachReceivedShares(ocm.received);
   // Each user's home with their received shares mounted under config.sharesFolder.
   const namespaces: Namespaces = mounts.namespaces;

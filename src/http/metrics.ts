@@ -9,7 +9,7 @@ import type { ChunkStoreStats } from '../mounts/chunk-store.js';
 import type { StallStats } from './stalled-clients.js';
 
 /** What /metrics shows of the mount cache: the store's counters and the direct GETs'. */
-export type MountCacheStats = ChunkStoreStats & { directGets: number; directDeclined: number; resumed: { paused: number; broken: number } };
+export type MountCacheStats = ChunkStoreStats & { directGets: number; directDeclined: number; resumed: { paused: number; broken: number }; refilled: number };
 
 export class Metrics {
   readonly registry = new Registry();
@@ -76,6 +76,7 @@ export class Metrics {
     counter('meshdav_mount_cache_memory_hits_total', 'Content chunks served from the memory cache', (s) => s.memoryHits);
     counter('meshdav_mount_cache_disk_hits_total', 'Content chunks served from the disk cache', (s) => s.diskHits);
     counter('meshdav_mount_cache_spills_dropped_total', 'Fetched chunks not cached because the disk write queue was full', (s) => s.spillsDropped);
+    counter('meshdav_mount_cache_refilled_chunks_total', 'Chunks a read could not cache, fetched again in the background once the cache was idle', (s) => s.refilled);
     counter('meshdav_mount_direct_gets_total', 'Content GETs to sharing sites read straight into the cache', (s) => s.directGets);
     counter('meshdav_mount_direct_declined_total', 'Content GET answers that could not be read straight into the cache (fetched again the general way)', (s) => s.directDeclined);
     new Counter({

@@ -50,6 +50,7 @@ import type {
 import type { ChunkStore } from './chunk-store.js';
 import { readRange, readThrough } from './chunk-reader.js';
 import type { ReadResume } from './resuming-body.js';
+import type { ChunkRefill } from './chunk-refill.js';
 
 export type CacheMode = 'off' | 'metadata' | 'full';
 
@@ -63,6 +64,8 @@ export interface CachedFsOptions {
   store?: ChunkStore;
   /** How content GETs broken off or held paused are reopened (default: after 20 s paused). */
   resume?: ReadResume;
+  /** Fetches again in the background the chunks a read could not cache (mode `full`). */
+  refill?: ChunkRefill;
 }
 
 const DEFAULT_RESUME: ReadResume = { pausedCloseMs: 20_000 };
@@ -281,8 +284,8 @@ export class CachedFs implements Fs {
   }
 
   private readChunks(entry: Entry, options: ReadOptions): Promise<Readable> {
-    const { store, chunkBytes, cacheId, resume = DEFAULT_RESUME } = this.options;
-    return readRange({ inner: this.inner, store: store!, chunkBytes, cacheId, resume }, entry, options);
+    const { store, chunkBytes, cacheId, resume = DEFAULT_RESUME, refill } = this.options;
+    return readRange({ inner: this.inner, store: store!, chunkBytes, cacheId, resume, refill }, entry, options);
   }
 }
 

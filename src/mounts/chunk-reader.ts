@@ -28,7 +28,9 @@ import type { Entry, Fs, ReadOptions } from '../fs/types.js';
 import type { Chunk, ChunkStore, Claim, ClaimRun, DiskChunk } from './chunk-store.js';
 import { diskSource, openDisk, openRun } from './chunk-sources.js';
 import type { ReadResume } from './resuming-body.js';
-import { RangeStream, type Source } from './range-stream.js';
+import { RangeStream, type Source, type StreamSource } from './range-stream.js';
+import type { ChunkRefill } from './chunk-refill.js';
+import { releasePiece } from './slabs.js';
 
 /** Times a reader waits for other reads' fetches of one chunk before fetching it uncached. */
 const MAX_WAITS = 3;
@@ -36,6 +38,8 @@ const MAX_WAITS = 3;
 export interface ChunkSource extends ThroughSource {
   store: ChunkStore;
   cacheId: string;
+  /** Fetches again, in the background, chunks a read could not cache (none when absent). */
+  refill?: ChunkRefill;
 }
 
 /** What an uncached read needs: the Fs read from, the chunk size, how broken GETs are reopened. */
@@ -107,7 +111,9 @@ async function openPlanned(
 async function* sources(src: ChunkSource, entry: Entry, start: number, end: number, signal: AbortSignal): AsyncGenerator<Source> {
   const cb = src.chunkBytes;
   const last = Math.floor(end / cb);
-  const keyOf = (i: number) => `${src.cacheId}\0${entry.path}\0${entry.etag}\0${i}`;
+  const keyOf = (i: number) => chunkKey(src, entry, i);
+  const refill = src.refill;
+  const dropped = refill && ((k: number) => refill.add(keyOf(k), (run, sig) => refetch(src, entry, k, run, sig)));
   let i = Math.floor(start / cb);
   let waits = 0;
   const range = (k: number) => ({ lo: Math.max(start - k * cb, 0), hi: Math.min(end - k * cb + 1, cb) });
@@ -169,13 +175,72 @@ async function* sources(src: ChunkSource, entry: Entry, start: number, end: numb
         claims.push(claim);
       }
       const n = Math.max(1, claims.length);
-      yield await openRun(src, entry, i * cb, Math.min((i + n) * cb, entry.size) - 1, claims, start, end, signal);
+      yield await openRun(src, entry, i * cb, Math.min((i + n) * cb, entry.size) - 1, claims, start, end, signal, dropped);
       waits = 0;
       i += n;
     }
   } finally {
     if (ahead) dropAhead(ahead);
   }
+}
+
+function chunkKey(src: ChunkSource, entry: Entry, index: number): string {
+  return `${src.cacheId}\0${entry.path}\0${entry.etag}\0${index}`;
+}
+
+/**
+ * Fetches chunk `index` of `entry` into the store as a claim of `run` (a ChunkRefill job): one
+ * ranged GET of that chunk, with If-Match on the entry's ETag, its bytes going nowhere but the
+ * chunk. False when the chunk was stored or claimed meanwhile, or fetched but not kept.
+ */
+async function refetch(src: ChunkSource, entry: Entry, index: number, run: ClaimRun, signal: AbortSignal): Promise<boolean> {
+  const claim = src.store.claim(chunkKey(src, entry, index), run);
+  if (!claim) return false;
+  let kept = false;
+  const tracked: Claim = {
+    fill: (chunk, recycle) => (kept = claim.fill(chunk, recycle)),
+    abandon: (err) => claim.abandon(err),
+  };
+  const start = index * src.chunkBytes;
+  const end = Math.min(start + src.chunkBytes, entry.size) - 1;
+  await drain(await openRun(src, entry, start, end, [tracked], start, end, signal));
+  return kept;
+}
+
+/** Reads a stream source to its end for its side effects (the chunks it fills), dropping its pieces. */
+function drain(source: StreamSource): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = source.stream;
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      s.destroy();
+      source.finish(err);
+      reject(err);
+    };
+    s.on('data', (piece: Buffer) => {
+      try {
+        const out = source.take(piece);
+        if (out) releasePiece(out);
+      } catch (err) {
+        fail(err as Error);
+      }
+    });
+    s.once('error', fail);
+    s.once('end', () => {
+      try {
+        source.end();
+      } catch (err) {
+        fail(err as Error);
+        return;
+      }
+      if (settled) return;
+      settled = true;
+      source.finish();
+      resolve();
+    });
+  });
 }
 
 /** The next disk chunk, pinned and opened while the current one is sent. */

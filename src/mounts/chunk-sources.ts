@@ -62,8 +62,9 @@ export async function openRun(
   start: number,
   end: number,
   signal: AbortSignal,
+  dropped?: (chunkIndex: number) => void,
 ): Promise<StreamSource> {
-  const fill = new SpanFill(src.chunkBytes, spanStart, spanEnd, claims);
+  const fill = new SpanFill(src.chunkBytes, spanStart, spanEnd, claims, dropped);
   const target = new TrackedTarget(fill, spanStart);
   /** The span's bytes from `from` on, checked against the listed size. */
   const open = async (from: number): Promise<BodyInto> => {
@@ -140,6 +141,8 @@ class SpanFill implements BodyTarget {
     spanStart: number,
     private readonly spanEnd: number,
     private readonly claims: (Claim | undefined)[],
+    /** Told the index of each chunk its claim did not keep (the store's write queue was full). */
+    private readonly dropped?: (chunkIndex: number) => void,
   ) {
     this.pos = spanStart;
     this.chunkLen = Math.min(cb, spanEnd + 1 - spanStart);
@@ -180,8 +183,10 @@ class SpanFill implements BodyTarget {
     this.claims[this.index++] = undefined;
     const slab = this.slab;
     this.slab = undefined;
-    if (slab && claim) claim.fill([slab.subarray(0, this.filledTo)], () => releaseSlab(slab));
-    else if (slab) releaseSlab(slab);
+    if (slab && claim) {
+      const chunkIndex = Math.floor((this.pos - this.filledTo) / this.cb);
+      if (!claim.fill([slab.subarray(0, this.filledTo)], () => releaseSlab(slab))) this.dropped?.(chunkIndex);
+    } else if (slab) releaseSlab(slab);
     this.filledTo = 0;
     this.chunkLen = Math.min(this.cb, this.spanEnd + 1 - this.pos);
   }

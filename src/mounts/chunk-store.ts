@@ -27,8 +27,8 @@
  *     that finds that queue full waits in the memory tier instead (bounded by `memoryBytes`;
  *     readers just behind still find it there) and joins the queue, oldest first, as writes
  *     finish. Other chunks that find it full, and a waiting one pushed out of memory while it is
- *     still full, are dropped (fetched again when next read). So a slow disk never grows memory
- *     past its bounds or slows a reader.
+ *     still full, are dropped (`fill` says so; chunk-refill.ts fetches them again once the store
+ *     is `quiet`). So a slow disk never grows memory past its bounds or slows a reader.
  */
 import { createHash } from 'node:crypto';
 import { close, mkdirSync, open, readdirSync, rmSync, writev } from 'node:fs';
@@ -52,6 +52,8 @@ export interface ChunkStoreOptions {
   dir?: string;
   /** Size of a full chunk: such chunks use reusable slot files. Default: no slots. */
   chunkBytes?: number;
+  /** Bytes of chunks that may wait to be written to disk (default 16 MiB; smaller in tests). */
+  spillQueueBytes?: number;
 }
 
 /** A chunk on disk: in a slot file, or in a file of its own. */
@@ -95,8 +97,9 @@ export interface Claim {
   /**
    * Stores the complete chunk and hands it to the waiters. `recycle` is called once the store is
    * done with the chunk's buffers if no reader was ever given them (the caller may reuse them).
+   * False when the chunk was not kept (the disk write queue was full; see chunk-refill.ts).
    */
-  fill(chunk: Chunk, recycle?: () => void): void;
+  fill(chunk: Chunk, recycle?: () => void): boolean;
   /** Gives the claim up (the waiters' promise rejects with `err`). */
   abandon(err: Error): void;
 }
@@ -136,10 +139,14 @@ export class ChunkStore {
   /** How to give back the memory of chunks parked in the memory tier (see `park`). */
   private readonly recyclers = new WeakMap<Chunk, () => void>();
   private closed = false;
+  /** Called once no claim is in flight and no chunk waits to be written (see `quiet`). */
+  private quietWaiters: (() => void)[] = [];
+  private readonly spillQueueBytes: number;
   readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, spillsDropped: 0, memoryBytes: 0, diskBytes: 0 };
 
   constructor(private readonly options: ChunkStoreOptions) {
     const cb = options.chunkBytes ?? 0;
+    this.spillQueueBytes = options.spillQueueBytes ?? SPILL_QUEUE_BYTES;
     this.slots = options.diskBytes > 0 && cb > 0 ? Math.floor(options.diskBytes / cb) : 0;
     if (options.diskBytes > 0) {
       if (!options.dir) throw new Error('ChunkStore: a disk tier needs a folder');
@@ -269,8 +276,9 @@ export class ChunkStore {
     let done = false;
     return {
       fill: (chunk, recycle) => {
-        if (done) return;
+        if (done) return false;
         done = true;
+        let kept = true;
         this.stats.loads++;
         const waitedFor = this.waited.delete(key);
         const followed = waitedFor || this.inflightRun.get(key)?.followed === true;
@@ -282,17 +290,22 @@ export class ChunkStore {
         // otherwise fetched some chunks twice. A lone stream's chunk is not cached then: parking
         // those would hold their slabs and grow a 2 GiB read's RSS by ~40 MiB.
         if (this.closed) {
-          // not kept
+          kept = false;
         } else if (this.disk) {
           if (followed && this.spillQueueFull(chunk) && this.park(key, chunk, recycle)) {
             // kept in memory
-          } else if (!this.spill(key, chunk, recycle) && !this.shared.has(chunk)) recycle?.();
+          } else if (!this.spill(key, chunk, recycle)) {
+            kept = false;
+            if (!this.shared.has(chunk)) recycle?.();
+          }
         } else this.memory?.set(key, chunk);
         this.inflight.delete(key);
         this.inflightRun.delete(key);
         this.updateSizes();
         resolve(chunk);
         resolve = reject = () => undefined; // hold no reference to the settled promise
+        this.checkQuiet();
+        return kept;
       },
       abandon: (err) => {
         if (done) return;
@@ -302,12 +315,13 @@ export class ChunkStore {
         this.waited.delete(key);
         reject(err);
         resolve = reject = () => undefined;
+        this.checkQuiet();
       },
     };
   }
 
   private spillQueueFull(chunk: Chunk): boolean {
-    return this.spillingBytes + chunkLength(chunk) > SPILL_QUEUE_BYTES;
+    return this.spillingBytes + chunkLength(chunk) > this.spillQueueBytes;
   }
 
   /** Keeps a fetched chunk in the memory tier until the write queue takes it (`unpark`); false when it cannot fit there. */
@@ -324,7 +338,7 @@ export class ChunkStore {
     if (this.disk.has(key) || this.spilling.has(key)) return true;
     const size = chunkLength(chunk);
     if (size > this.options.diskBytes) return false;
-    if (this.spillingBytes + size > SPILL_QUEUE_BYTES) {
+    if (this.spillingBytes + size > this.spillQueueBytes) {
       this.stats.spillsDropped++;
       return false;
     }
@@ -346,8 +360,30 @@ export class ChunkStore {
         if (!this.shared.has(chunk)) recycle?.();
         this.unpark();
         this.updateSizes();
+        this.checkQuiet();
       });
     return true;
+  }
+
+  /**
+   * Resolves once no chunk is being fetched by a claim and none waits to be written (at once when
+   * that is so now, or when the store is closed): the moment background work takes no room from
+   * readers.
+   */
+  quiet(): Promise<void> {
+    if (this.isQuiet()) return Promise.resolve();
+    return new Promise((resolve) => this.quietWaiters.push(resolve));
+  }
+
+  private isQuiet(): boolean {
+    return this.closed || (this.inflight.size === 0 && this.spillingBytes === 0);
+  }
+
+  private checkQuiet(): void {
+    if (this.quietWaiters.length === 0 || !this.isQuiet()) return;
+    const waiters = this.quietWaiters;
+    this.quietWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** The write queue has room again: chunks parked in memory take it, the oldest first. */
@@ -388,6 +424,7 @@ export class ChunkStore {
     this.memory?.clear();
     this.disk?.clear();
     this.slotFiles?.close();
+    this.checkQuiet();
   }
 }
 

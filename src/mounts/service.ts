@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import type { Db, Namespaces } from '../services.js';
 import { CachedFs } from './cached-fs.js';
 import { ChunkStore } from './chunk-store.js';
+import { ChunkRefill } from './chunk-refill.js';
 import { MountProps } from './mount-props.js';
 import { MountTable, type MountInput, type MountRecord } from './mount-table.js';
 import { NamespaceFs, type MountedShare } from './namespace.js';
@@ -52,6 +53,8 @@ export interface MountsDeps {
 
 export class Mounts {
   readonly store: ChunkStore;
+  /** Fetches again in the background the chunks a read could not cache. */
+  readonly refill: ChunkRefill;
   readonly agent: Agent;
   /** Content fetches of the mount cache (read straight into its slabs). */
   readonly direct: DirectClient;
@@ -70,6 +73,7 @@ export class Mounts {
   ) {
     const { cache, remote, dataDir } = deps.config;
     this.store = new ChunkStore({ memoryBytes: cache.memoryBytes, diskBytes: cache.diskBytes, dir: join(dataDir, 'cache'), chunkBytes: cache.chunkBytes });
+    this.refill = new ChunkRefill(this.store);
     this.agent = createRemoteAgent(remote);
     this.direct = new DirectClient({ connectTimeoutMs: remote.connectTimeoutMs, idleTimeoutMs: remote.idleTimeoutMs });
     this.props = new MountProps(deps.db);
@@ -189,7 +193,7 @@ export class Mounts {
         this.deps.log.debug({ user: record.user, mount: record.name, at, why }, 'reopening a content GET where it stopped');
       },
     };
-    const fs = new CachedFs(remote, { mode: cache.mode, metadataTtlMs: cache.metadataTtlMs, chunkBytes: cache.chunkBytes, cacheId, store: this.store, resume });
+    const fs = new CachedFs(remote, { mode: cache.mode, metadataTtlMs: cache.metadataTtlMs, chunkBytes: cache.chunkBytes, cacheId, store: this.store, resume, refill: this.refill });
     const mounted = { record, fs };
     this.live.set(key(record), mounted);
     return mounted;
@@ -209,6 +213,7 @@ export class Mounts {
 
   async close(): Promise<void> {
     this.unsubscribe?.();
+    this.refill.close();
     this.store.close();
     this.direct.close();
     await this.agent.close();

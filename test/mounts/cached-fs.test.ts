@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CachedFs } from '../../src/mounts/cached-fs.js';
 import { ChunkStore } from '../../src/mounts/chunk-store.js';
+import { ChunkRefill } from '../../src/mounts/chunk-refill.js';
 import { aheadReadsInUse } from '../../src/mounts/range-stream.js';
 import { DirectClient } from '../../src/mounts/direct-get.js';
 import { RemoteFs, createRemoteAgent } from '../../src/mounts/remote-fs.js';
@@ -270,6 +271,42 @@ for (const viaDirect of [true, false]) {
       assert.ok(small.stats.diskHits > 0);
       assert.ok(small.stats.memoryBytes <= 128 * KiB);
       small.close();
+    });
+
+    it('fetches again in the background the chunks a read could not cache, so the next read asks the sender nothing', async () => {
+      const dir = tempDir('chunks-');
+      // A write queue of one chunk: a cold read outruns the disk, and most chunks find it full.
+      const slow = new ChunkStore({ memoryBytes: 0, diskBytes: 16 * 1024 * KiB, dir: join(dir, 'cache'), chunkBytes: 64 * KiB, spillQueueBytes: 64 * KiB });
+      const refill = new ChunkRefill(slow);
+      const data = randomBytes(4 * 1024 * KiB + 999);
+      writeFileSync(join(dav.dir, 'holes.bin'), data);
+      const fs = new CachedFs(new RemoteFs({ url: proxy.url, auth: { kind: 'none' }, dispatcher: agent, direct: viaDirect ? direct : undefined }), {
+        mode: 'full',
+        metadataTtlMs: 60_000,
+        chunkBytes: 64 * KiB,
+        cacheId: `t${n++}`,
+        store: slow,
+        refill,
+      });
+      assert.ok((await bytes(await fs.openRead('/holes.bin'))).equals(data));
+      const dropped = slow.stats.spillsDropped;
+      assert.ok(dropped > 0, 'the read left chunks uncached');
+      await refill.idle();
+      assert.equal(refill.stats.refilled, dropped, 'each dropped chunk was fetched again once');
+      assert.equal(refill.stats.failed, 0);
+      const refetches = gets('/holes.bin').slice(1);
+      assert.equal(refetches.length, dropped, refetches.join('\n'));
+      for (const r of refetches) assert.match(r, /bytes=(\d+)-(\d+)$/);
+      for (const r of refetches) {
+        const [, lo, hi] = /bytes=(\d+)-(\d+)$/.exec(r)!.map(Number);
+        assert.equal(lo! % (64 * KiB), 0, 'one aligned chunk');
+        assert.ok(hi! - lo! + 1 <= 64 * KiB);
+      }
+      const before = gets('/holes.bin').length;
+      assert.ok((await bytes(await fs.openRead('/holes.bin'))).equals(data));
+      assert.equal(gets('/holes.bin').length, before, 'the second read came from the cache');
+      refill.close();
+      slow.close();
     });
 
     it('writes fetched chunks through to the disk tier and serves concurrent readers the right bytes', async () => {

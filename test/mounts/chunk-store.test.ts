@@ -102,15 +102,17 @@ describe('mounts: ChunkStore write queue', () => {
     // another reader waits for k4 (it looked it up while it was being fetched), so it follows
     // that run; nobody waits for the others.
     const run: ClaimRun = { followed: false };
+    const kept: boolean[] = [];
     chunks.forEach((c, i) => {
       const claim = store.claim(`k${i}`, i >= 4 && i <= 6 ? run : undefined)!;
       if (i === 4) assert.equal(store.lookup('k4')?.tier, 'pending');
-      claim.fill([c], () => recycled.push(i));
+      kept.push(claim.fill([c], () => recycled.push(i)));
     });
     assert.equal(store.lookup('k6')?.tier, 'memory', 'k6 waits in memory');
     assert.equal(store.lookup('k5')?.tier, 'memory', 'k5 waits in memory');
     assert.equal(store.lookup('k4'), undefined, 'k4 was pushed out of memory (8 MiB) by k6 while the queue was full');
     assert.equal(store.lookup('k7'), undefined, 'k7, which nobody waited for, is not cached');
+    assert.deepEqual(kept, [true, true, true, true, true, true, true, false], 'fill says which chunk it did not keep');
     assert.equal(store.stats.spillsDropped, 2);
     // As writes finish, the chunks waiting in memory are written too, with their own bytes.
     const onDisk = async (k: string) => {
@@ -128,6 +130,25 @@ describe('mounts: ChunkStore write queue', () => {
     assert.equal(store.stats.memoryBytes, 0, 'nothing is left waiting in memory');
     // Chunks a reader was given (k4–k6) may still be read from: never recycled.
     assert.deepEqual(recycled.sort(), [0, 1, 2, 3, 7], 'every other chunk gave its memory back, once');
+    store.close();
+  });
+
+  it('is quiet once no claim is in flight and nothing waits to be written', async () => {
+    const store = new ChunkStore({ memoryBytes: 0, diskBytes: 64 * MiB, dir: join(tempDir('quiet-'), 'cache'), chunkBytes: 4 * MiB });
+    await store.quiet(); // nothing going on
+    let quiet = false;
+    const claim = store.claim('a')!;
+    const waiting = store.quiet().then(() => (quiet = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(quiet, false, 'a claim is in flight');
+    claim.fill([randomBytes(4 * MiB)]);
+    assert.equal(quiet, false, 'its chunk waits to be written');
+    await waiting;
+    assert.ok(store.acquireDisk('a'), 'quiet once the chunk is on disk');
+    const other = store.claim('b')!;
+    const again = store.quiet();
+    other.abandon(new Error('gave up'));
+    await again;
     store.close();
   });
 });
