@@ -19,7 +19,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
@@ -186,6 +186,9 @@ async function startReceiver(configFile: string, url: string): Promise<Receiver>
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   runtimes.add(meshdavRuntime());
+  // Every start is with an empty content cache (what a "cold" read needs): the index of the disk
+  // tier that the last clean stop saved goes; its slot files stay, to be overwritten in place.
+  rmSync(join(dirname(configFile), 'cache', 'index.json'), { force: true });
   const proc = spawn(process.execPath, [...RECEIVER_NODE_ARGS, RECEIVER_BIN, 'serve', '--config', configFile], { stdio: ['ignore', process.env.BENCH_RECEIVER_STDOUT === '1' ? 'inherit' : 'ignore', 'inherit'] });
   await waitFor(url + '/healthz');
   return {

@@ -7,15 +7,20 @@
  *   - a chunk is a list of buffers (its size is the sum of their lengths); a producer that
  *     passes `recycle` to `fill` gets told when the store is done with a chunk no reader was
  *     given, so it can reuse the buffer (no fresh 4 MiB allocation per chunk while streaming);
- *   - with a disk tier (`diskBytes` > 0, files in `dir`, index empty at start-up) a fetched chunk is
- *     written through to disk and not kept in memory; the disk tier holds at most `diskBytes`
- *     (least recently used chunks are dropped). Without one, memory (lru-cache, maxSize counting
- *     every byte held, at most `memoryBytes`) keeps chunks (and would spill what it evicts);
+ *   - with a disk tier (`diskBytes` > 0, files in `dir`) a fetched chunk is written through to disk
+ *     and not kept in memory; the disk tier holds at most `diskBytes` (least recently used chunks
+ *     are dropped). Without one, memory (lru-cache, maxSize counting every byte held, at most
+ *     `memoryBytes`) keeps chunks (and would spill what it evicts);
+ *   - the disk tier outlives a clean restart: `close` writes its index (key, slot or file, size, in
+ *     recency order) to `dir/index.json`, and the next start takes back every entry whose file is
+ *     there and deletes the index file at once. Only chunks whose write had completed are in it,
+ *     so after a crash (no index file) or with another `chunkBytes`, the tier starts empty and no
+ *     byte of the old files is ever served;
  *   - full-size chunks (`chunkBytes`) live in slot files `slot-<n>` (n < diskBytes/chunkBytes)
  *     that are overwritten in place, never truncated or deleted: an evicted chunk's slot takes the
- *     next chunk, and slots found at start-up are reused (their old bytes are never served: the
- *     index starts empty). Refilling the cache then writes into pages the file already has
- *     instead of allocating fresh ones (on this kind of VM a fresh page costs ~10x a copy).
+ *     next chunk, and slots found at start-up that no saved index entry names are reused.
+ *     Refilling the cache then writes into pages the file already has instead of allocating fresh
+ *     ones (on this kind of VM a fresh page costs ~10x a copy).
  *     Other chunks (a file's last, partial one) get a file each, deleted on eviction;
  *   - a disk chunk handed to a reader (`lookup`/`acquireDisk`) is pinned until it calls
  *     `release`: an evicted slot is reused, and a file deleted, only once no reader holds it;
@@ -31,14 +36,23 @@
  *     is `quiet`). So a slow disk never grows memory past its bounds or slows a reader.
  */
 import { createHash } from 'node:crypto';
-import { close, mkdirSync, open, readdirSync, rmSync, writev } from 'node:fs';
+import { close, mkdirSync, open, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writev } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { SlotFiles, type SlotHandle } from './slot-files.js';
 
 const SPILL_QUEUE_BYTES = 16 * 1024 * 1024;
+/** The disk tier's index, written by a clean `close` and read (then deleted) at start-up. */
+const INDEX_FILE = 'index.json';
+
+/** What `index.json` holds: the disk tier's entries, least recently used first. */
+interface SavedIndex {
+  version: 1;
+  chunkBytes: number;
+  entries: Array<{ key: string; size: number; slot?: number; file?: string }>;
+}
 /** Buffers per writev call (below IOV_MAX). */
 const WRITEV_BATCH = 512;
 
@@ -142,6 +156,9 @@ export class ChunkStore {
   /** Called once no claim is in flight and no chunk waits to be written (see `quiet`). */
   private quietWaiters: (() => void)[] = [];
   private readonly spillQueueBytes: number;
+  /** Disk chunks taken back at start-up (from the index a clean close saved), until indexed. */
+  private adopted?: Array<[string, DiskEntry]>;
+  private restoredCount = 0;
   readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, spillsDropped: 0, memoryBytes: 0, diskBytes: 0 };
 
   constructor(private readonly options: ChunkStoreOptions) {
@@ -157,10 +174,15 @@ export class ChunkStore {
         maxSize: options.diskBytes,
         sizeCalculation: (v) => Math.max(1, v.size),
         dispose: (v) => {
+          if (this.closed) return; // its file stays for the next start (see saveIndex)
           if (v.readers === 0) this.reclaim(v);
           else v.evicted = true;
         },
       });
+      for (const [key, entry] of this.adopted ?? []) this.disk.set(key, entry);
+      this.restoredCount = this.disk.size;
+      this.adopted = undefined;
+      this.updateSizes();
     }
     if (options.memoryBytes > 0) {
       this.memory = new LRUCache<string, Chunk>({
@@ -226,16 +248,60 @@ export class ChunkStore {
     else void unlink(v.file).catch(() => undefined);
   }
 
-  /** Start-up: keeps the slot files this store may use (as free slots), deletes anything else. */
+  /**
+   * Start-up: takes back the chunks of the index a clean close saved (deleting it first), keeps
+   * the other slot files this store may use (as free slots), deletes anything else.
+   */
   private adoptDir(dir: string): void {
     mkdirSync(dir, { recursive: true });
-    for (const name of readdirSync(dir)) {
+    const saved = readSavedIndex(join(dir, INDEX_FILE), this.options.chunkBytes ?? 0);
+    rmSync(join(dir, INDEX_FILE), { force: true });
+    const names = new Set(readdirSync(dir));
+    const taken = new Set<number>();
+    const keep = new Set<string>();
+    const adopted: Array<[string, DiskEntry]> = [];
+    for (const e of saved) {
+      if (e.slot !== undefined) {
+        if (e.slot >= this.slots || taken.has(e.slot) || !names.has(`slot-${e.slot}`) || e.size !== this.options.chunkBytes) continue;
+        taken.add(e.slot);
+        adopted.push([e.key, { file: join(dir, `slot-${e.slot}`), size: e.size, slot: e.slot, readers: 0, evicted: false }]);
+      } else if (e.file && /^[0-9a-f]{40}$/.test(e.file) && names.has(e.file) && fileSize(join(dir, e.file)) === e.size) {
+        keep.add(e.file);
+        adopted.push([e.key, { file: join(dir, e.file), size: e.size, readers: 0, evicted: false }]);
+      }
+    }
+    for (const name of names) {
       const m = /^slot-(\d+)$/.exec(name);
       const n = m ? Number(m[1]) : -1;
       if (n >= 0 && n < this.slots) {
         this.slotExists.add(n);
-        this.freeSlots.push(n);
-      } else rmSync(join(dir, name), { recursive: true, force: true });
+        if (!taken.has(n)) this.freeSlots.push(n);
+      } else if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+    this.adopted = adopted;
+  }
+
+  /** Chunks the disk tier took back at start-up from the index a clean close saved. */
+  get restored(): number {
+    return this.restoredCount;
+  }
+
+  /** Writes the disk tier's index for the next start (see the contract); best effort. */
+  private saveIndex(): void {
+    if (!this.disk || !this.options.dir) return;
+    const entries: SavedIndex['entries'] = [];
+    for (const key of this.disk.rkeys()) {
+      const v = this.disk.peek(key);
+      if (!v || v.evicted) continue;
+      entries.push(v.slot !== undefined ? { key, size: v.size, slot: v.slot } : { key, size: v.size, file: basename(v.file) });
+    }
+    const index: SavedIndex = { version: 1, chunkBytes: this.options.chunkBytes ?? 0, entries };
+    const file = join(this.options.dir, INDEX_FILE);
+    try {
+      writeFileSync(file + '.tmp', JSON.stringify(index), { mode: 0o600 });
+      renameSync(file + '.tmp', file);
+    } catch {
+      // The next start then begins with an empty disk tier.
     }
   }
 
@@ -418,13 +484,34 @@ export class ChunkStore {
     }
   }
 
-  /** Drops everything (memory and the disk index; slot files stay for the next start). */
+  /** Drops everything; the disk tier's index is saved for the next start (its files stay). */
   close(): void {
+    if (this.closed) return;
+    this.saveIndex();
     this.closed = true;
     this.memory?.clear();
     this.disk?.clear();
     this.slotFiles?.close();
     this.checkQuiet();
+  }
+}
+
+/** The entries of a saved index that match this store's chunk size (none if absent or unreadable). */
+function readSavedIndex(file: string, chunkBytes: number): SavedIndex['entries'] {
+  try {
+    const index = JSON.parse(readFileSync(file, 'utf8')) as SavedIndex;
+    if (index.version !== 1 || index.chunkBytes !== chunkBytes || !Array.isArray(index.entries)) return [];
+    return index.entries.filter((e) => typeof e?.key === 'string' && Number.isInteger(e.size) && e.size > 0 && (e.slot === undefined || Number.isInteger(e.slot)));
+  } catch {
+    return [];
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return -1;
   }
 }
 

@@ -72,20 +72,44 @@ describe('mounts: ChunkStore disk slots', () => {
     store.close();
   });
 
-  it('starts with an empty index, keeping its slot files for reuse and deleting anything else', async () => {
+  it('takes its disk chunks back after a clean close, with their bytes, and deletes stray files', async () => {
     const dir = join(tempDir('slots-'), 'cache');
-    const first = new ChunkStore({ memoryBytes: 0, diskBytes: 2 * CB, dir, chunkBytes: CB });
-    await put(first, 'a', randomBytes(CB));
+    const first = new ChunkStore({ memoryBytes: 0, diskBytes: 4 * CB, dir, chunkBytes: CB });
+    const a = randomBytes(CB);
+    const tail = randomBytes(CB / 2 + 3);
+    await put(first, 'a', a);
+    await put(first, 'tail', tail);
     first.close();
+    assert.ok(existsSync(join(dir, 'index.json')), 'the index is saved');
     writeFileSync(join(dir, 'stray.tmp'), 'x');
+    const second = new ChunkStore({ memoryBytes: 0, diskBytes: 4 * CB, dir, chunkBytes: CB });
+    assert.equal(second.restored, 2);
+    assert.ok(!existsSync(join(dir, 'index.json')), 'deleted at start: a crash later leaves no stale index');
+    assert.ok(!existsSync(join(dir, 'stray.tmp')));
+    assert.ok(read(second, 'a')!.equals(a));
+    assert.ok(read(second, 'tail')!.equals(tail));
+    // Its slot is in use: a new chunk takes another.
+    await put(second, 'b', randomBytes(CB));
+    assert.ok(read(second, 'a')!.equals(a));
+    second.close();
+  });
+
+  it('starts empty after a crash (no saved index) or with another chunk size, and reuses the slot files', async () => {
+    const dir = join(tempDir('slots-'), 'cache');
+    const crashed = new ChunkStore({ memoryBytes: 0, diskBytes: 2 * CB, dir, chunkBytes: CB });
+    await put(crashed, 'a', randomBytes(CB));
+    // No close: as after SIGKILL or a power cut.
     const second = new ChunkStore({ memoryBytes: 0, diskBytes: 2 * CB, dir, chunkBytes: CB });
     assert.deepEqual(readdirSync(dir), ['slot-0']);
-    assert.equal(second.lookup('a'), undefined, 'nothing is served from a previous run');
+    assert.equal(second.lookup('a'), undefined, 'nothing is served from a run that did not close');
     const b = randomBytes(CB);
     await put(second, 'b', b);
     assert.ok(read(second, 'b')!.equals(b));
     assert.deepEqual(readdirSync(dir), ['slot-0'], 'the existing slot file was reused');
     second.close();
+    const resized = new ChunkStore({ memoryBytes: 0, diskBytes: 4 * CB, dir, chunkBytes: 2 * CB });
+    assert.equal(resized.lookup('b'), undefined, 'an index of another chunk size is not used');
+    resized.close();
   });
 });
 
