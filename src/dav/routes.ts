@@ -1,6 +1,7 @@
 /**
  * The WebDAV routes of users' homes:
  *   /remote.php/dav/files/{user}/…  (the authenticated user must be {user}: else 403; unknown → 404)
+ *   /remote.php/dav/uploads/{user}/… (Nextcloud's chunked uploads, methods/chunked-ng.ts; same rule)
  *   /remote.php/webdav/…            (legacy: the authenticated user's home)
  *   /remote.php/dav/ and /remote.php/dav/files/  (principal-level collections clients probe)
  * Every request is authenticated with services.auth.basic (401 + WWW-Authenticate otherwise).
@@ -12,6 +13,8 @@ import type { Fs } from '../fs/types.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { DavServer } from './server.js';
 import { serveVirtualCollection } from './principals.js';
+import { ASSEMBLE, assembleUpload, removeStaleUploads, uploadsFs } from './methods/chunked-ng.js';
+import { decodeUrlPath } from '../fs/path.js';
 
 export const DAV_VERBS = ['OPTIONS', 'PROPFIND', 'PROPPATCH', 'GET', 'HEAD', 'PUT', 'MKCOL', 'DELETE', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'POST', 'REPORT', 'SEARCH'];
 
@@ -41,15 +44,40 @@ export function davRouter(services: DavRouteServices): Router {
     });
   };
 
-  router.all('/remote.php/dav/files/:user{/*rest}', async (ctx) => {
-    ctx.state.dav = true;
+  /** The authenticated user, who must be the one the URL names (403 for another, 404 for none). */
+  const owner = async (ctx: Context): Promise<AuthUser> => {
     const user = await services.auth.basic(ctx);
     const wanted = String(ctx.params.user);
     if (wanted !== user.name) {
       if (!(await services.users.get(wanted))) throw new NotFoundError(`no user ${wanted}`);
       throw new ForbiddenError('this is another user\'s home');
     }
+    return user;
+  };
+
+  router.all('/remote.php/dav/files/:user{/*rest}', async (ctx) => {
+    ctx.state.dav = true;
+    const user = await owner(ctx);
     await home(ctx, user, `/remote.php/dav/files/${encodeUserSegment(user.name)}`);
+  });
+
+  // Nextcloud's chunked uploads (methods/chunked-ng.ts).
+  router.all('/remote.php/dav/uploads/:user{/*rest}', async (ctx) => {
+    ctx.state.dav = true;
+    const user = await owner(ctx);
+    const segment = encodeUserSegment(user.name);
+    const fs = await services.namespaces.forUser(user.name);
+    const uploads = await uploadsFs(fs);
+    const base = `/remote.php/dav/uploads/${segment}`;
+    const rest = decodeUrlPath(ctx.path).slice(decodeUrlPath(base).length) || '/';
+    const assemble = ctx.method === 'MOVE' ? ASSEMBLE.exec(rest) : null;
+    if (assemble) {
+      const files = { fs, base: `/remote.php/dav/files/${segment}`, lockScope: `user:${user.name}`, user: { name: user.name, displayName: user.displayName } };
+      await assembleUpload(ctx, services.dav, uploads, assemble[1]!, files, services.dav.hosts);
+      return;
+    }
+    if (ctx.method === 'MKCOL') await removeStaleUploads(uploads);
+    await services.dav.serve(ctx, { fs: uploads, base, lockScope: `uploads:${user.name}`, user: { name: user.name, displayName: user.displayName } });
   });
 
   router.all('/remote.php/webdav{/*rest}', async (ctx) => {

@@ -6,6 +6,7 @@
  * `methods/*.ts`; a method this engine does not know gets 405 with `Allow`.
  */
 import type { Context } from 'koa';
+import type { Readable } from 'node:stream';
 import { decodeUrlPath, isWithin, relativeTo } from '../fs/path.js';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { evaluateIf, parseIfHeader, submittedTokens } from './conditional.js';
@@ -16,7 +17,7 @@ import { ALLOW, options } from './methods/options.js';
 import { propfind } from './methods/propfind.js';
 import { proppatch } from './methods/proppatch.js';
 import { get, head } from './methods/get.js';
-import { put } from './methods/put.js';
+import { put, writeFile } from './methods/put.js';
 import { mkcol } from './methods/mkcol.js';
 import { del } from './methods/delete.js';
 import { copy, move } from './methods/copy-move.js';
@@ -62,6 +63,11 @@ export class DavServer {
     };
   }
 
+  /** Host names besides the request's Host that name this node (Destination headers). */
+  get hosts(): readonly string[] {
+    return this.env.hosts;
+  }
+
   /** Answers the request for the resource `ctx.path` names below `target.base`. */
   async serve(ctx: Context, target: DavTarget): Promise<void> {
     ctx.state.dav = true;
@@ -72,8 +78,20 @@ export class DavServer {
     const full = decodeUrlPath(ctx.path);
     const base = decodeUrlPath(target.base || '/');
     if (!isWithin(full, base)) throw new NotFoundError('outside this collection');
-    const path = relativeTo(full, base);
+    await handler(await this.request(ctx, target, relativeTo(full, base)));
+  }
 
+  /**
+   * The end of a chunked upload (chunked-ng.ts): `body` written to `path` of `target` as a PUT
+   * there would be (the request's If headers, locks, X-OC-Mtime, OC-Checksum), answered 201/204.
+   */
+  async writeAssembled(ctx: Context, target: DavTarget, path: string, body: Readable, size: number | undefined): Promise<void> {
+    ctx.state.dav = true;
+    await writeFile(await this.request(ctx, target, path), body, size);
+  }
+
+  /** The request on `path` of `target`, with its If header evaluated and lock tokens taken. */
+  private async request(ctx: Context, target: DavTarget, path: string): Promise<DavRequest> {
     const controller = new AbortController();
     const onClose = () => {
       if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
@@ -95,6 +113,6 @@ export class DavServer {
       });
       if (!ok) throw new PreconditionFailedError('If header conditions failed');
     }
-    await handler(req);
+    return req;
   }
 }

@@ -69,8 +69,8 @@ describe('real client: nextcloudcmd (two-way sync)', function () {
     local = join(dir, 'local');
     mkdirSync(join(local, 'sub folder', 'deep'), { recursive: true });
     await randomFile(join(local, 'big.bin'), 3 * 1024 * 1024 + 1);
-    // Over the client's 10 MB chunk size: uploaded in chunks (this client speaks chunking v1 here:
-    // PUT name-chunking-<id>-<n>-<i>, assembled by the server).
+    // Over the client's 10 MB chunk size: uploaded in chunks (chunking NG, as the capabilities
+    // offer: MKCOL and PUTs under /remote.php/dav/uploads, then MOVE .file to assemble).
     await randomFile(join(local, 'sub folder', 'large.bin'), 25 * 1024 * 1024 + 3);
     writeFileSync(join(local, 'a.txt'), 'version 1 of a\n');
     writeFileSync(join(local, 'sub folder', 'c ü.txt'), 'c, first\n');
@@ -80,9 +80,16 @@ describe('real client: nextcloudcmd (two-way sync)', function () {
     await site?.stop();
   });
 
-  it('uploads a local folder on the first run', async () => {
+  it('uploads a local folder on the first run, the large file in chunks (chunking NG: /remote.php/dav/uploads)', async () => {
     await sync();
     assert.deepEqual(await remoteTree(client), localTree(local));
+    const requests = site.node.logLines
+      .map((l) => JSON.parse(l) as { msg?: string; method?: string; path?: string; status?: number })
+      .filter((l) => l.msg === 'request' && l.path?.startsWith('/remote.php/dav/uploads/'));
+    const puts = requests.filter((l) => l.method === 'PUT' && l.status === 201);
+    const assembled = requests.filter((l) => l.method === 'MOVE' && l.path!.endsWith('/.file'));
+    assert.ok(puts.length >= 2, `large.bin went up in chunks: ${JSON.stringify(requests)}`);
+    assert.deepEqual(assembled.map((l) => l.status), [201], 'and was assembled once');
   });
 
   it('carries an edit on each side (plus a new file and a delete) on the second run', async () => {

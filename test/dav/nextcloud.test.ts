@@ -20,14 +20,14 @@ describe('Nextcloud client endpoints', function () {
     assert.equal(s.productname, 'meshdav');
   });
 
-  it('capabilities in JSON (v1 and v2): SHA1 checksums, no chunking, the webdav root', async () => {
+  it('capabilities in JSON (v1 and v2): SHA1 checksums, chunking 1.0, the webdav root', async () => {
     for (const v of [1, 2]) {
       const r = await n.req('GET', `/ocs/v${v}.php/cloud/capabilities?format=json`, { headers: { 'ocs-apirequest': 'true' } });
       assert.equal(r.status, 200);
       const { ocs } = JSON.parse(r.text);
       assert.equal(ocs.meta.statuscode, v === 1 ? 100 : 200);
       assert.deepEqual(ocs.data.capabilities.checksums.supportedTypes, ['SHA1']);
-      assert.equal(ocs.data.capabilities.dav.chunking, undefined);
+      assert.equal(ocs.data.capabilities.dav.chunking, '1.0');
       assert.equal(ocs.data.capabilities.core['webdav-root'], 'remote.php/webdav');
       assert.equal(ocs.data.version.major, 28);
     }

@@ -11,9 +11,8 @@ import type { Fs } from '../../fs/types.js';
 import { baseName, joinPath, parentPath } from '../../fs/path.js';
 import { AlreadyExistsError, BadRequestError, MethodNotAllowedError, NotFoundError } from '../../errors.js';
 import { assertUnlocked, emptyResponse, setEntryHeaders, statOrNull, type DavRequest } from '../context.js';
+import { STAGING } from '../../fs/hidden.js';
 
-/** Folder at the Fs root where chunks wait; never listed. */
-export const STAGING = '/.meshdav-chunks';
 const CHUNK_NAME = /^(.+)-chunking-(\d{1,19})-(\d{1,5})-(\d{1,5})$/;
 const MAX_CHUNKS = 10_000;
 const STALE_MS = 24 * 3600 * 1000;

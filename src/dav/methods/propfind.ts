@@ -9,7 +9,7 @@ import { hasDeadProps, hasQuota } from '../../fs/guards.js';
 import { BadRequestError, ForbiddenError } from '../../errors.js';
 import { hrefFor, type DavRequest } from '../context.js';
 import { parseDepth } from '../depth.js';
-import { STAGING } from './chunked-v1.js';
+import { isListed } from '../../fs/hidden.js';
 import { propstat, sendMultistatus } from '../multistatus.js';
 import { ALLPROP_NAMES, LIVE_PROPS, tagFor, type LiveProp, type PropEnv, type Tag } from '../properties.js';
 import { encodeUrlPath } from '../../fs/path.js';
@@ -154,7 +154,7 @@ export async function propfind(req: DavRequest): Promise<void> {
   const root = await fs.stat(path);
   const members = depth === 1 && root.type === 'dir' ? await fs.list(path) : [];
   // The chunk staging folder is an implementation detail: never listed.
-  const entries = [root, ...(path === '/' ? members.filter((e) => e.path !== STAGING) : members)];
+  const entries = [root, ...(path === '/' ? members.filter(isListed) : members)];
   const wantsQuota = query.names.some((n) => n.endsWith('}quota-used-bytes') || n.endsWith('}quota-available-bytes'));
   // Dead properties: for every entry when asked for by name. For allprop/propname, the target's,
   // and the members' that the Fs listed with them (local storage does, at no cost); no lookup per

@@ -4,6 +4,7 @@
  * X-OC-Mtime (answered with `X-OC-MTime: accepted`), OC-Checksum and Content-Length. A folder at
  * the path → 405; a missing parent → 409 (from the Fs); Content-Range → 400 (RFC 9110 §14.4).
  */
+import type { Readable } from 'node:stream';
 import { BadRequestError, MethodNotAllowedError } from '../../errors.js';
 import { checkHttpPreconditions } from '../conditional.js';
 import { isChunkedV1, putChunkV1 } from './chunked-v1.js';
@@ -27,29 +28,39 @@ function parseMtime(raw: string): number | undefined {
 }
 
 export async function put(req: DavRequest): Promise<void> {
-  const { ctx, fs, path, signal } = req;
+  const { ctx, signal } = req;
   if (ctx.get('content-range')) throw new BadRequestError('Content-Range is not allowed on PUT');
   if (isChunkedV1(req)) {
     await putChunkV1(req, { mtime: parseMtime(ctx.get('x-oc-mtime')), checksum: ctx.get('oc-checksum') || undefined, signal });
     return;
   }
-  const existing = await statOrNull(fs, path);
-  if (existing?.type === 'dir') throw new MethodNotAllowedError('PUT on a collection', { headers: { Allow: 'OPTIONS, PROPFIND, PROPPATCH, DELETE, COPY, MOVE, LOCK, UNLOCK, MKCOL' } });
-  checkHttpPreconditions(ctx, existing);
-  assertUnlocked(req, path, { member: !existing });
-
-  const mtime = parseMtime(ctx.get('x-oc-mtime'));
   let size: number | undefined;
   const rawLength = ctx.get('content-length');
   if (rawLength) {
     size = Number(rawLength);
     if (!Number.isSafeInteger(size) || size < 0) throw new BadRequestError('bad Content-Length');
   }
+  await writeFile(req, ctx.req, size);
+}
+
+/**
+ * Writes `body` (of `size` bytes when known) to `req.path` as PUT does, with the request's
+ * preconditions, locks, X-OC-Mtime and OC-Checksum, and answers 201 or 204 with the new
+ * version's headers. Also the end of a chunked upload (chunked-ng.ts), with the chunks as body.
+ */
+export async function writeFile(req: DavRequest, body: Readable, size: number | undefined): Promise<void> {
+  const { ctx, fs, path, signal } = req;
+  const existing = await statOrNull(fs, path);
+  if (existing?.type === 'dir') throw new MethodNotAllowedError('PUT on a collection', { headers: { Allow: 'OPTIONS, PROPFIND, PROPPATCH, DELETE, COPY, MOVE, LOCK, UNLOCK, MKCOL' } });
+  checkHttpPreconditions(ctx, existing);
+  assertUnlocked(req, path, { member: !existing });
+
+  const mtime = parseMtime(ctx.get('x-oc-mtime'));
   const checksum = ctx.get('oc-checksum') || undefined;
   const ifMatch = singleEtag(ctx.get('if-match'));
   const ifNoneMatch = ctx.get('if-none-match').trim() === '*' ? ('*' as const) : undefined;
 
-  const result = await fs.write(path, ctx.req, { ifMatch, ifNoneMatch, mtime, size, checksum, signal });
+  const result = await fs.write(path, body, { ifMatch, ifNoneMatch, mtime, size, checksum, signal });
   setEntryHeaders(ctx, result.entry);
   if (mtime !== undefined) ctx.set('X-OC-MTime', 'accepted');
   emptyResponse(ctx, result.created ? 201 : 204);

@@ -1,6 +1,7 @@
 /**
- * The capabilities Nextcloud clients read before syncing. Chunked uploads are not offered
- * (no `dav.chunking`), so clients upload each file with one PUT; checksums are SHA1.
+ * The capabilities Nextcloud clients read before syncing. Chunked uploads are offered as
+ * Nextcloud offers them (`dav.chunking` 1.0: /remote.php/dav/uploads, methods/chunked-ng.ts);
+ * checksums are SHA1.
  */
 import { NEXTCLOUD_VERSION } from './status.js';
 
@@ -9,7 +10,7 @@ export function capabilities(publicUrl: string): Record<string, unknown> {
     version: { ...NEXTCLOUD_VERSION, edition: '', extendedSupport: false },
     capabilities: {
       core: { pollinterval: 60, 'webdav-root': 'remote.php/webdav', 'reference-api': false, 'reference-regex': '' },
-      dav: { bulkupload: '' },
+      dav: { bulkupload: '', chunking: '1.0' },
       files: { bigfilechunking: false, blacklisted_files: ['.htaccess'], undelete: false, versioning: false, comments: false },
       checksums: { supportedTypes: ['SHA1'], preferredUploadType: 'SHA1' },
       files_sharing: { api_enabled: false, public: { enabled: false }, resharing: false, federation: { outgoing: false, incoming: true } },

@@ -9,6 +9,7 @@ import { BadRequestError, InsufficientStorageError } from '../../errors.js';
 import { hasMetadata, hasQuota } from '../../fs/guards.js';
 import { transfer } from '../../fs/fallbacks.js';
 import type { Entry } from '../../fs/types.js';
+import { isListed } from '../../fs/hidden.js';
 import { done, ensureParents, json, need, requestSignal, type StorageCall, type Verb } from './call.js';
 import { efssPath, homePath, pathOfId, resolveRef, revaPath } from './reference.js';
 import { resourceJson } from './resource.js';
@@ -102,7 +103,7 @@ export const storageVerbs: Record<string, Verb<StorageCall>> = {
     handler: async (call) => {
       const body = await readBody(call.ctx, getMdSchema, call.jsonLimit);
       const path = await resolveRef(call.fs, body.ref);
-      const entries: Entry[] = await call.fs.list(path);
+      const entries: Entry[] = (await call.fs.list(path)).filter(isListed);
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // stable order for clients and fixtures
       // Arbitrary metadata is looked up per entry only when keys are asked for by name.
       const keys = body.md_keys && body.md_keys.length > 0 ? body.md_keys : undefined;
