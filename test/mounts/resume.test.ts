@@ -17,6 +17,20 @@ const MiB = 1024 * 1024;
 const basic = 'Basic ' + Buffer.from(`marie:${PASSWORD}`).toString('base64');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/** Reads a body that must break off (the read rejects); the bytes that came before. */
+async function abortedBody(res: Response): Promise<number> {
+  let got = 0;
+  const reader = res.body!.getReader();
+  await assert.rejects(async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      got += value.length;
+    }
+  });
+  return got;
+}
+
 describe('mounts: content GETs reopened where they stopped', function () {
   this.timeout(60_000);
   let a: TestNode;
@@ -64,6 +78,14 @@ describe('mounts: content GETs reopened where they stopped', function () {
   /** Start offsets of the ranged GETs the proxy saw for `file`. */
   const starts = (proxy: TestProxy, file: string) => gets(proxy, file).map((r) => Number(/bytes=(\d+)-/.exec(r)?.[1] ?? NaN));
 
+  /** A read of /{name}/{name}.bin gives `data` and asks the sender for nothing. */
+  async function readsFromCache(proxy: TestProxy, name: string, data: Buffer): Promise<void> {
+    const before = gets(proxy, `${name}.bin`).length;
+    const again = Buffer.from(await (await get(`/${name}/${name}.bin`)).arrayBuffer());
+    assert.equal(sha(again), sha(data));
+    assert.equal(gets(proxy, `${name}.bin`).length, before);
+  }
+
   async function resumedMetric(why: 'paused' | 'broken'): Promise<number> {
     const text = await (await fetch(`${b.url}/metrics`)).text();
     const m = new RegExp(`^meshdav_mount_gets_resumed_total\\{why="${why}"\\} (\\d+)$`, 'm').exec(text);
@@ -89,9 +111,7 @@ describe('mounts: content GETs reopened where they stopped', function () {
     assert.equal((await resumedMetric('broken')) - before, 1);
 
     // What was cached across the break is the sender's bytes: a warm read asks the sender nothing.
-    const again = Buffer.from(await (await get('/broken/broken.bin')).arrayBuffer());
-    assert.equal(sha(again), sha(data));
-    assert.equal(gets(proxy, 'broken.bin').length, 2);
+    await readsFromCache(proxy, 'broken', data);
   });
 
   it('closes the connection while its client pauses and reopens it where it stopped when the client reads on', async () => {
@@ -122,9 +142,7 @@ describe('mounts: content GETs reopened where they stopped', function () {
     assert.equal(s.length, 2, gets(proxy, 'paused.bin').join('\n'));
     assert.ok(s[1]! > 0, `reopened at ${s[1]}`);
 
-    const again = Buffer.from(await (await get('/paused/paused.bin')).arrayBuffer());
-    assert.equal(sha(again), sha(data));
-    assert.equal(gets(proxy, 'paused.bin').length, 2);
+    await readsFromCache(proxy, 'paused', data);
   });
 
   it('gives up on a sender that keeps breaking off, after 16 breaks: the transfer aborts, never a short 200', async () => {
@@ -133,15 +151,7 @@ describe('mounts: content GETs reopened where they stopped', function () {
     const proxy = await mountVia('flaky', { cut: { afterBytes: 64 * 1024, times: 1000 } });
     const res = await get('/flaky/flaky.bin');
     assert.equal(res.status, 200);
-    let got = 0;
-    const reader = res.body!.getReader();
-    await assert.rejects(async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        got += value.length;
-      }
-    });
+    const got = await abortedBody(res);
     assert.ok(got < data.length);
     // The first GET and one reopen per break, each from where the last stopped.
     const s = starts(proxy, 'flaky.bin');
@@ -165,15 +175,7 @@ describe('mounts: content GETs reopened where they stopped', function () {
 
     const res = await get('/changed/changed.bin');
     assert.equal(res.status, 200);
-    let got = 0;
-    const reader = res.body!.getReader();
-    await assert.rejects(async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        got += value.length;
-      }
-    });
+    const got = await abortedBody(res);
     await changed;
     assert.ok(got < data.length, `got ${got} of ${data.length}`);
     // One reopen, from the cut, answered 412 (RemoteFs reads an answer its direct client declines

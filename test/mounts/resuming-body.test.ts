@@ -38,6 +38,14 @@ function directBody(target: TrackedTarget, data: Buffer) {
   };
 }
 
+/** A 1 MiB span read straight into memory, and its first (direct) body. */
+function directSpan() {
+  const size = 1024 * 1024;
+  const big = Buffer.from(Array.from({ length: size }, (_, i) => i % 253));
+  const target = new TrackedTarget(memory(size), 0);
+  return { size, big, target, first: directBody(target, big) };
+}
+
 async function all(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of stream) parts.push(Buffer.from(c as Buffer));
@@ -47,10 +55,7 @@ async function all(stream: Readable): Promise<Buffer> {
 describe('mounts: ResumingBody', () => {
   const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
   it('emits the pieces a failed direct body still buffered, then asks for the bytes after the last one received', async () => {
-    const size = 1024 * 1024;
-    const big = Buffer.from(Array.from({ length: size }, (_, i) => i % 253));
-    const target = new TrackedTarget(memory(size), 0);
-    const first = directBody(target, big);
+    const { size, big, target, first } = directSpan();
     const asked: number[] = [];
     const body = new ResumingBody({ stream: first.stream, direct: true, length: size }, target, size - 1, async (from, t) => {
       asked.push(from);
@@ -117,10 +122,7 @@ describe('mounts: ResumingBody', () => {
   });
 
   it('closes a body its reader holds paused, keeps what it received, and reopens when the reader reads on', async () => {
-    const size = 1024 * 1024;
-    const big = Buffer.from(Array.from({ length: size }, (_, i) => i % 253));
-    const target = new TrackedTarget(memory(size), 0);
-    const first = directBody(target, big);
+    const { size, big, target, first } = directSpan();
     const reopened: string[] = [];
     const body = new ResumingBody({ stream: first.stream, direct: true, length: size }, target, size - 1, async (from, t) => {
       const next = directBody(t, big);
