@@ -60,7 +60,7 @@ export function forwardHomeAbilities(ns: NamespaceFs): void {
       async (m, rel, o?: ReadOptions) => {
         const entry = ns.rebase(await m.fs.stat(rel), m);
         if (entry.type !== 'file') throw new ConflictError('not a file');
-        return { entry, body: await m.fs.openRead(rel, o) };
+        return { entry, body: await ns.openInMount(m, rel, o) };
       },
     );
   }

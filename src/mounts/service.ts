@@ -49,6 +49,8 @@ export interface MountsDeps {
   db: Db;
   log: Logger;
   homes: { home(user: string): Promise<Fs> };
+  /** The node's transfer activity, which transfers through mounts join (see NamespaceFs). */
+  activity?: { begin(large?: boolean): () => void };
 }
 
 export class Mounts {
@@ -95,6 +97,7 @@ export class Mounts {
     ns.props = this.props;
     ns.mountOps = { leave: (record) => this.leave(record), rename: (record, name) => this.rename(record, name) };
     ns.ids = this.ids;
+    ns.activity = this.deps.activity;
     return ns;
   }
 

@@ -34,7 +34,8 @@ export interface LocalStorageOptions {
 export class LocalStorage {
   private readonly homes = new Map<string, Promise<LocalFs>>();
   private readonly mutex = new KeyedMutex();
-  private readonly activity = new Activity();
+  /** Transfers in flight (local, and through mounts: services.ts); background work waits for none. */
+  readonly activity = new Activity();
   /** MD5/Adler32 of large uploads, computed while the storage is quiet. */
   readonly backfill: ChecksumBackfill;
   /** Old versions beyond maxVersions, dropped after the writes that made them. */

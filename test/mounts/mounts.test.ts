@@ -248,6 +248,35 @@ describe('mounts: received shares mounted under /Shares', function () {
       await srv.close();
     });
 
+    it('counts reads and writes through a mount as transfers, which background work waits for', async () => {
+      const srv = await startWebdavServer();
+      writeFileSync(join(srv.dir, 'busy.bin'), randomBytes(8 * 1024 * 1024));
+      await mountAt('busy', srv.url);
+      const activity = b.services.storage.activity;
+      assert.ok(activity.isQuiet(0));
+      const res = await dav(b, 'marie', 'GET', '/Shares/busy/busy.bin');
+      const reader = res.body!.getReader();
+      await reader.read();
+      assert.equal(activity.isQuiet(0), false, 'a read in flight');
+      while (!(await reader.read()).done);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(activity.isQuiet(0), 'over when the read is');
+      let seen = false;
+      const body = new ReadableStream({
+        pull(controller) {
+          seen ||= !activity.isQuiet(0);
+          if (seen) controller.close();
+          else controller.enqueue(new Uint8Array(64 * 1024));
+        },
+      });
+      const put = await fetch(`${b.url}/remote.php/dav/files/marie/Shares/busy/up.bin`, {
+        method: 'PUT', body, headers: { authorization: basic('marie') }, duplex: 'half',
+      } as RequestInit);
+      assert.ok(put.status < 300, String(put.status));
+      assert.ok(seen, 'a write in flight');
+      await srv.close();
+    });
+
     it('mounts `rclone serve webdav` as a sender', async function () {
       const rclone = needTool(this, 'rclone');
       const dir = tempDir('rclone-sender-');
