@@ -175,7 +175,7 @@ async function* sources(src: ChunkSource, entry: Entry, start: number, end: numb
         claims.push(claim);
       }
       const n = Math.max(1, claims.length);
-      yield await openRun(src, entry, i * cb, Math.min((i + n) * cb, entry.size) - 1, claims, start, end, signal, dropped);
+      yield await openRun(src, entry, i * cb, Math.min((i + n) * cb, entry.size) - 1, claims, start, end, signal, dropped, run);
       waits = 0;
       i += n;
     }

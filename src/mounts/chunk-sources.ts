@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { PreconditionFailedError } from '../errors.js';
 import { FileChunks, ReadBuffers } from '../storage/file-chunks.js';
 import type { Entry, Fs, ReadOptions } from '../fs/types.js';
-import type { ChunkStore, Claim, DiskChunk } from './chunk-store.js';
+import type { ChunkStore, Claim, ClaimRun, DiskChunk } from './chunk-store.js';
 import type { BodyTarget } from './direct-get.js';
 import type { StreamSource } from './range-stream.js';
 import { RemoteFs, type BodyInto } from './remote-fs.js';
@@ -63,6 +63,8 @@ export async function openRun(
   end: number,
   signal: AbortSignal,
   dropped?: (chunkIndex: number) => void,
+  /** The run `claims` belong to (see ClaimRun). */
+  run?: ClaimRun,
 ): Promise<StreamSource> {
   const fill = new SpanFill(src.chunkBytes, spanStart, spanEnd, claims, dropped);
   const target = new TrackedTarget(fill, spanStart);
@@ -84,7 +86,12 @@ export async function openRun(
     fill.finish(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
-  const body = new ResumingBody(opened, target, spanEnd, open, { ...src.resume, signal });
+  // A reader that stopped for long (its GET closed) gives its claims up once another reader waits
+  // for one of them: that reader fetches them itself instead of waiting as long as the first
+  // pauses. Nobody waiting, it keeps them, and caches the rest of the span when it reads on.
+  const release = () => fill.releaseClaims(new Error('the reader that was fetching it paused'));
+  const body = new ResumingBody(opened, target, spanEnd, open, { ...src.resume, signal, onPausedClose: () => run?.followed && release() });
+  if (run) run.onFollowed = () => body.idle && release();
   body.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
   const { direct } = opened;
   let pos = spanStart;
@@ -193,12 +200,17 @@ class SpanFill implements BodyTarget {
 
   /** Abandons the claims not filled and drops the slab being filled. */
   finish(err: Error): void {
+    this.releaseClaims(err);
+    if (this.slab) releaseSlab(this.slab);
+    this.slab = undefined;
+  }
+
+  /** Abandons the claims not filled (their waiters fetch themselves); the bytes still go to the reader. */
+  releaseClaims(err: Error): void {
     for (let k = this.index; k < this.claims.length; k++) {
       this.claims[k]?.abandon(err);
       this.claims[k] = undefined;
     }
-    if (this.slab) releaseSlab(this.slab);
-    this.slab = undefined;
   }
 }
 

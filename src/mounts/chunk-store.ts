@@ -124,6 +124,8 @@ export interface Claim {
  */
 export interface ClaimRun {
   followed: boolean;
+  /** Told each time a reader finds one of the run's claims pending (and so waits for it). */
+  onFollowed?: () => void;
 }
 
 export function chunkLength(chunk: Chunk): number {
@@ -210,7 +212,10 @@ export class ChunkStore {
     if (pending) {
       this.waited.add(key);
       const run = this.inflightRun.get(key);
-      if (run) run.followed = true;
+      if (run) {
+        run.followed = true;
+        run.onFollowed?.();
+      }
       return { tier: 'pending', chunk: pending };
     }
     const onDisk = this.disk?.get(key);

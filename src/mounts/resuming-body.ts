@@ -15,8 +15,9 @@
  *     the same `If-Match` ETag as the first GET (the opener's job), so bytes of two versions of a
  *     file are never joined: a changed file fails the read (412), as do a revoked share and an
  *     answer of another length;
- *   - a body held paused by the reader for `pausedCloseMs` is closed, and reopened when the
- *     reader asks for more; pieces it had received already are kept and emitted first;
+ *   - a body held paused by the reader for `pausedCloseMs` is closed (`onPausedClose` is told,
+ *     and `idle` is true until it is reopened), and reopened when the reader asks for more;
+ *     pieces it had received already are kept and emitted first;
  *   - a body that fails (connection closed, reset, silent) is reopened after RETRY_DELAYS_MS (at
  *     once, then later twice); an attempt that brings bytes starts the count again; after the last,
  *     or after MAX_BREAKS breaks of one span, the read fails with the last error. A failure that a
@@ -50,6 +51,8 @@ export interface ReadResume {
 export interface ResumeOptions extends ReadResume {
   /** Aborted when the read ends: no reopen after it. */
   signal: AbortSignal;
+  /** Called when a body held paused is closed (see `idle`). */
+  onPausedClose?: () => void;
 }
 
 /**
@@ -93,6 +96,8 @@ export class ResumingBody extends Readable {
   private failures = 0;
   private pauseTimer?: NodeJS.Timeout;
   private lastError?: Error;
+  /** Closed while paused (see `idle`). */
+  private paused = false;
 
   constructor(
     first: BodyInto,
@@ -124,6 +129,11 @@ export class ResumingBody extends Readable {
     cb(err);
   }
 
+  /** The body was closed while the reader held it paused, and is not reopened yet. */
+  get idle(): boolean {
+    return !this.body && !this.reopening && this.paused;
+  }
+
   /** Offset of the next byte to ask the sender for. */
   private get at(): number {
     return this.direct ? this.target.at : this.next;
@@ -131,6 +141,7 @@ export class ResumingBody extends Readable {
 
   private attach(body: Readable): void {
     this.body = body;
+    this.paused = false;
     body.on('data', this.onData);
     body.once('end', this.onEnd);
     body.once('error', this.onError);
@@ -200,6 +211,8 @@ export class ResumingBody extends Readable {
       const body = this.detach();
       if (!body) return;
       body.destroy();
+      this.paused = true;
+      this.options.onPausedClose?.();
       this.options.onReopen?.('paused', this.at);
       this.flushPending();
       // Reopened by _read once the reader wants more.

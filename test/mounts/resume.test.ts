@@ -145,6 +145,26 @@ describe('mounts: content GETs reopened where they stopped', function () {
     await readsFromCache(proxy, 'paused', data);
   });
 
+  it('lets another reader of the same chunks go on when the reader fetching them pauses', async () => {
+    const data = randomBytes(48 * MiB);
+    await putFile(a, 'einstein', '/proj/shared.bin', data);
+    await mountVia('shared', {});
+    const first = await get('/shared/shared.bin');
+    const reader = first.body!.getReader();
+    const parts: Buffer[] = [Buffer.from((await reader.read()).value!)];
+    // The first reader stops; a second one wants the chunks the first has claimed.
+    const t0 = Date.now();
+    const second = Buffer.from(await (await get('/shared/shared.bin')).arrayBuffer());
+    assert.equal(sha(second), sha(data));
+    assert.ok(Date.now() - t0 < 10_000, `the second read took ${Date.now() - t0} ms`);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(Buffer.from(value));
+    }
+    assert.equal(sha(Buffer.concat(parts)), sha(data), 'and the first reads on, whole');
+  });
+
   it('gives up on a sender that keeps breaking off, after 16 breaks: the transfer aborts, never a short 200', async () => {
     const data = randomBytes(8 * MiB);
     await putFile(a, 'einstein', '/proj/flaky.bin', data);
