@@ -97,7 +97,7 @@ export class ResumingBody extends Readable {
   private pauseTimer?: NodeJS.Timeout;
   private lastError?: Error;
   /** Closed while paused (see `idle`). */
-  private paused = false;
+  private closedPaused = false;
 
   constructor(
     first: BodyInto,
@@ -131,7 +131,7 @@ export class ResumingBody extends Readable {
 
   /** The body was closed while the reader held it paused, and is not reopened yet. */
   get idle(): boolean {
-    return !this.body && !this.reopening && this.paused;
+    return !this.body && !this.reopening && this.closedPaused;
   }
 
   /** Offset of the next byte to ask the sender for. */
@@ -141,7 +141,7 @@ export class ResumingBody extends Readable {
 
   private attach(body: Readable): void {
     this.body = body;
-    this.paused = false;
+    this.closedPaused = false;
     body.on('data', this.onData);
     body.once('end', this.onEnd);
     body.once('error', this.onError);
@@ -211,7 +211,7 @@ export class ResumingBody extends Readable {
       const body = this.detach();
       if (!body) return;
       body.destroy();
-      this.paused = true;
+      this.closedPaused = true;
       this.options.onPausedClose?.();
       this.options.onReopen?.('paused', this.at);
       this.flushPending();
