@@ -7,6 +7,7 @@
  */
 import type { Context } from 'koa';
 import type { Readable } from 'node:stream';
+import type { WriteResult } from '../fs/types.js';
 import { decodeUrlPath, isWithin, relativeTo } from '../fs/path.js';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { evaluateIf, parseIfHeader, submittedTokens } from './conditional.js';
@@ -85,9 +86,9 @@ export class DavServer {
    * The end of a chunked upload (chunked-ng.ts): `body` written to `path` of `target` as a PUT
    * there would be (the request's If headers, locks, X-OC-Mtime, OC-Checksum), answered 201/204.
    */
-  async writeAssembled(ctx: Context, target: DavTarget, path: string, body: Readable, size: number | undefined): Promise<void> {
+  async writeAssembled(ctx: Context, target: DavTarget, path: string, body: Readable, size: number | undefined): Promise<WriteResult> {
     ctx.state.dav = true;
-    await writeFile(await this.request(ctx, target, path), body, size);
+    return writeFile(await this.request(ctx, target, path), body, size);
   }
 
   /** The request on `path` of `target`, with its If header evaluated and lock tokens taken. */

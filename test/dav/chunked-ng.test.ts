@@ -82,6 +82,21 @@ describe('DAV: chunked uploads (Nextcloud chunking NG, /remote.php/dav/uploads)'
     assert.equal((await n.req('GET', n.base + '/big.bin')).text, whole.toString());
   });
 
+  it('answers a MOVE sent again while the first is still assembling with the first one\'s result', async () => {
+    const parts = [randomBytes(8 * 1024 * 1024), randomBytes(8 * 1024 * 1024), randomBytes(8 * 1024 * 1024)];
+    const headers = { destination: dest('/twice.bin') };
+    await n.req('MKCOL', `${up}/twice`, { headers });
+    for (const [i, part] of parts.entries()) await n.req('PUT', `${up}/twice/${i + 1}`, { headers, body: part });
+    const [first, again] = await Promise.all([
+      n.req('MOVE', `${up}/twice/.file`, { headers }),
+      new Promise((r) => setTimeout(r, 5)).then(() => n.req('MOVE', `${up}/twice/.file`, { headers })),
+    ]);
+    assert.equal(first.status, 201, first.text);
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.headers.etag, first.headers.etag, 'one assembly, one version');
+    assert.equal(sha((await n.req('GET', n.base + '/twice.bin')).body), sha(Buffer.concat(parts)));
+  });
+
   it('keeps an upload whose chunks do not add up to OC-Total-Length (400), so the client can send the missing one', async () => {
     const headers = { destination: dest('/sum.bin') };
     await n.req('MKCOL', `${up}/sum`, { headers });

@@ -16,12 +16,12 @@
  */
 import { Readable } from 'node:stream';
 import type { Context } from 'koa';
-import type { Entry, Fs } from '../../fs/types.js';
+import type { Entry, Fs, WriteResult } from '../../fs/types.js';
 import { ScopedFs } from '../../fs/scoped-fs.js';
 import { joinPath } from '../../fs/path.js';
 import { AlreadyExistsError, BadRequestError, NotFoundError } from '../../errors.js';
 import { parseDestination } from '../destination.js';
-import type { DavTarget } from '../context.js';
+import { emptyResponse, setEntryHeaders, type DavTarget } from '../context.js';
 import { UPLOADS } from '../../fs/hidden.js';
 
 export { UPLOADS };
@@ -33,8 +33,11 @@ export const ASSEMBLE = /^\/([^/]+)\/\.file$/;
 
 /** What assembling needs from the DAV engine (DavServer.writeAssembled). */
 export interface AssembleWriter {
-  writeAssembled(ctx: Context, target: DavTarget, path: string, body: Readable, size: number | undefined): Promise<void>;
+  writeAssembled(ctx: Context, target: DavTarget, path: string, body: Readable, size: number | undefined): Promise<WriteResult>;
 }
+
+/** Assemblies running now, by user and upload: a client's retried MOVE waits for the first. */
+const assembling = new Map<string, Promise<WriteResult>>();
 
 /** The user's upload folders as an Fs (UPLOADS of `home`, made when missing). */
 export async function uploadsFs(home: Fs): Promise<Fs> {
@@ -64,6 +67,26 @@ export function chunkOrder(chunks: Entry[]): Entry[] {
  * in the user's files (`files`), then removes the upload folder.
  */
 export async function assembleUpload(ctx: Context, dav: AssembleWriter, uploads: Fs, id: string, files: DavTarget, hosts: readonly string[]): Promise<void> {
+  // A client that timed out waiting for a large assembly sends its MOVE again: that one gets the
+  // first one's answer instead of a second assembly racing the first.
+  const key = `${files.lockScope}\0${id}`;
+  const running = assembling.get(key);
+  if (running) {
+    const result = await running;
+    setEntryHeaders(ctx, result.entry);
+    emptyResponse(ctx, result.created ? 201 : 204);
+    return;
+  }
+  const assembly = assemble(ctx, dav, uploads, id, files, hosts);
+  assembling.set(key, assembly);
+  try {
+    await assembly;
+  } finally {
+    assembling.delete(key);
+  }
+}
+
+async function assemble(ctx: Context, dav: AssembleWriter, uploads: Fs, id: string, files: DavTarget, hosts: readonly string[]): Promise<WriteResult> {
   const folder = joinPath('/', id);
   let entries: Entry[];
   try {
@@ -86,6 +109,7 @@ export async function assembleUpload(ctx: Context, dav: AssembleWriter, uploads:
       for await (const piece of await uploads.openRead(c.path)) yield piece as Buffer;
     }
   }
-  await dav.writeAssembled(ctx, files, destination, Readable.from(concatenated(), { objectMode: false }), sum);
+  const result = await dav.writeAssembled(ctx, files, destination, Readable.from(concatenated(), { objectMode: false }), sum);
   await uploads.remove(folder).catch(() => undefined);
+  return result;
 }

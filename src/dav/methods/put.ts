@@ -5,6 +5,7 @@
  * the path → 405; a missing parent → 409 (from the Fs); Content-Range → 400 (RFC 9110 §14.4).
  */
 import type { Readable } from 'node:stream';
+import type { WriteResult } from '../../fs/types.js';
 import { BadRequestError, MethodNotAllowedError } from '../../errors.js';
 import { checkHttpPreconditions } from '../conditional.js';
 import { isChunkedV1, putChunkV1 } from './chunked-v1.js';
@@ -48,7 +49,7 @@ export async function put(req: DavRequest): Promise<void> {
  * preconditions, locks, X-OC-Mtime and OC-Checksum, and answers 201 or 204 with the new
  * version's headers. Also the end of a chunked upload (chunked-ng.ts), with the chunks as body.
  */
-export async function writeFile(req: DavRequest, body: Readable, size: number | undefined): Promise<void> {
+export async function writeFile(req: DavRequest, body: Readable, size: number | undefined): Promise<WriteResult> {
   const { ctx, fs, path, signal } = req;
   const existing = await statOrNull(fs, path);
   if (existing?.type === 'dir') throw new MethodNotAllowedError('PUT on a collection', { headers: { Allow: 'OPTIONS, PROPFIND, PROPPATCH, DELETE, COPY, MOVE, LOCK, UNLOCK, MKCOL' } });
@@ -64,4 +65,5 @@ export async function writeFile(req: DavRequest, body: Readable, size: number | 
   setEntryHeaders(ctx, result.entry);
   if (mtime !== undefined) ctx.set('X-OC-MTime', 'accepted');
   emptyResponse(ctx, result.created ? 201 : 204);
+  return result;
 }
