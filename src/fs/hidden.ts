@@ -12,3 +12,9 @@ const HIDDEN = new Set([STAGING, UPLOADS]);
 export function isListed(entry: { path: string }): boolean {
   return !HIDDEN.has(entry.path);
 }
+
+/** True for those folders and anything in them: removed for good, never kept in the trash. */
+export function isInternalPath(path: string): boolean {
+  for (const root of HIDDEN) if (path === root || path.startsWith(root + '/')) return true;
+  return false;
+}

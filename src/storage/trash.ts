@@ -7,6 +7,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { normalizePath, parentPath } from '../fs/path.js';
+import { isInternalPath } from '../fs/hidden.js';
 import type { Entry, TrashItem } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
 import { checkQuota, locked, toEntry, type HomeContext } from './home.js';
@@ -45,11 +46,15 @@ export async function trashLocked(home: HomeContext, txn: Txn, path: string, st:
 export async function removeToTrash(home: HomeContext, rawPath: string): Promise<void> {
   const path = normalizePath(rawPath);
   if (path === '/') throw new ForbiddenError('the home folder cannot be removed');
-  await locked(home, async (txn) => {
+  const item = await locked(home, async (txn) => {
     const [st] = await Promise.all([resolveExisting(home.layout.full(home.user, path), path), txn.prefetch([path, ...ancestorsOf(path)])]);
-    await trashLocked(home, txn, path, st);
+    const trashed = await trashLocked(home, txn, path, st);
     await txn.commit();
+    return trashed;
   });
+  // Upload chunks (meshdav's own folders, fs/hidden.ts) are deleted for good: a large upload
+  // would otherwise leave a copy of itself in its owner's trash.
+  if (isInternalPath(path)) await purgeTrash(home, item.key);
 }
 
 export async function listTrash(home: HomeContext): Promise<TrashItem[]> {

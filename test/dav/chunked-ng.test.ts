@@ -56,6 +56,8 @@ describe('DAV: chunked uploads (Nextcloud chunking NG, /remote.php/dav/uploads)'
     assert.equal((await n.req('PROPFIND', `${up}/${id}`, { headers: { depth: '0' } })).status, 404, 'the upload folder is gone');
     const root = await n.req('PROPFIND', n.base + '/', { headers: { depth: '1' } });
     assert.doesNotMatch(root.text, /meshdav-uploads/, 'upload folders are never listed');
+    const home = await n.node.services.storage.home(n.user);
+    assert.deepEqual(await home.listTrash(), [], 'nor kept in the trash');
     const efss = await fetch(`${n.node.url}/apps/sciencemesh/~${n.user}/api/storage/ListFolder`, {
       method: 'POST',
       headers: { 'x-reva-secret': n.node.config.revaSecret!, 'content-type': 'application/json' },
@@ -114,6 +116,8 @@ describe('DAV: chunked uploads (Nextcloud chunking NG, /remote.php/dav/uploads)'
     await n.req('MKCOL', `${up}/gone`);
     await n.req('PUT', `${up}/gone/1`, { body: 'x' });
     assert.equal((await n.req('DELETE', `${up}/gone`)).status, 204);
+    const trash = await (await n.node.services.storage.home(n.user)).listTrash();
+    assert.ok(!trash.some((t) => t.originalPath.startsWith('/.meshdav-uploads')), 'a cancelled upload is not kept in the trash');
     assert.equal((await n.req('MOVE', `${up}/gone/.file`, { headers: { destination: dest('/gone.bin') } })).status, 404);
 
     await n.node.services.users.add({ name: 'bob', password: 'bob password here' });

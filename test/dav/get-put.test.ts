@@ -104,6 +104,8 @@ describe('DAV GET, HEAD and PUT', function () {
     assert.equal(last.headers['x-oc-mtime'], 'accepted');
     assert.equal((await n.req('GET', `${n.base}/big.bin`)).text, parts.join(''));
     assert.equal((await n.req('PROPFIND', `${n.base}/.meshdav-chunks`, { headers: { depth: '0' } })).status, 404);
+    const home = await n.node.services.storage.home(n.user);
+    assert.deepEqual(await home.listTrash(), [], 'the chunks are not kept in the trash');
   });
 
   it('OPTIONS advertises DAV 1, 2 and the methods', async () => {
