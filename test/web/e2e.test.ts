@@ -126,15 +126,26 @@ describe('web UI end to end in Chromium (two sites)', function () {
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 10, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
     try {
-      await pageA.locator('#upload-input').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4 * 1024 * 1024, 7) });
-      const bar = pageA.getByRole('progressbar', { name: 'Uploading big.bin' });
-      await eventually('the progress bar shows part of the upload', async () => {
-        const v = await bar.evaluate((el) => (el as HTMLProgressElement).value).catch(() => 0);
-        return v > 0 && v < 100;
-      });
-      await step(pageA, '02b-a-upload-progress');
-      await pageA.getByRole('button', { name: 'Cancel upload of big.bin' }).click();
-      await status(pageA, /upload cancelled/);
+      for (let attempt = 1; ; attempt++) {
+        const logged = a.logLines.length;
+        await pageA.locator('#upload-input').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4 * 1024 * 1024, 7) });
+        const bar = pageA.getByRole('progressbar', { name: 'Uploading big.bin' });
+        await eventually('the progress bar shows part of the upload', async () => {
+          const v = await bar.evaluate((el) => (el as HTMLProgressElement).value).catch(() => 0);
+          return v > 0 && v < 100;
+        });
+        if (attempt === 1) await step(pageA, '02b-a-upload-progress');
+        await pageA.getByRole('button', { name: 'Cancel upload of big.bin' }).click();
+        await status(pageA, /upload cancelled/);
+        // A cancel is one only if it reached the node before the body's last byte. Once in CI
+        // (1 run of 9) the browser's upload throttle did not hold the body back and the node had
+        // stored the file (201) when the abort came: then try again.
+        await new Promise((r) => setTimeout(r, 200));
+        const stored = a.logLines.slice(logged).some((l) => l.includes('"method":"PUT"') && l.includes('big.bin') && /"status":20[14]/.test(l));
+        if (!stored) break;
+        assert.ok(attempt < 3, 'the upload was never cancelled before the node had all of it');
+        await (await a.services.namespaces.forUser('alice')).remove('/Project/big.bin');
+      }
     } finally {
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
       await cdp.detach();
