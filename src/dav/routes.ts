@@ -11,7 +11,7 @@ import { encodeUserSegment } from './context.js';
 import type { Context } from 'koa';
 import type { Fs } from '../fs/types.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
-import type { DavServer } from './server.js';
+import type { DavServer, DavTarget } from './server.js';
 import { serveVirtualCollection } from './principals.js';
 import { ASSEMBLE, assembleUpload, removeStaleUploads, uploadsFs } from './methods/chunked-ng.js';
 import { decodeUrlPath } from '../fs/path.js';
@@ -34,14 +34,16 @@ export interface DavRouteServices {
 export function davRouter(services: DavRouteServices): Router {
   const router = new Router({ methods: DAV_VERBS });
 
+  /** A user's home at `base`: its locks are the user's, whichever URL names them. */
+  const homeTarget = (user: AuthUser, fs: Fs, base: string): DavTarget => ({
+    fs,
+    base,
+    lockScope: `user:${user.name}`,
+    user: { name: user.name, displayName: user.displayName },
+  });
+
   const home = async (ctx: Context, user: AuthUser, base: string) => {
-    const fs = await services.namespaces.forUser(user.name);
-    await services.dav.serve(ctx, {
-      fs,
-      base,
-      lockScope: `user:${user.name}`,
-      user: { name: user.name, displayName: user.displayName },
-    });
+    await services.dav.serve(ctx, homeTarget(user, await services.namespaces.forUser(user.name), base));
   };
 
   /** The authenticated user, who must be the one the URL names (403 for another, 404 for none). */
@@ -72,12 +74,12 @@ export function davRouter(services: DavRouteServices): Router {
     const rest = decodeUrlPath(ctx.path).slice(decodeUrlPath(base).length) || '/';
     const assemble = ctx.method === 'MOVE' ? ASSEMBLE.exec(rest) : null;
     if (assemble) {
-      const files = { fs, base: `/remote.php/dav/files/${segment}`, lockScope: `user:${user.name}`, user: { name: user.name, displayName: user.displayName } };
+      const files = homeTarget(user, fs, `/remote.php/dav/files/${segment}`);
       await assembleUpload(ctx, services.dav, uploads, assemble[1]!, files, services.dav.hosts);
       return;
     }
     if (ctx.method === 'MKCOL') await removeStaleUploads(uploads);
-    await services.dav.serve(ctx, { fs: uploads, base, lockScope: `uploads:${user.name}`, user: { name: user.name, displayName: user.displayName } });
+    await services.dav.serve(ctx, { ...homeTarget(user, uploads, base), lockScope: `uploads:${user.name}` });
   });
 
   router.all('/remote.php/webdav{/*rest}', async (ctx) => {

@@ -28,9 +28,8 @@ import type { Entry, Fs, ReadOptions } from '../fs/types.js';
 import type { Chunk, ChunkStore, Claim, ClaimRun, DiskChunk } from './chunk-store.js';
 import { diskSource, openDisk, openRun } from './chunk-sources.js';
 import type { ReadResume } from './resuming-body.js';
-import { RangeStream, type Source, type StreamSource } from './range-stream.js';
+import { RangeStream, type Source } from './range-stream.js';
 import type { ChunkRefill } from './chunk-refill.js';
-import { releasePiece } from './slabs.js';
 
 /** Times a reader waits for other reads' fetches of one chunk before fetching it uncached. */
 const MAX_WAITS = 3;
@@ -203,44 +202,12 @@ async function refetch(src: ChunkSource, entry: Entry, index: number, run: Claim
   };
   const start = index * src.chunkBytes;
   const end = Math.min(start + src.chunkBytes, entry.size) - 1;
-  await drain(await openRun(src, entry, start, end, [tracked], start, end, signal));
+  // Read as any range is, its pieces handed straight back.
+  const stream = (await openPlanned(entry, { range: { start, end }, signal }, async function* (s, e, sig) {
+    yield await openRun(src, entry, s, e, [tracked], s, e, sig);
+  })) as RangeStream;
+  for await (const piece of stream) stream.release(piece as Buffer);
   return kept;
-}
-
-/** Reads a stream source to its end for its side effects (the chunks it fills), dropping its pieces. */
-function drain(source: StreamSource): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = source.stream;
-    let settled = false;
-    const fail = (err: Error) => {
-      if (settled) return;
-      settled = true;
-      s.destroy();
-      source.finish(err);
-      reject(err);
-    };
-    s.on('data', (piece: Buffer) => {
-      try {
-        const out = source.take(piece);
-        if (out) releasePiece(out);
-      } catch (err) {
-        fail(err as Error);
-      }
-    });
-    s.once('error', fail);
-    s.once('end', () => {
-      try {
-        source.end();
-      } catch (err) {
-        fail(err as Error);
-        return;
-      }
-      if (settled) return;
-      settled = true;
-      source.finish();
-      resolve();
-    });
-  });
 }
 
 /** The next disk chunk, pinned and opened while the current one is sent. */

@@ -50,11 +50,6 @@ export class ChunkRefill {
     void this.drain();
   }
 
-  /** Chunks waiting to be fetched again. */
-  get queued(): number {
-    return this.jobs.size;
-  }
-
   /** Resolves once the queue is empty and no job runs (for tests and shutdown). */
   idle(): Promise<void> {
     if (!this.running && this.jobs.size === 0) return Promise.resolve();

@@ -158,8 +158,6 @@ export class ChunkStore {
   /** Called once no claim is in flight and no chunk waits to be written (see `quiet`). */
   private quietWaiters: (() => void)[] = [];
   private readonly spillQueueBytes: number;
-  /** Disk chunks taken back at start-up (from the index a clean close saved), until indexed. */
-  private adopted?: Array<[string, DiskEntry]>;
   private restoredCount = 0;
   readonly stats: ChunkStoreStats = { loads: 0, memoryHits: 0, diskHits: 0, spillsDropped: 0, memoryBytes: 0, diskBytes: 0 };
 
@@ -169,7 +167,7 @@ export class ChunkStore {
     this.slots = options.diskBytes > 0 && cb > 0 ? Math.floor(options.diskBytes / cb) : 0;
     if (options.diskBytes > 0) {
       if (!options.dir) throw new Error('ChunkStore: a disk tier needs a folder');
-      this.adoptDir(options.dir);
+      const adopted = this.adoptDir(options.dir);
       const dir = options.dir;
       if (this.slots > 0) this.slotFiles = new SlotFiles((n) => join(dir, `slot-${n}`));
       this.disk = new LRUCache<string, DiskEntry>({
@@ -181,9 +179,8 @@ export class ChunkStore {
           else v.evicted = true;
         },
       });
-      for (const [key, entry] of this.adopted ?? []) this.disk.set(key, entry);
+      for (const [key, entry] of adopted) this.disk.set(key, entry);
       this.restoredCount = this.disk.size;
-      this.adopted = undefined;
       this.updateSizes();
     }
     if (options.memoryBytes > 0) {
@@ -254,10 +251,11 @@ export class ChunkStore {
   }
 
   /**
-   * Start-up: takes back the chunks of the index a clean close saved (deleting it first), keeps
-   * the other slot files this store may use (as free slots), deletes anything else.
+   * Start-up: takes back the chunks of the index a clean close saved (deleting it first; they are
+   * returned, least recently used first, to be indexed), keeps the other slot files this store
+   * may use (as free slots), deletes anything else.
    */
-  private adoptDir(dir: string): void {
+  private adoptDir(dir: string): Array<[string, DiskEntry]> {
     mkdirSync(dir, { recursive: true });
     const saved = readSavedIndex(join(dir, INDEX_FILE), this.options.chunkBytes ?? 0);
     rmSync(join(dir, INDEX_FILE), { force: true });
@@ -283,7 +281,7 @@ export class ChunkStore {
         if (!taken.has(n)) this.freeSlots.push(n);
       } else if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
     }
-    this.adopted = adopted;
+    return adopted;
   }
 
   /** Chunks the disk tier took back at start-up from the index a clean close saved. */
