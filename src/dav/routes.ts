@@ -13,7 +13,7 @@ import type { Fs } from '../fs/types.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { DavServer, DavTarget } from './server.js';
 import { serveVirtualCollection } from './principals.js';
-import { ASSEMBLE, assembleUpload, removeStaleUploads, uploadsFs } from './methods/chunked-ng.js';
+import { ASSEMBLE, assembleUpload, forgetAssembly, removeStaleUploads, uploadsFs } from './methods/chunked-ng.js';
 import { decodeUrlPath } from '../fs/path.js';
 
 export const DAV_VERBS = ['OPTIONS', 'PROPFIND', 'PROPPATCH', 'GET', 'HEAD', 'PUT', 'MKCOL', 'DELETE', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'POST', 'REPORT', 'SEARCH'];
@@ -73,12 +73,12 @@ export function davRouter(services: DavRouteServices): Router {
     const base = `/remote.php/dav/uploads/${segment}`;
     const rest = decodeUrlPath(ctx.path).slice(decodeUrlPath(base).length) || '/';
     const assemble = ctx.method === 'MOVE' ? ASSEMBLE.exec(rest) : null;
-    if (assemble) {
-      const files = homeTarget(user, fs, `/remote.php/dav/files/${segment}`);
-      await assembleUpload(ctx, services.dav, uploads, assemble[1]!, files, services.dav.hosts);
-      return;
+    const files = homeTarget(user, fs, `/remote.php/dav/files/${segment}`);
+    if (assemble) return assembleUpload(ctx, services.dav, uploads, assemble[1]!, files, services.dav.hosts);
+    if (ctx.method === 'MKCOL') {
+      forgetAssembly(files.lockScope, rest.split('/')[1] ?? '');
+      await removeStaleUploads(uploads);
     }
-    if (ctx.method === 'MKCOL') await removeStaleUploads(uploads);
     await services.dav.serve(ctx, { ...homeTarget(user, uploads, base), lockScope: `uploads:${user.name}` });
   });
 

@@ -99,6 +99,25 @@ describe('DAV: chunked uploads (Nextcloud chunking NG, /remote.php/dav/uploads)'
     assert.equal(sha((await n.req('GET', n.base + '/twice.bin')).body), sha(Buffer.concat(parts)));
   });
 
+  it('answers a MOVE retried after the assembly finished with its result; a new upload under the same name starts afresh', async () => {
+    const headers = { destination: dest('/retried.bin') };
+    await n.req('MKCOL', `${up}/retried`, { headers });
+    await n.req('PUT', `${up}/retried/1`, { headers, body: 'first upload' });
+    const first = await n.req('MOVE', `${up}/retried/.file`, { headers });
+    assert.equal(first.status, 201, first.text);
+    // The client never saw that answer (a timeout) and sends the MOVE again.
+    const again = await n.req('MOVE', `${up}/retried/.file`, { headers });
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.headers.etag, first.headers.etag);
+    assert.equal((await n.req('GET', n.base + '/retried.bin')).text, 'first upload');
+    assert.equal((await n.req('MOVE', `${up}/retried/.file`, { headers: { destination: dest('/elsewhere.bin') } })).status, 404, 'not for another destination');
+    // The same name made again is a new upload: given up, its MOVE finds nothing.
+    assert.equal((await n.req('MKCOL', `${up}/retried`, { headers })).status, 201);
+    assert.equal((await n.req('DELETE', `${up}/retried`)).status, 204);
+    assert.equal((await n.req('MOVE', `${up}/retried/.file`, { headers })).status, 404);
+    assert.equal((await n.req('GET', n.base + '/retried.bin')).text, 'first upload');
+  });
+
   it('keeps an upload whose chunks do not add up to OC-Total-Length (400), so the client can send the missing one', async () => {
     const headers = { destination: dest('/sum.bin') };
     await n.req('MKCOL', `${up}/sum`, { headers });

@@ -16,6 +16,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Context } from 'koa';
+import { LRUCache } from 'lru-cache';
 import type { Entry, Fs, WriteResult } from '../../fs/types.js';
 import { ScopedFs } from '../../fs/scoped-fs.js';
 import { joinPath } from '../../fs/path.js';
@@ -38,6 +39,13 @@ export interface AssembleWriter {
 
 /** Assemblies running now, by user and upload: a client's retried MOVE waits for the first. */
 const assembling = new Map<string, Promise<WriteResult>>();
+/**
+ * Assemblies finished lately, by user and upload, with the path written: a MOVE retried after the
+ * first one finished (its answer lost to a timeout or a dropped connection) finds no upload folder
+ * any more, and gets the first one's answer instead of a 404 that would make the client send the
+ * whole file again.
+ */
+const finished = new LRUCache<string, { path: string; result: WriteResult }>({ max: 1000, ttl: 15 * 60 * 1000 });
 
 /** The user's upload folders as an Fs (UPLOADS of `home`, made when missing). */
 export async function uploadsFs(home: Fs): Promise<Fs> {
@@ -70,21 +78,32 @@ export async function assembleUpload(ctx: Context, dav: AssembleWriter, uploads:
   // A client that timed out waiting for a large assembly sends its MOVE again: that one gets the
   // first one's answer instead of a second assembly racing the first.
   const key = `${files.lockScope}\0${id}`;
-  const running = assembling.get(key);
-  if (running) {
-    const result = await running;
+  const answer = (result: WriteResult) => {
     setEntryHeaders(ctx, result.entry);
     emptyResponse(ctx, result.created ? 201 : 204);
-    return;
-  }
+  };
+  const running = assembling.get(key);
+  if (running) return answer(await running);
   const assembly = assemble(ctx, dav, uploads, id, files, hosts);
   assembling.set(key, assembly);
   try {
-    await assembly;
+    finished.set(key, { path: parseDestination(ctx, files, hosts), result: await assembly });
+  } catch (err) {
+    const done = err instanceof NoUploadError ? finished.get(key) : undefined;
+    if (done && done.path === parseDestination(ctx, files, hosts)) return answer(done.result);
+    throw err;
   } finally {
     assembling.delete(key);
   }
 }
+
+/** Forgets a finished assembly of upload `id` in `lockScope`'s uploads (a MKCOL starts a new upload under that name). */
+export function forgetAssembly(lockScope: string, id: string): void {
+  finished.delete(`${lockScope}\0${id}`);
+}
+
+/** The upload folder a MOVE names does not exist. */
+class NoUploadError extends NotFoundError {}
 
 async function assemble(ctx: Context, dav: AssembleWriter, uploads: Fs, id: string, files: DavTarget, hosts: readonly string[]): Promise<WriteResult> {
   const folder = joinPath('/', id);
@@ -92,7 +111,7 @@ async function assemble(ctx: Context, dav: AssembleWriter, uploads: Fs, id: stri
   try {
     entries = await uploads.list(folder);
   } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`no upload ${id}`);
+    if (err instanceof NotFoundError) throw new NoUploadError(`no upload ${id}`);
     throw err;
   }
   const chunks = chunkOrder(entries.filter((e) => e.type === 'file'));
