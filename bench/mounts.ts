@@ -8,7 +8,8 @@
  *
  *   1. GET of 1 GiB: straight from A's share endpoint vs through B's mount, cold then warm;
  *      the same through an rclone proxy (`rclone serve webdav --vfs-cache-mode full`) as peer,
- *      and through a raw TCP relay (socat, when installed) as the floor of any proxy. Each mount
+ *      and through two raw TCP relays as the floor of any proxy: socat (user-space copies, when
+ *      installed) and a zero-copy splice(2) relay (bench/lib/splice-relay.py, when python3 is). Each mount
  *      read is also paired with a direct read next to it, and the whole machine's CPU per GiB is
  *      counted for every side, which bounds what a read can reach when the cores are the limit.
  *   2. PROPFIND Depth 1 of a 1,000-entry mounted folder behind the 20 ms proxy: cold vs warm,
@@ -61,7 +62,7 @@ const CACHE_MODE = (process.env.BENCH_MOUNTS_CACHE_MODE ?? 'full') as 'off' | 'm
 /** BENCH_RECEIVER_BIN=/other/checkout/bin/meshdav.js runs the receiver from another build (A/B comparisons). */
 const RECEIVER_BIN = process.env.BENCH_RECEIVER_BIN ?? join(import.meta.dirname, '..', 'bin', 'meshdav.js');
 
-type Side = 'direct' | 'cold' | 'warm' | 'rCold' | 'rWarm' | 'relay';
+type Side = 'direct' | 'cold' | 'warm' | 'rCold' | 'rWarm' | 'relay' | 'splice';
 const best = (xs: number[]) => Math.max(...xs);
 const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);
@@ -346,15 +347,17 @@ async function main(): Promise<void> {
     console.log(`\n1. GET of ${(GiB / SCALE / MiB).toFixed(0)} MiB: ${ROUNDS} rounds; each round restarts B (empty cache) and a fresh rclone; order alternates`);
     // BENCH_MOUNTS_RCLONE=0 leaves the rclone peer out (quicker runs while working on the receiver).
     const rclone = process.env.BENCH_MOUNTS_RCLONE === '0' ? undefined : toolPath('rclone');
-    // A floor for any proxy, when socat is installed: a raw TCP relay between the client and A
-    // (1 MiB reads and writes; no HTTP, no cache, no disk). BENCH_MOUNTS_RELAY=0 leaves it out.
-    const socat = process.env.BENCH_MOUNTS_RELAY === '0' ? undefined : toolPath('socat');
-    const rounds: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [] };
-    const cpu: Record<Side, string> = { direct: '', cold: '', warm: '', rCold: '', rWarm: '', relay: '' };
+    // Floors for any proxy: raw TCP relays between the client and A (no HTTP, no cache, no disk).
+    // socat copies every byte through user space (1 MiB reads and writes), as any user-space
+    // proxy must; the splice relay copies none (socket → pipe → socket in the kernel), the least
+    // any proxy can cost on this kernel. BENCH_MOUNTS_RELAY=0 leaves both out.
+    const relays = process.env.BENCH_MOUNTS_RELAY === '0' ? {} : { socat: toolPath('socat'), python3: toolPath('python3') };
+    const rounds: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [], splice: [] };
+    const cpu: Record<Side, string> = { direct: '', cold: '', warm: '', rCold: '', rWarm: '', relay: '', splice: '' };
     /** CPU seconds per GiB the proxy process spent, per side and round (less noisy than throughput here). */
-    const cpuPerGiB: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [] };
+    const cpuPerGiB: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [], splice: [] };
     /** The whole machine's busy CPU seconds per GiB, per side and read. */
-    const machine: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [] };
+    const machine: Record<Side, number[]> = { direct: [], cold: [], warm: [], rCold: [], rWarm: [], relay: [], splice: [] };
     /**
      * Paired ratios: each mount read over a direct read made right next to it (this machine's speed
      * drifts by 2× within seconds, so a ratio of neighbours is steadier than one of medians).
@@ -427,17 +430,23 @@ async function main(): Promise<void> {
         rmSync(cacheDir, { recursive: true, force: true });
       }
     };
-    const viaRelay = async () => {
-      if (!socat) return;
+    /** One read through a relay between the client and A: socat's or the splice one. */
+    const viaRelay = async (side: 'relay' | 'splice') => {
       const port = await freePort();
-      const proc = spawn(socat, [`-b${MiB}`, `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `TCP:127.0.0.1:${new URL(a.url).port}`], { stdio: 'ignore' });
+      const to = new URL(a.url).port;
+      let proc: ChildProcess;
+      if (side === 'relay' && relays.socat) {
+        proc = spawn(relays.socat, [`-b${MiB}`, `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `TCP:127.0.0.1:${to}`], { stdio: 'ignore' });
+      } else if (side === 'splice' && relays.python3) {
+        proc = spawn(relays.python3, [join(import.meta.dirname, 'lib', 'splice-relay.py'), String(port), to], { stdio: 'ignore' });
+      } else return;
       try {
         const uri = `http://127.0.0.1:${port}${new URL(shareUri).pathname}/big.bin`;
         for (let i = 0; i < 50; i++) {
           if (execFileSync('sh', ['-c', `ss -ltn | grep -c ':${port} ' || true`], { encoding: 'utf8' }).trim() !== '0') break;
           await new Promise((r) => setTimeout(r, 20));
         }
-        await measure('relay', uri, bearer, proc.pid!);
+        await measure(side, uri, bearer, proc.pid!);
       } finally {
         await new Promise<void>((resolve) => {
           if (proc.exitCode !== null) return resolve();
@@ -453,14 +462,18 @@ async function main(): Promise<void> {
     // steady state too instead of the one-off cost of allocating 1 GiB of fresh file pages.
     await timedGet(mountUrl('bench', '/big.bin'), basic('marie'));
     for (let r = 0; r < ROUNDS; r++) {
-      const order = r % 2 === 0 ? [direct, viaMount, viaRclone, viaRelay, direct] : [direct, viaRelay, viaRclone, viaMount, direct];
+      const viaRelays = async () => {
+        await viaRelay('relay');
+        await viaRelay('splice');
+      };
+      const order = r % 2 === 0 ? [direct, viaMount, viaRclone, viaRelays, direct] : [direct, viaRelays, viaRclone, viaMount, direct];
       const from = Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, v.length])) as Record<Side, number>;
       for (const step of order) await step();
       const these = (k: Side) => (rounds[k].length > from[k] ? rounds[k].slice(from[k]).map((v) => v.toFixed(0)).join('/') : '-');
       line(`  round ${r + 1} (${r % 2 === 0 ? 'direct, mount, rclone, relay, direct' : 'direct, relay, rclone, mount, direct'})`,
-        `direct ${these('direct')} · mount cold ${these('cold')} warm ${these('warm')} · rclone ${these('rCold')}/${these('rWarm')} · relay ${these('relay')} MiB/s`);
+        `direct ${these('direct')} · mount cold ${these('cold')} warm ${these('warm')} · rclone ${these('rCold')}/${these('rWarm')} · relay socat ${these('relay')} splice ${these('splice')} MiB/s`);
       line('    direct CPU (last; bench = sender A + client)', cpu.direct);
-      line('    proxy CPU (cold / warm)', `mount ${cpu.cold} / ${cpu.warm} · rclone ${cpu.rCold} / ${cpu.rWarm} · relay ${cpu.relay}`);
+      line('    proxy CPU (cold / warm)', `mount ${cpu.cold} / ${cpu.warm} · rclone ${cpu.rCold} / ${cpu.rWarm} · relay socat ${cpu.relay} splice ${cpu.splice}`);
     }
     for (const [name, pick] of [['best of', best], ['median of', median]] as const) {
       const d = pick(rounds.direct);
@@ -486,7 +499,11 @@ async function main(): Promise<void> {
       }
       if (rounds.relay.length) {
         const rl = pick(rounds.relay);
-        line(`raw TCP relay (socat; no HTTP, no cache) (${name} ${rounds.relay.length})`, `${rl.toFixed(0)} MiB/s  = ${(rl / d).toFixed(2)}× direct (what any proxy's ratio is bounded by here)`);
+        line(`raw TCP relay, socat (user-space copies; no HTTP, no cache) (${name} ${rounds.relay.length})`, `${rl.toFixed(0)} MiB/s  = ${(rl / d).toFixed(2)}× direct (what a user-space proxy's ratio is bounded by here)`);
+      }
+      if (rounds.splice.length) {
+        const sp = pick(rounds.splice);
+        line(`raw TCP relay, splice (zero-copy; no HTTP, no cache) (${name} ${rounds.splice.length})`, `${sp.toFixed(0)} MiB/s  = ${(sp / d).toFixed(2)}× direct (what any proxy's ratio is bounded by here)`);
       }
     }
     // BENCH_MOUNTS_DUMP=1 prints every read's figures (MiB/s, the proxy's and the machine's CPU per GiB) as JSON.
@@ -499,7 +516,7 @@ async function main(): Promise<void> {
     // than cores / (busy CPU seconds per GiB), however its work is spread over processes.
     const cores = availableParallelism();
     const perGiB = (k: Side) => (machine[k].length ? `${k} ${median(machine[k]).toFixed(2)}` : undefined);
-    line('machine CPU seconds per GiB (all processes and the kernel; medians)', (['direct', 'cold', 'warm', 'rCold', 'rWarm', 'relay'] as Side[]).map(perGiB).filter(Boolean).join(' · '));
+    line('machine CPU seconds per GiB (all processes and the kernel; medians)', (['direct', 'cold', 'warm', 'rCold', 'rWarm', 'relay', 'splice'] as Side[]).map(perGiB).filter(Boolean).join(' · '));
     const ceiling = (cores / median(machine.cold)) * 1024;
     line(
       `cold read's CPU-bound ceiling on ${cores} cores`,
