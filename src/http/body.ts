@@ -9,8 +9,8 @@ import { BadRequestError, PayloadTooLargeError } from '../errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-/** Reads the body as text. Invalid UTF-8 is a BadRequestError: it is never silently replaced. */
-export async function readText(ctx: Context, limit: number): Promise<string> {
+/** Reads the body's bytes, up to `limit`. */
+export async function readRaw(ctx: Context, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || NaN);
   if (Number.isFinite(declared) && declared > limit) {
     throw new PayloadTooLargeError(`request body over ${limit} bytes`);
@@ -23,6 +23,16 @@ export async function readText(ctx: Context, limit: number): Promise<string> {
     if (e.type === 'entity.too.large' || e.status === 413) throw new PayloadTooLargeError(`request body over ${limit} bytes`);
     throw new BadRequestError('could not read the request body');
   }
+  return raw;
+}
+
+/** Reads the body as text. Invalid UTF-8 is a BadRequestError: it is never silently replaced. */
+export async function readText(ctx: Context, limit: number): Promise<string> {
+  return decodeText(await readRaw(ctx, limit));
+}
+
+/** A body's bytes as text (invalid UTF-8 is a BadRequestError). */
+export function decodeText(raw: Buffer): string {
   try {
     return utf8.decode(raw);
   } catch {
@@ -57,7 +67,11 @@ function jsonDepth(text: string): number {
  * unbounded recursion.
  */
 export async function readJson(ctx: Context, limit: number): Promise<unknown> {
-  const text = await readText(ctx, limit);
+  return parseJson(ctx, await readText(ctx, limit));
+}
+
+/** A body read as text, parsed as readJson does. */
+export function parseJson(ctx: Context, text: string): unknown {
   if (text.trim() === '') return {};
   if (ctx.is('application/x-www-form-urlencoded')) {
     return Object.fromEntries(new URLSearchParams(text));

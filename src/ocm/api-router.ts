@@ -1,11 +1,15 @@
 /**
  * The OCM API other sites call: discovery (`/.well-known/ocm`, `/ocm-provider`) and
  * `{endPoint}` = `/ocm`: `POST /invite-accepted`, `POST /shares`, `POST /notifications`.
- * No user authentication: provider trust, the invite gate and share secrets decide.
+ * No user authentication: provider trust, the invite gate and share secrets decide, and every
+ * POST must come from the site it speaks for (its signature, or none from a site that signs
+ * nothing: signed-origin.ts).
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { readJson } from '../http/body.js';
+import { decodeText, parseJson, readRaw } from '../http/body.js';
+import { parseOcmAddress, normalizeProvider } from './addresses.js';
+import { SignedOrigins } from './signed-origin.js';
 import { discoveryDocument } from './discovery.js';
 import { incomingShareSchema, inviteAcceptedSchema, notificationSchema, validate } from './payloads.js';
 import type { OcmRouterDeps } from './router-deps.js';
@@ -13,40 +17,51 @@ import type { OcmRouterDeps } from './router-deps.js';
 export function ocmApiRouter(deps: OcmRouterDeps): Router {
   const { config, ocm } = deps;
   const router = new Router();
-  const body = (ctx: Context) => readJson(ctx, config.limits.jsonBodyBytes);
+  const origins = new SignedOrigins(ocm.discovery);
+  /** The JSON body and who signed it (undefined: not signed; a bad signature is a 400). */
+  const body = async (ctx: Context) => {
+    const raw = await readRaw(ctx, config.limits.jsonBodyBytes);
+    const signer = await origins.signer(ctx, raw);
+    return { json: parseJson(ctx, decodeText(raw)), from: (domain: string) => origins.assertFrom(signer, domain) };
+  };
 
-  const discovery = (ctx: Context) => {
+  const discovery = async (ctx: Context) => {
     ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = discoveryDocument(config.publicUrl);
+    ctx.body = discoveryDocument(config.publicUrl, await ocm.signer.publicKey());
   };
   router.get('/.well-known/ocm', discovery);
   router.get('/ocm-provider', discovery);
   router.get('/ocm-provider/', discovery);
 
   router.post('/ocm/invite-accepted', async (ctx) => {
-    const req = validate(inviteAcceptedSchema, await body(ctx), 'invite-accepted request');
+    const { json, from } = await body(ctx);
+    const req = validate(inviteAcceptedSchema, json, 'invite-accepted request');
+    await from(normalizeProvider(req.recipientProvider));
     ctx.body = await ocm.invites.handleInviteAccepted(req);
   });
 
   router.post('/ocm/shares', async (ctx) => {
-    const incoming = validate(incomingShareSchema, await body(ctx), 'share');
+    const { json, from } = await body(ctx);
+    const incoming = validate(incomingShareSchema, json, 'share');
+    await from(parseOcmAddress(incoming.sender).provider);
     const { recipientDisplayName } = await ocm.received.receive(incoming);
     ctx.status = 201;
     ctx.body = { recipientDisplayName };
   });
 
   router.post('/ocm/notifications', async (ctx) => {
-    const n = validate(notificationSchema, await body(ctx), 'notification');
+    const { json, from } = await body(ctx);
+    const n = validate(notificationSchema, json, 'notification');
     const secret = n.notification?.sharedSecret;
     switch (n.notificationType) {
       case 'SHARE_UNSHARED':
-        await ocm.received.onUnshared(n.providerId, secret);
+        await ocm.received.onUnshared(n.providerId, secret, from);
         break;
       case 'SHARE_ACCEPTED':
-        await ocm.sent.onReceiverNotification(n.providerId, secret, 'accepted');
+        await ocm.sent.onReceiverNotification(n.providerId, secret, 'accepted', from);
         break;
       case 'SHARE_DECLINED':
-        await ocm.sent.onReceiverNotification(n.providerId, secret, 'declined');
+        await ocm.sent.onReceiverNotification(n.providerId, secret, 'declined', from);
         break;
       default:
         await ocm.notifier.record({

@@ -8,11 +8,12 @@ import { BadGatewayError, ForbiddenError, GatewayTimeoutError, MeshdavError } fr
 import type { ProviderTrust } from './addresses.js';
 import { normalizeProvider } from './addresses.js';
 import type { RemoteClient } from './remote.js';
+import type { PublicKeyInfo } from './signatures.js';
 
 export const WEBDAV_SHARE_PATH = '/remote.php/dav/ocm/';
 
-/** The discovery document of this node (ocm.md). */
-export function discoveryDocument(publicUrl: string) {
+/** The discovery document of this node (ocm.md), with the key it signs its requests with (signatures.ts). */
+export function discoveryDocument(publicUrl: string, publicKey: PublicKeyInfo) {
   const resource = (name: string) => ({ name, shareTypes: ['user'], protocols: { webdav: WEBDAV_SHARE_PATH } });
   return {
     enabled: true,
@@ -23,6 +24,7 @@ export function discoveryDocument(publicUrl: string) {
     capabilities: ['invites', 'notifications', 'protocol-object'],
     criteria: ['must-invite'],
     inviteAcceptDialog: `${publicUrl}/accept-invite`,
+    publicKey,
   };
 }
 
@@ -36,6 +38,12 @@ const remoteDiscoverySchema = z.object({
     .array(z.object({ name: z.string(), protocols: z.record(z.string(), z.unknown()).optional() }).passthrough())
     .optional(),
   capabilities: z.array(z.string()).optional(),
+  // Nextcloud and OCM 1.2 say keyId; the 1.2 spec.yaml said id.
+  publicKey: z
+    .object({ keyId: z.string().optional(), id: z.string().optional(), publicKeyPem: z.string() })
+    .passthrough()
+    .optional()
+    .catch(undefined),
 });
 
 export interface RemoteDiscovery {
@@ -47,6 +55,8 @@ export interface RemoteDiscovery {
   webdavRoot: string;
   apiVersion?: string;
   provider?: string;
+  /** The key the site signs its OCM requests with, when it publishes one. */
+  publicKey?: PublicKeyInfo;
 }
 
 export class DiscoveryClient {
@@ -61,10 +71,10 @@ export class DiscoveryClient {
    * Discovers a trusted provider. ForbiddenError when it is not trusted (nothing is contacted);
    * BadGatewayError / GatewayTimeoutError when it cannot be reached or serves no valid document.
    */
-  async discover(provider: string): Promise<RemoteDiscovery> {
+  async discover(provider: string, options: { fresh?: boolean } = {}): Promise<RemoteDiscovery> {
     const domain = normalizeProvider(provider);
     if (!this.trust.isTrusted(domain)) throw new ForbiddenError(`provider ${domain} is not trusted`);
-    const hit = this.cache.get(domain);
+    const hit = options.fresh ? undefined : this.cache.get(domain);
     if (hit) return hit;
     let last: MeshdavError | undefined;
     for (const base of this.trust.baseUrls(domain)) {
@@ -120,6 +130,8 @@ export class DiscoveryClient {
     }
     const root = webdav ?? '/public.php/webdav/';
     const webdavRoot = (/^https?:\/\//i.test(root) ? root : origin + (root.startsWith('/') ? root : '/' + root)).replace(/\/+$/, '');
-    return { origin, endPoint, webdavRoot, apiVersion: doc.apiVersion, provider: doc.provider };
+    const keyId = doc.publicKey?.keyId ?? doc.publicKey?.id;
+    const publicKey = keyId && doc.publicKey ? { keyId, publicKeyPem: doc.publicKey.publicKeyPem } : undefined;
+    return { origin, endPoint, webdavRoot, apiVersion: doc.apiVersion, provider: doc.provider, ...(publicKey ? { publicKey } : {}) };
   }
 }

@@ -205,11 +205,13 @@ export class ReceivedShares {
 
   /**
    * SHARE_UNSHARED from the sender: ForbiddenError unless (providerId, secret) names a share
-   * this node holds — so forged and replayed notifications change nothing.
+   * this node holds — so forged and replayed notifications change nothing. `from` checks the
+   * request may speak for the share's sender site (its signature).
    */
-  async onUnshared(providerId: string, secret: string | undefined): Promise<void> {
+  async onUnshared(providerId: string, secret: string | undefined, from?: (domain: string) => Promise<void>): Promise<void> {
     const share = secret ? await this.findByRemote(providerId, secret) : undefined;
     if (!share) throw new ForbiddenError('unknown share or wrong secret');
+    await from?.(share.senderProvider);
     await this.remove(share);
   }
 

@@ -5,6 +5,7 @@
  */
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { BadGatewayError, GatewayTimeoutError } from '../errors.js';
+import type { RequestSigner } from './signatures.js';
 
 export interface RemoteResponse {
   status: number;
@@ -26,7 +27,11 @@ export class RemoteClient {
   private readonly agent: Agent;
   private readonly maxBytes: number;
 
-  constructor(private readonly opts: RemoteOptions) {
+  constructor(
+    private readonly opts: RemoteOptions,
+    /** Signs every POST (OCM requests to other sites), when given. */
+    private readonly signer?: RequestSigner,
+  ) {
     this.agent = new Agent({
       connect: { timeout: opts.connectTimeoutMs },
       headersTimeout: opts.idleTimeoutMs,
@@ -41,9 +46,11 @@ export class RemoteClient {
     return this.call('GET', url, undefined, headers);
   }
 
-  /** POST a JSON body. */
-  postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<RemoteResponse> {
-    return this.call('POST', url, JSON.stringify(body), { 'content-type': 'application/json', ...headers });
+  /** POST a JSON body, signed when this client has a signer. */
+  async postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<RemoteResponse> {
+    const text = JSON.stringify(body);
+    const signed = this.signer ? await this.signer.headers('POST', url, text) : {};
+    return this.call('POST', url, text, { 'content-type': 'application/json', ...headers, ...signed });
   }
 
   async close(): Promise<void> {

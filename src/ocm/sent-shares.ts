@@ -184,11 +184,13 @@ export class SentShares {
 
   /**
    * SHARE_ACCEPTED / SHARE_DECLINED from the receiver: ForbiddenError unless `secret` is the
-   * share's secret (a forged or replayed notification about a revoked share).
+   * share's secret (a forged or replayed notification about a revoked share). `from` checks the
+   * request may speak for the recipient's site (its signature).
    */
-  async onReceiverNotification(providerId: string, secret: string | undefined, state: ShareState): Promise<void> {
+  async onReceiverNotification(providerId: string, secret: string | undefined, state: ShareState, from?: (domain: string) => Promise<void>): Promise<void> {
     const share = await this.findById(providerId);
     if (!share || !secret || !sameSecret(share.secret, secret)) throw new ForbiddenError('unknown share or wrong secret');
+    await from?.(share.recipient.provider);
     await this.setState(share, state);
   }
 }

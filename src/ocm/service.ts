@@ -16,11 +16,15 @@ import { ReceivedShares } from './received-shares.js';
 import { OcmDb } from './records.js';
 import { RemoteClient } from './remote.js';
 import { SentShares } from './sent-shares.js';
+import { RequestSigner } from './signatures.js';
+import { join } from 'node:path';
 
 export interface OcmService {
   db: OcmDb;
   trust: ProviderTrust;
   remote: RemoteClient;
+  /** This node's OCM request signing key (dataDir/ocm-signing-key.pem). */
+  signer: RequestSigner;
   discovery: DiscoveryClient;
   contacts: Contacts;
   invites: Invites;
@@ -37,14 +41,15 @@ export function createOcmService(deps: { config: Config; db: Db; log: Logger; us
   const db = new OcmDb(deps.db);
   // Read on every call: replacing config.trustedProviders takes effect at once.
   const trust = new ProviderTrust(() => config.trustedProviders);
-  const remote = new RemoteClient(config.remote);
+  const signer = new RequestSigner(join(config.dataDir, 'ocm-signing-key.pem'), config.publicUrl);
+  const remote = new RemoteClient(config.remote, signer);
   const discovery = new DiscoveryClient(remote, trust);
   const contacts = new Contacts(db);
   const notifier = new Notifier({ discovery, remote, log, db });
   const invites = new Invites({ config, db, contacts, users, discovery, remote, trust });
   const sent = new SentShares({ config, db, contacts, users, homes, discovery, remote, trust, notifier });
   const received = new ReceivedShares({ config, db, contacts, users, discovery, trust, notifier, log });
-  return { db, trust, remote, discovery, contacts, invites, notifier, sent, received, users, homes, close: () => remote.close() };
+  return { db, trust, remote, signer, discovery, contacts, invites, notifier, sent, received, users, homes, close: () => remote.close() };
 }
 
 /** Adapts the node's UserStore to the OCM layer's UserDirectory. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { TestNode } from '../support/node.js';
 import { parseOcmAddress, normalizeProvider } from '../../src/ocm/addresses.js';
 import { decodeInviteString } from '../../src/ocm/invites.js';
-import { client, domainOf, sharePayload, startMesh } from './mesh.js';
+import { client, domainOf, postAs, sharePayload, startMesh } from './mesh.js';
 
 describe('OCM addresses', () => {
   it('split on the last @, strip schemes and trailing slashes, collapse id@host@host', () => {
@@ -42,7 +42,7 @@ describe('OCM bad input stores nothing and the node keeps serving', function () 
   });
 
   async function post(path: string, body: string, type = 'application/json') {
-    const res = await fetch(b.url + path, { method: 'POST', headers: { 'content-type': type }, body });
+    const res = await postAs(a, b.url + path, body, type);
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   }

@@ -6,7 +6,7 @@ import { ProviderTrust } from '../../src/ocm/addresses.js';
 import { DiscoveryClient } from '../../src/ocm/discovery.js';
 import { RemoteClient } from '../../src/ocm/remote.js';
 import type { TestNode } from '../support/node.js';
-import { client, domainOf, putFile, sharePayload, startMesh } from './mesh.js';
+import { client, domainOf, postAs, putFile, sharePayload, startMesh } from './mesh.js';
 
 /** A foreign OCM peer that only has the legacy /ocm-provider (like older Nextcloud), or never answers. */
 async function peer(mode: 'legacy' | 'hang' | 'redirect'): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
@@ -117,7 +117,7 @@ describe('OCM with a receiver that never answers, and auto-accepted providers', 
 
   it('accepts a share without an invite from a provider in autoAcceptProviders', async () => {
     const payload = sharePayload(`marie@${domainOf(b)}`, `einstein@${domainOf(a)}`);
-    const res = await fetch(`${b.url}/ocm/shares`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    const res = await postAs(a, `${b.url}/ocm/shares`, JSON.stringify(payload));
     assert.equal(res.status, 201);
     assert.equal((await b.services.ocm.received.list('marie')).length, 1);
   });

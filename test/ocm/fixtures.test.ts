@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { TestNode } from '../support/node.js';
-import { client, domainOf, putFile, raw, startMesh } from './mesh.js';
+import { client, domainOf, postAs, putFile, raw, startMesh } from './mesh.js';
 
 function fixture(name: string, vars: Record<string, string>): any {
   let text = readFileSync(new URL(`../../fixtures/ocm/${name}`, import.meta.url), 'utf8');
@@ -10,7 +10,15 @@ function fixture(name: string, vars: Record<string, string>): any {
 }
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return answer(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }));
+}
+
+/** POSTs a fixture to an OCM API as sender node `from` (signed, as Nextcloud 31+ signs; the payload's shape is what is tested). */
+async function postOcm(from: TestNode, url: string, body: unknown) {
+  return answer(await postAs(from, url, JSON.stringify(body)));
+}
+
+async function answer(res: Response) {
   const text = await res.text();
   return { status: res.status, text, json: text ? (() => { try { return JSON.parse(text); } catch { return undefined; } })() : undefined };
 }
@@ -34,7 +42,7 @@ describe('OCM payloads as Nextcloud and reva send them (fixtures)', function () 
   });
 
   it('accepts an OCM 1.0 share as Nextcloud sends it (empty uri → sender WebDAV root, legacy)', async () => {
-    const res = await postJson(`${b.url}/ocm/shares`, fixture('share-nextcloud-1.0.json', vars));
+    const res = await postOcm(a, `${b.url}/ocm/shares`, fixture('share-nextcloud-1.0.json', vars));
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.recipientDisplayName, 'Marie Curie');
     const rec = (await b.services.ocm.received.list('marie')).find((s) => s.name === 'nextcloud-report.pdf')!;
@@ -48,14 +56,14 @@ describe('OCM payloads as Nextcloud and reva send them (fixtures)', function () 
 
   it('removes it on SHARE_UNSHARED as Nextcloud sends it; a replay is 403', async () => {
     const note = fixture('notification-nextcloud-unshared.json', vars);
-    const res = await postJson(`${b.url}/ocm/notifications`, note);
+    const res = await postOcm(a, `${b.url}/ocm/notifications`, note);
     assert.equal(res.status, 201, res.text);
     assert.equal((await b.services.ocm.received.list('marie')).some((s) => s.name === 'nextcloud-report.pdf'), false);
-    assert.equal((await postJson(`${b.url}/ocm/notifications`, note)).status, 403);
+    assert.equal((await postOcm(a, `${b.url}/ocm/notifications`, note)).status, 403);
   });
 
   it('accepts a 1.1 multi share as reva sends it (absolute uri, id@host@host sender)', async () => {
-    const res = await postJson(`${b.url}/ocm/shares`, fixture('share-reva-multi.json', vars));
+    const res = await postOcm(a, `${b.url}/ocm/shares`, fixture('share-reva-multi.json', vars));
     assert.equal(res.status, 201, res.text);
     const rec = (await b.services.ocm.received.list('marie')).find((s) => s.name === 'reva-folder')!;
     assert.equal(rec.resourceType, 'folder');
@@ -66,7 +74,7 @@ describe('OCM payloads as Nextcloud and reva send them (fixtures)', function () 
   });
 
   it('accepts a 1.3 protocol object with a relative uri, resolved against discovery', async () => {
-    const res = await postJson(`${b.url}/ocm/shares`, fixture('share-ocm13-protocol-object.json', vars));
+    const res = await postOcm(a, `${b.url}/ocm/shares`, fixture('share-ocm13-protocol-object.json', vars));
     assert.equal(res.status, 201, res.text);
     const rec = (await b.services.ocm.received.list('marie')).find((s) => s.name === 'spec.yaml')!;
     assert.equal(rec.webdav.uri, `${a.url}/remote.php/dav/ocm/7c084226-d9a1-11e6-bf26-cec0c932ce01`);

@@ -92,6 +92,15 @@ export async function raw(url: string, init: RequestInit = {}) {
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
+/**
+ * POSTs `body` to another node's OCM API as node `from` sends its own requests: signed with its
+ * key (src/ocm/signatures.ts). A node that publishes a key is refused unsigned requests in its name.
+ */
+export async function postAs(from: TestNode, url: string, body: string, type = 'application/json'): Promise<Response> {
+  const signed = await from.services.ocm.signer.headers('POST', url, body);
+  return fetch(url, { method: 'POST', headers: { 'content-type': type, ...signed }, body });
+}
+
 /** A valid OCM 1.1 share payload from `sender` to `shareWith`. */
 export function sharePayload(shareWith: string, sender: string, secret = 'a-secret-of-enough-length-' + Math.random().toString(36).slice(2)) {
   const senderHost = sender.slice(sender.lastIndexOf('@') + 1);

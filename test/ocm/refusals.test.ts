@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestNode } from '../support/node.js';
-import { client, domainOf, freePort, putFile, sharePayload, startMesh } from './mesh.js';
+import { client, domainOf, postAs, freePort, putFile, sharePayload, startMesh } from './mesh.js';
 import { startTestNode } from '../support/node.js';
 
 /** A and B trust each other; C trusts both, but neither trusts C. */
@@ -60,11 +60,7 @@ describe('OCM refusals between three real nodes', function () {
   });
 
   it('a sender that is not a contact is refused (403), and a non-contact recipient too', async () => {
-    const r = await fetch(`${b.url}/ocm/shares`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(sharePayload(`marie@${domainOf(b)}`, `einstein@${domainOf(a)}`)),
-    });
+    const r = await postAs(a, `${b.url}/ocm/shares`, JSON.stringify(sharePayload(`marie@${domainOf(b)}`, `einstein@${domainOf(a)}`)));
     assert.equal(r.status, 403);
     assert.deepEqual(await b.services.ocm.received.list('marie'), []);
     const cs = await client(a, 'einstein').post('/sciencemesh/create-share', { sourcePath: '/paper.txt', recipientUsername: 'pierre', recipientHost: domainOf(b), role: 'viewer' });

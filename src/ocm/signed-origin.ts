@@ -1,0 +1,37 @@
+/**
+ * Which site an incoming OCM request speaks for, from its signature (signatures.ts) and the
+ * signer's discovery: the gate the OCM API routes put in front of every POST.
+ */
+import type { Context } from 'koa';
+import { BadRequestError } from '../errors.js';
+import type { DiscoveryClient } from './discovery.js';
+import { verifyRequest, type KeyResolver } from './signatures.js';
+
+export class SignedOrigins {
+  constructor(private readonly discovery: DiscoveryClient) {}
+
+  /** The key a trusted site publishes under `keyId` (ForbiddenError for an untrusted one). */
+  private readonly resolve: KeyResolver = async (identity, keyId, fresh) => {
+    const found = await this.discovery.discover(identity, { fresh });
+    return found.publicKey?.keyId === keyId ? found.publicKey.publicKeyPem : undefined;
+  };
+
+  /** The signer of the request whose raw body is `body`; undefined when it is not signed (signatures.ts verifyRequest). */
+  signer(ctx: Context, body: Buffer): Promise<string | undefined> {
+    return verifyRequest({ method: ctx.method, url: ctx.url, host: ctx.host, header: (name) => ctx.get(name), body }, this.resolve);
+  }
+
+  /**
+   * The request may speak for site `domain`: it was signed by that site, or it is not signed and
+   * that site publishes no key (a site that publishes one signs everything it sends). A site whose
+   * discovery cannot be read now is taken as one that does not sign, as before signatures.
+   */
+  async assertFrom(signer: string | undefined, domain: string): Promise<void> {
+    if (signer !== undefined) {
+      if (signer !== domain.toLowerCase()) throw new BadRequestError(`the request is signed by ${signer} but speaks for ${domain}`);
+      return;
+    }
+    const found = await this.discovery.discover(domain).catch(() => undefined);
+    if (found?.publicKey) throw new BadRequestError(`${domain} signs its OCM requests, and this one is not signed`);
+  }
+}
