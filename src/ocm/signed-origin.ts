@@ -8,7 +8,18 @@ import type { DiscoveryClient } from './discovery.js';
 import { verifyRequest, type KeyResolver } from './signatures.js';
 
 export class SignedOrigins {
-  constructor(private readonly discovery: DiscoveryClient) {}
+  /** Host and path prefix of this node's public URL: what a signer signs as the request's host and target. */
+  private readonly host: string;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly discovery: DiscoveryClient,
+    publicUrl: string,
+  ) {
+    const u = new URL(publicUrl);
+    this.host = u.host;
+    this.prefix = u.pathname.replace(/\/+$/, '');
+  }
 
   /** The key a trusted site publishes under `keyId` (ForbiddenError for an untrusted one). */
   private readonly resolve: KeyResolver = async (identity, keyId, fresh) => {
@@ -16,9 +27,14 @@ export class SignedOrigins {
     return found.publicKey?.keyId === keyId ? found.publicKey.publicKeyPem : undefined;
   };
 
-  /** The signer of the request whose raw body is `body`; undefined when it is not signed (signatures.ts verifyRequest). */
+  /**
+   * The signer of the request whose raw body is `body`; undefined when it is not signed
+   * (signatures.ts verifyRequest). The host and path checked are the ones the signer used, those of
+   * this node's public URL, whatever a reverse proxy in front of it rewrote.
+   */
   signer(ctx: Context, body: Buffer): Promise<string | undefined> {
-    return verifyRequest({ method: ctx.method, url: ctx.url, host: ctx.host, header: (name) => ctx.get(name), body }, this.resolve);
+    const url = this.prefix && !ctx.url.startsWith(this.prefix + '/') ? this.prefix + ctx.url : ctx.url;
+    return verifyRequest({ method: ctx.method, url, host: this.host, header: (name) => ctx.get(name), body }, this.resolve);
   }
 
   /**

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { RequestSigner, verifyRequest, type IncomingRequest, type KeyResolver } from '../../src/ocm/signatures.js';
 import type { TestNode } from '../support/node.js';
@@ -131,6 +132,21 @@ describe('OCM request signatures between real nodes', function () {
     const ok = await postAs(a, url, payload());
     assert.equal(ok.status, 201, await ok.text());
     assert.equal((await b.services.ocm.received.list('marie')).length, 1);
+  });
+
+  it('checks the host and path the signer used (the node\'s public URL), whatever Host a reverse proxy passes on', async () => {
+    const url = `${b.url}/ocm/shares`;
+    const body = JSON.stringify(sharePayload(`marie@${domainOf(b)}`, `einstein@${domainOf(a)}`));
+    const signed = await a.services.ocm.signer.headers('POST', url, body);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(url, { method: 'POST', headers: { ...signed, host: 'meshdav-internal:8080', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.once('error', reject);
+      req.end(body);
+    });
+    assert.equal(status, 201);
   });
 
   it('refuses an unsigned or foreign-signed SHARE_UNSHARED for a share from a signing site', async () => {
