@@ -86,12 +86,14 @@ export async function openRun(
     fill.finish(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
-  // A reader that stopped for long (its GET closed) gives its claims up once another reader waits
-  // for one of them: that reader fetches them itself instead of waiting as long as the first
-  // pauses. Nobody waiting, it keeps them, and caches the rest of the span when it reads on.
+  // A reader that has held its GET paused for a while (ResumingBody `held`: a few seconds, or its
+  // GET closed) gives its claims up once another reader waits for one of them: that reader
+  // fetches them itself instead of waiting as long as the first pauses. Nobody waiting, it keeps
+  // them, and caches the rest of the span when it reads on.
   const release = () => fill.releaseClaims(new Error('the reader that was fetching it paused'));
-  const body = new ResumingBody(opened, target, spanEnd, open, { ...src.resume, signal, onPausedClose: () => run?.followed && release() });
-  if (run) run.onFollowed = () => body.idle && release();
+  const whenFollowed = () => run?.followed && release();
+  const body = new ResumingBody(opened, target, spanEnd, open, { ...src.resume, signal, onPausedClose: whenFollowed, onHeld: whenFollowed });
+  if (run) run.onFollowed = () => body.held && release();
   body.on('error', () => undefined); // surfaced by RangeStream (its listener, or `errored` at attach)
   const { direct } = opened;
   let pos = spanStart;

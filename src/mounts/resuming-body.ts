@@ -17,7 +17,9 @@
  *     answer of another length;
  *   - a body held paused by the reader for `pausedCloseMs` is closed (`onPausedClose` is told,
  *     and `idle` is true until it is reopened), and reopened when the reader asks for more;
- *     pieces it had received already are kept and emitted first;
+ *     pieces it had received already are kept and emitted first; once it has been held for
+ *     heldNoticeMs (a quarter of that, at most 5 s) `held` is true and `onHeld` is told, so other
+ *     readers waiting for this GET's chunks need not wait until it is closed;
  *   - a body that fails (connection closed, reset, silent) is reopened after RETRY_DELAYS_MS (at
  *     once, then later twice); an attempt that brings bytes starts the count again; after the last,
  *     or after MAX_BREAKS breaks of one span, the read fails with the last error. A failure that a
@@ -40,6 +42,13 @@ const RETRY_DELAYS_MS = [0, 500, 2000];
 export const MAX_BREAKS = 16;
 /** Buffered bytes above which the current body is paused. */
 const BUFFER_BYTES = 256 * 1024;
+/** The longest a reader holds a body paused before `held` (see heldNoticeMs). */
+const HELD_NOTICE_MAX_MS = 5000;
+
+/** How long a reader holds a body paused before it counts as `held`: a quarter of pausedCloseMs, at most 5 s. */
+export function heldNoticeMs(pausedCloseMs: number): number {
+  return Math.min(HELD_NOTICE_MAX_MS, Math.floor(pausedCloseMs / 4));
+}
 
 /** How a mount's reads reopen their GETs (configuration: remote.pausedCloseMs). */
 export interface ReadResume {
@@ -54,6 +63,8 @@ export interface ResumeOptions extends ReadResume {
   signal: AbortSignal;
   /** Called when a body held paused is closed (see `idle`). */
   onPausedClose?: () => void;
+  /** Called when the reader has held the body paused for heldNoticeMs (see `held`). */
+  onHeld?: () => void;
 }
 
 /**
@@ -99,6 +110,9 @@ export class ResumingBody extends Readable {
   /** Failed attempts since the last one that brought bytes. */
   private failures = 0;
   private pauseTimer?: NodeJS.Timeout;
+  private heldTimer?: NodeJS.Timeout;
+  /** When the reader last held the current body paused (undefined: it is flowing). */
+  private heldSince?: number;
   private lastError?: Error;
   /** Closed while paused (see `idle`). */
   private closedPaused = false;
@@ -138,6 +152,12 @@ export class ResumingBody extends Readable {
     return !this.body && !this.reopening && this.closedPaused;
   }
 
+  /** The reader has held the body paused for heldNoticeMs or more (or it was closed for that: `idle`). */
+  get held(): boolean {
+    if (this.idle) return true;
+    return this.heldSince !== undefined && Date.now() - this.heldSince >= heldNoticeMs(this.options.pausedCloseMs);
+  }
+
   /** Offset of the next byte to ask the sender for. */
   private get at(): number {
     return this.direct ? this.target.at : this.next;
@@ -146,6 +166,7 @@ export class ResumingBody extends Readable {
   private attach(body: Readable): void {
     this.body = body;
     this.closedPaused = false;
+    this.heldSince = undefined;
     body.on('data', this.onData);
     body.once('end', this.onEnd);
     body.once('error', this.onError);
@@ -209,6 +230,12 @@ export class ResumingBody extends Readable {
 
   private startPauseTimer(): void {
     if (this.pauseTimer || this.options.pausedCloseMs <= 0) return;
+    this.heldSince = Date.now();
+    this.heldTimer = setTimeout(() => {
+      this.heldTimer = undefined;
+      this.options.onHeld?.();
+    }, heldNoticeMs(this.options.pausedCloseMs));
+    this.heldTimer.unref();
     this.pauseTimer = setTimeout(() => {
       this.pauseTimer = undefined;
       const body = this.detach();
@@ -224,6 +251,9 @@ export class ResumingBody extends Readable {
   }
 
   private clearPauseTimer(): void {
+    this.heldSince = undefined;
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
     if (!this.pauseTimer) return;
     clearTimeout(this.pauseTimer);
     this.pauseTimer = undefined;

@@ -165,6 +165,37 @@ describe('mounts: content GETs reopened where they stopped', function () {
     assert.equal(sha(Buffer.concat(parts)), sha(data), 'and the first reads on, whole');
   });
 
+  it('lets another reader go on within seconds when the reader fetching its chunks holds its GET paused, long before it is closed', async () => {
+    // With pausedCloseMs 8 s (read when the mount is first used) the first reader's GET stays open
+    // through the test; after 2 s (a quarter of it) it counts as held, and gives the chunks
+    // another reader waits for up.
+    b.config.remote.pausedCloseMs = 8000;
+    try {
+      const proxy = await mountVia('held', {});
+      const data = randomBytes(48 * MiB);
+      await putFile(a, 'einstein', '/proj/held.bin', data);
+      const before = await resumedMetric('paused');
+      const first = await get('/held/held.bin');
+      const reader = first.body!.getReader();
+      const parts: Buffer[] = [Buffer.from((await reader.read()).value!)];
+      const t0 = Date.now();
+      const second = Buffer.from(await (await get('/held/held.bin')).arrayBuffer());
+      const took = Date.now() - t0;
+      assert.equal(sha(second), sha(data));
+      assert.ok(took < 6000, `the second read took ${took} ms (the first reader's GET closes after 8000)`);
+      assert.equal((await resumedMetric('paused')) - before, 0, 'the first reader\'s GET was still open');
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(Buffer.from(value));
+      }
+      assert.equal(sha(Buffer.concat(parts)), sha(data), 'and the first reads on, whole');
+      assert.ok(gets(proxy, 'held.bin').length >= 2);
+    } finally {
+      b.config.remote.pausedCloseMs = 300;
+    }
+  });
+
   it('gives up on a sender that keeps breaking off, after 16 breaks: the transfer aborts, never a short 200', async () => {
     const data = randomBytes(8 * MiB);
     await putFile(a, 'einstein', '/proj/flaky.bin', data);

@@ -131,16 +131,21 @@ describe('mounts: ResumingBody', () => {
         next.stream.push(null);
       });
       return { stream: next.stream, direct: true, length: size - from };
-    }, { pausedCloseMs: 50, signal: new AbortController().signal, onReopen: (why, at) => reopened.push(`${why}@${at}`) });
+    }, { pausedCloseMs: 80, signal: new AbortController().signal, onReopen: (why, at) => reopened.push(`${why}@${at}`), onHeld: () => reopened.push('held') });
     // The reader takes nothing: more than its 256 KiB buffer arrives, and the body is paused.
     body.pause();
     for (let i = 0; i < 4; i++) first.deliver(100 * 1024);
-    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(body.held, false, 'not held at once');
+    await new Promise((r) => setTimeout(r, 40));
+    // heldNoticeMs is a quarter of pausedCloseMs (20 ms here): held, still open.
+    assert.ok(body.held);
+    assert.deepEqual(reopened, ['held']);
     assert.ok(!first.stream.destroyed, 'still held before pausedCloseMs');
     await new Promise((r) => setTimeout(r, 100));
     assert.ok(first.stream.destroyed, 'closed after pausedCloseMs');
-    assert.deepEqual(reopened, [`paused@${400 * 1024}`]);
+    assert.deepEqual(reopened, ['held', `paused@${400 * 1024}`]);
     body.resume();
     assert.ok((await all(body)).equals(big));
+    assert.equal(body.held, false, 'not held once it flows again');
   });
 });
