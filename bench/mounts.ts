@@ -203,18 +203,30 @@ async function startReceiver(configFile: string, url: string): Promise<Receiver>
   };
 }
 
-/** CPU seconds (user, system) a process and its reaped children have used so far, and its minor page faults. */
+/**
+ * CPU seconds (user, system) a process and its children have used so far (reaped ones, and live
+ * ones such as a forking relay's child still holding a kept-alive connection), and its minor page
+ * faults.
+ */
 function cpuSeconds(pid: number): { user: number; sys: number; faults: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { user: (Number(f[11]) + Number(f[13])) / 100, sys: (Number(f[12]) + Number(f[14])) / 100, faults: Number(f[7]) };
-}
-
-/** Waits (up to 2 s) until `pid` has no child left, so a forking relay's per-connection child is counted. */
-async function childrenReaped(pid: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() === '') return;
-    await new Promise((r) => setTimeout(r, 20));
+  const own = { user: (Number(f[11]) + Number(f[13])) / 100, sys: (Number(f[12]) + Number(f[14])) / 100, faults: Number(f[7]) };
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // no such file on this kernel: reaped children only
   }
+  for (const child of children) {
+    try {
+      const c = cpuSeconds(Number(child));
+      own.user += c.user;
+      own.sys += c.sys;
+    } catch {
+      // it exited meanwhile (and will be counted once reaped)
+    }
+  }
+  return own;
 }
 
 /** What this process (sender A and the client) spent on a read: CPU and minor page faults. */
@@ -253,7 +265,6 @@ async function timedGetOwn(url: string, auth: string): Promise<Got & { own: stri
 async function timedGetCpu(url: string, auth: string, pid: number): Promise<{ mibs: number; cpu: string; cpuPerGiB: number; machinePerGiB: number }> {
   const c0 = cpuSeconds(pid);
   const r = await timedGetOwn(url, auth);
-  await childrenReaped(pid);
   const c1 = cpuSeconds(pid);
   const cpuPerGiB = (c1.user - c0.user + c1.sys - c0.sys) / (r.bytes / GiB);
   return { mibs: r.mibs, cpuPerGiB, machinePerGiB: r.machinePerGiB, cpu: `${(c1.user - c0.user).toFixed(2)}u+${(c1.sys - c0.sys).toFixed(2)}s ${((c1.faults - c0.faults) / 1000).toFixed(0)}k faults (${r.own}, ${r.pieces ? (r.bytes / r.pieces / 1024).toFixed(0) : '-'} KiB/piece)` };
