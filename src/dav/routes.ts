@@ -10,11 +10,12 @@ import Router from '@koa/router';
 import { encodeUserSegment } from './context.js';
 import type { Context } from 'koa';
 import type { Fs } from '../fs/types.js';
-import { ForbiddenError, NotFoundError } from '../errors.js';
+import { ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.js';
 import type { DavServer, DavTarget } from './server.js';
 import { serveVirtualCollection } from './principals.js';
 import { ASSEMBLE, assembleUpload, forgetAssembly, removeStaleUploads, uploadsFs } from './methods/chunked-ng.js';
 import { decodeUrlPath } from '../fs/path.js';
+import { bulkUpload } from './nextcloud/bulk-upload.js';
 
 export const DAV_VERBS = ['OPTIONS', 'PROPFIND', 'PROPPATCH', 'GET', 'HEAD', 'PUT', 'MKCOL', 'DELETE', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'POST', 'REPORT', 'SEARCH'];
 
@@ -61,6 +62,14 @@ export function davRouter(services: DavRouteServices): Router {
     ctx.state.dav = true;
     const user = await owner(ctx);
     await home(ctx, user, `/remote.php/dav/files/${encodeUserSegment(user.name)}`);
+  });
+
+  // Nextcloud's bulk upload of small files (nextcloud/bulk-upload.ts).
+  router.all('/remote.php/dav/bulk', async (ctx) => {
+    if (ctx.method !== 'POST') throw new MethodNotAllowedError('bulk upload takes POST', { headers: { Allow: 'POST' } });
+    const user = await services.auth.basic(ctx);
+    const target = homeTarget(user, await services.namespaces.forUser(user.name), `/remote.php/dav/files/${encodeUserSegment(user.name)}`);
+    await bulkUpload(ctx, services.dav.bulkWriter(ctx, target));
   });
 
   // Nextcloud's chunked uploads (methods/chunked-ng.ts).

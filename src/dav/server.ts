@@ -18,7 +18,7 @@ import { ALLOW, options } from './methods/options.js';
 import { propfind } from './methods/propfind.js';
 import { proppatch } from './methods/proppatch.js';
 import { get, head } from './methods/get.js';
-import { put, writeFile } from './methods/put.js';
+import { put, storeFile, writeFile } from './methods/put.js';
 import { mkcol } from './methods/mkcol.js';
 import { del } from './methods/delete.js';
 import { copy, move } from './methods/copy-move.js';
@@ -89,6 +89,19 @@ export class DavServer {
   async writeAssembled(ctx: Context, target: DavTarget, path: string, body: Readable, size: number | undefined): Promise<WriteResult> {
     ctx.state.dav = true;
     return writeFile(await this.request(ctx, target, path), body, size);
+  }
+
+  /**
+   * Writes for the parts of one bulk upload (nextcloud/bulk-upload.ts) to paths of `target`: each
+   * a PUT of that file would be (a folder in the way, locks, the Fs's checks), sharing one abort
+   * signal. No If header applies (it would name no single path).
+   */
+  bulkWriter(ctx: Context, target: DavTarget): (path: string, body: Readable, opts: { size: number; mtime?: number; checksum: string }) => Promise<WriteResult> {
+    const controller = new AbortController();
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
+    });
+    return (path, body, opts) => storeFile({ ctx, target, env: this.env, fs: target.fs, path, signal: controller.signal, tokens: new Set() }, body, opts);
   }
 
   /** The request on `path` of `target`, with its If header evaluated and lock tokens taken. */

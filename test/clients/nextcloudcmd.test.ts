@@ -80,12 +80,13 @@ describe('real client: nextcloudcmd (two-way sync)', function () {
     await site?.stop();
   });
 
-  it('uploads a local folder on the first run, the large file in chunks (chunking NG: /remote.php/dav/uploads)', async () => {
+  it('uploads a local folder on the first run, the large file in chunks (chunking NG: /remote.php/dav/uploads) and the small ones in bulk (/remote.php/dav/bulk)', async () => {
     await sync();
     assert.deepEqual(await remoteTree(client), localTree(local));
-    const requests = site.node.logLines
-      .map((l) => JSON.parse(l) as { msg?: string; method?: string; path?: string; status?: number })
-      .filter((l) => l.msg === 'request' && l.path?.startsWith('/remote.php/dav/uploads/'));
+    const logged = site.node.logLines.map((l) => JSON.parse(l) as { msg?: string; method?: string; path?: string; status?: number }).filter((l) => l.msg === 'request');
+    const bulk = logged.filter((l) => l.path === '/remote.php/dav/bulk');
+    assert.ok(bulk.length >= 1 && bulk.every((l) => l.method === 'POST' && l.status === 200), `small files went up in bulk: ${JSON.stringify(bulk)}`);
+    const requests = logged.filter((l) => l.path?.startsWith('/remote.php/dav/uploads/'));
     const puts = requests.filter((l) => l.method === 'PUT' && l.status === 201);
     const assembled = requests.filter((l) => l.method === 'MOVE' && l.path!.endsWith('/.file'));
     assert.ok(puts.length >= 2, `large.bin went up in chunks: ${JSON.stringify(requests)}`);

@@ -21,7 +21,7 @@ function singleEtag(header: string): string | undefined {
 }
 
 /** X-OC-Mtime (seconds since the epoch, may have a fraction) → ms; junk → BadRequestError. */
-function parseMtime(raw: string): number | undefined {
+export function parseMtime(raw: string): number | undefined {
   if (!raw) return undefined;
   const secs = Number(raw);
   if (!Number.isFinite(secs) || secs < 0 || secs > 1e11) throw new BadRequestError('X-OC-Mtime must be seconds since the epoch');
@@ -50,20 +50,27 @@ export async function put(req: DavRequest): Promise<void> {
  * version's headers. Also the end of a chunked upload (chunked-ng.ts), with the chunks as body.
  */
 export async function writeFile(req: DavRequest, body: Readable, size: number | undefined): Promise<WriteResult> {
+  const { ctx } = req;
+  const mtime = parseMtime(ctx.get('x-oc-mtime'));
+  const result = await storeFile(req, body, { size, mtime, checksum: ctx.get('oc-checksum') || undefined });
+  setEntryHeaders(ctx, result.entry);
+  if (mtime !== undefined) ctx.set('X-OC-MTime', 'accepted');
+  emptyResponse(ctx, result.created ? 201 : 204);
+  return result;
+}
+
+/**
+ * The write itself, without the answer: a folder there → 405; the request's If-Match,
+ * If-None-Match and locks; then `fs.write` with the size, mtime and checksum given (a PUT's
+ * headers, or a bulk upload part's: nextcloud/bulk-upload.ts).
+ */
+export async function storeFile(req: DavRequest, body: Readable, opts: { size?: number; mtime?: number; checksum?: string }): Promise<WriteResult> {
   const { ctx, fs, path, signal } = req;
   const existing = await statOrNull(fs, path);
   if (existing?.type === 'dir') throw new MethodNotAllowedError('PUT on a collection', { headers: { Allow: 'OPTIONS, PROPFIND, PROPPATCH, DELETE, COPY, MOVE, LOCK, UNLOCK, MKCOL' } });
   checkHttpPreconditions(ctx, existing);
   assertUnlocked(req, path, { member: !existing });
-
-  const mtime = parseMtime(ctx.get('x-oc-mtime'));
-  const checksum = ctx.get('oc-checksum') || undefined;
   const ifMatch = singleEtag(ctx.get('if-match'));
   const ifNoneMatch = ctx.get('if-none-match').trim() === '*' ? ('*' as const) : undefined;
-
-  const result = await fs.write(path, body, { ifMatch, ifNoneMatch, mtime, size, checksum, signal });
-  setEntryHeaders(ctx, result.entry);
-  if (mtime !== undefined) ctx.set('X-OC-MTime', 'accepted');
-  emptyResponse(ctx, result.created ? 201 : 204);
-  return result;
+  return fs.write(path, body, { ifMatch, ifNoneMatch, ...opts, signal });
 }

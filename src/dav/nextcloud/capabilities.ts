@@ -10,7 +10,7 @@ export function capabilities(publicUrl: string): Record<string, unknown> {
     version: { ...NEXTCLOUD_VERSION, edition: '', extendedSupport: false },
     capabilities: {
       core: { pollinterval: 60, 'webdav-root': 'remote.php/webdav', 'reference-api': false, 'reference-regex': '' },
-      dav: { bulkupload: '', chunking: '1.0' },
+      dav: { bulkupload: '1.0', chunking: '1.0' },
       files: { bigfilechunking: false, blacklisted_files: ['.htaccess'], undelete: false, versioning: false, comments: false },
       checksums: { supportedTypes: ['SHA1'], preferredUploadType: 'SHA1' },
       files_sharing: { api_enabled: false, public: { enabled: false }, resharing: false, federation: { outgoing: false, incoming: true } },
