@@ -119,10 +119,10 @@ export class RequestSigner {
 /** What a signature check needs of the request. */
 export interface IncomingRequest {
   method: string;
-  /** Path and query, as received. */
+  /** Path and query, as the signer sent them. */
   url: string;
-  /** The Host the request was sent to. */
-  host: string;
+  /** The names the request may have been sent to (the signed `host` is one of them, first the likeliest). */
+  hosts: string[];
   header(name: string): string;
   body: string | Buffer;
 }
@@ -164,19 +164,24 @@ export async function verifyRequest(req: IncomingRequest, resolve: KeyResolver, 
   const algo = digest.slice(0, digest.indexOf('='));
   if (!DIGESTS[algo] || digest !== digestOf(req.body, algo)) throw new BadRequestError('the Digest does not match the body');
 
-  const lines = covered.map((h) => {
-    if (h === '(request-target)') return `${h}: ${req.method.toLowerCase()} ${req.url}`;
-    const v = h === 'host' ? req.host : req.header(h);
-    if (!v) throw new BadRequestError(`the signed header ${h} is missing`);
-    return `${h}: ${v}`;
-  });
-  const text = Buffer.from(lines.join('\n'));
+  const signedText = (host: string) =>
+    Buffer.from(
+      covered
+        .map((h) => {
+          if (h === '(request-target)') return `${h}: ${req.method.toLowerCase()} ${req.url}`;
+          const v = h === 'host' ? host : req.header(h);
+          if (!v) throw new BadRequestError(`the signed header ${h} is missing`);
+          return `${h}: ${v}`;
+        })
+        .join('\n'),
+    );
+  const texts = [...new Set(req.hosts)].map(signedText);
   const signature = Buffer.from(sig.signature, 'base64');
   const check = async (fresh: boolean) => {
     const pem = await resolve(identity, sig.keyId!, fresh);
     if (!pem) return undefined;
     try {
-      return verify(hash, text, pem, signature);
+      return texts.some((text) => verify(hash, text, pem, signature));
     } catch {
       return false;
     }

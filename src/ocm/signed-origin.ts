@@ -29,12 +29,13 @@ export class SignedOrigins {
 
   /**
    * The signer of the request whose raw body is `body`; undefined when it is not signed
-   * (signatures.ts verifyRequest). The host and path checked are the ones the signer used, those of
-   * this node's public URL, whatever a reverse proxy in front of it rewrote.
+   * (signatures.ts verifyRequest). The host and path checked are those of this node's public URL
+   * (a signer posts to the endpoint our discovery names), whatever a reverse proxy in front of it
+   * rewrote; the Host the request arrived with is tried too.
    */
   signer(ctx: Context, body: Buffer): Promise<string | undefined> {
     const url = this.prefix && !ctx.url.startsWith(this.prefix + '/') ? this.prefix + ctx.url : ctx.url;
-    return verifyRequest({ method: ctx.method, url, host: this.host, header: (name) => ctx.get(name), body }, this.resolve);
+    return verifyRequest({ method: ctx.method, url, hosts: [this.host, ctx.host], header: (name) => ctx.get(name), body }, this.resolve);
   }
 
   /**

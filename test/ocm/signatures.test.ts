@@ -17,7 +17,7 @@ import { domainOf, postAs, sharePayload, startMesh, client } from './mesh.js';
 function seen(url: string, body: string, signed: Record<string, string>, method = 'POST'): IncomingRequest {
   const u = new URL(url);
   const headers: Record<string, string> = { ...signed, 'content-length': String(Buffer.byteLength(body)) };
-  return { method, url: u.pathname + u.search, host: u.host, header: (n) => headers[n.toLowerCase()] ?? '', body };
+  return { method, url: u.pathname + u.search, hosts: [u.host], header: (n) => headers[n.toLowerCase()] ?? '', body };
 }
 
 describe('OCM request signatures: signer and verifier', () => {
@@ -68,7 +68,7 @@ describe('OCM request signatures: signer and verifier', () => {
     await refused(seen(url, body.replace('marie', 'mallory'), h), /Digest/);
     await refused(seen(url, body, { ...h, date: new Date(Date.now() - 10 * 60_000).toUTCString() }), /Date/);
     await refused(seen(url, body, { ...h, signature: h.signature!.replace('content-length date digest host', 'date digest') }), /does not cover content-length, host/);
-    await refused({ ...seen(url, body, h), host: 'other.example' }, /not valid/);
+    await refused({ ...seen(url, body, h), hosts: ['other.example'] }, /not valid/);
     await refused({ ...seen(url, body, h), url: '/ocm/notifications' }, /not valid/);
     await refused(seen(url, body, h), /publishes no key/, async () => undefined);
     const other = new RequestSigner(join(tempDir('ocm-sig-2'), 'key.pem'), 'http://127.0.0.1:9999');
@@ -134,7 +134,7 @@ describe('OCM request signatures between real nodes', function () {
     assert.equal((await b.services.ocm.received.list('marie')).length, 1);
   });
 
-  it('checks the host and path the signer used (the node\'s public URL), whatever Host a reverse proxy passes on', async () => {
+  it('checks the host and path the signer used: the node\'s public URL whatever Host a reverse proxy passes on, or the Host it arrives with', async () => {
     const url = `${b.url}/ocm/shares`;
     const body = JSON.stringify(sharePayload(`marie@${domainOf(b)}`, `einstein@${domainOf(a)}`));
     const signed = await a.services.ocm.signer.headers('POST', url, body);
@@ -147,6 +147,10 @@ describe('OCM request signatures between real nodes', function () {
       req.end(body);
     });
     assert.equal(status, 201);
+    // Signed for, and sent to, another name of the node (the Host it arrives with).
+    const alias = `${b.url.replace('127.0.0.1', 'localhost')}/ocm/shares`;
+    const again = JSON.stringify(sharePayload(`marie@${domainOf(b)}`, `einstein@${domainOf(a)}`));
+    assert.equal((await postAs(a, alias, again)).status, 201);
   });
 
   it('refuses an unsigned or foreign-signed SHARE_UNSHARED for a share from a signing site', async () => {
