@@ -194,7 +194,9 @@ class SpanFill implements BodyTarget {
     this.slab = undefined;
     if (slab && claim) {
       const chunkIndex = Math.floor((this.pos - this.filledTo) / this.cb);
-      if (!claim.fill([slab.subarray(0, this.filledTo)], () => releaseSlab(slab))) this.dropped?.(chunkIndex);
+      const dropped = this.dropped;
+      const lost = dropped && (() => dropped(chunkIndex));
+      if (!claim.fill([slab.subarray(0, this.filledTo)], () => releaseSlab(slab), lost)) lost?.();
     } else if (slab) releaseSlab(slab);
     this.filledTo = 0;
     this.chunkLen = Math.min(this.cb, this.spanEnd + 1 - this.pos);

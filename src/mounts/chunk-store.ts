@@ -112,8 +112,10 @@ export interface Claim {
    * Stores the complete chunk and hands it to the waiters. `recycle` is called once the store is
    * done with the chunk's buffers if no reader was ever given them (the caller may reuse them).
    * False when the chunk was not kept (the disk write queue was full; see chunk-refill.ts).
+   * `lost` is called if a chunk kept in memory to wait for the write queue is dropped from there
+   * before it was written (it was pushed out while the queue stayed full): not kept after all.
    */
-  fill(chunk: Chunk, recycle?: () => void): boolean;
+  fill(chunk: Chunk, recycle?: () => void, lost?: () => void): boolean;
   /** Gives the claim up (the waiters' promise rejects with `err`). */
   abandon(err: Error): void;
 }
@@ -154,6 +156,8 @@ export class ChunkStore {
   private readonly shared = new WeakSet<Chunk>();
   /** How to give back the memory of chunks parked in the memory tier (see `park`). */
   private readonly recyclers = new WeakMap<Chunk, () => void>();
+  /** Whom to tell when a parked chunk is dropped before it was written (Claim.fill's `lost`). */
+  private readonly losers = new WeakMap<Chunk, () => void>();
   private closed = false;
   /** Called once no claim is in flight and no chunk waits to be written (see `quiet`). */
   private quietWaiters: (() => void)[] = [];
@@ -189,8 +193,11 @@ export class ChunkStore {
         sizeCalculation: (c) => Math.max(1, chunkLength(c)),
         dispose: (chunk, key, reason) => {
           const recycle = this.recyclers.get(chunk);
+          const lost = this.losers.get(chunk);
           this.recyclers.delete(chunk);
+          this.losers.delete(chunk);
           const spilled = reason === 'evict' && this.spill(key, chunk, recycle);
+          if (reason === 'evict' && !spilled) lost?.();
           if (!spilled && !this.shared.has(chunk)) recycle?.();
         },
       });
@@ -344,7 +351,7 @@ export class ChunkStore {
     if (run) this.inflightRun.set(key, run);
     let done = false;
     return {
-      fill: (chunk, recycle) => {
+      fill: (chunk, recycle, lost) => {
         if (done) return false;
         done = true;
         let kept = true;
@@ -361,7 +368,7 @@ export class ChunkStore {
         if (this.closed) {
           kept = false;
         } else if (this.disk) {
-          if (followed && this.spillQueueFull(chunk) && this.park(key, chunk, recycle)) {
+          if (followed && this.spillQueueFull(chunk) && this.park(key, chunk, recycle, lost)) {
             // kept in memory
           } else if (!this.spill(key, chunk, recycle)) {
             kept = false;
@@ -394,9 +401,10 @@ export class ChunkStore {
   }
 
   /** Keeps a fetched chunk in the memory tier until the write queue takes it (`unpark`); false when it cannot fit there. */
-  private park(key: string, chunk: Chunk, recycle?: () => void): boolean {
+  private park(key: string, chunk: Chunk, recycle?: () => void, lost?: () => void): boolean {
     if (!this.memory || chunkLength(chunk) > this.options.memoryBytes) return false;
     if (recycle) this.recyclers.set(chunk, recycle);
+    if (lost) this.losers.set(chunk, lost);
     this.memory.set(key, chunk);
     return true;
   }
@@ -462,9 +470,13 @@ export class ChunkStore {
       const chunk = this.memory.peek(key);
       if (!chunk || this.spillQueueFull(chunk)) return;
       const recycle = this.recyclers.get(chunk);
+      const lost = this.losers.get(chunk);
       this.recyclers.delete(chunk);
+      this.losers.delete(chunk);
       this.memory.delete(key); // (its dispose then neither spills nor recycles it)
-      if (!this.spill(key, chunk, recycle) && !this.shared.has(chunk)) recycle?.();
+      if (this.spill(key, chunk, recycle)) continue;
+      lost?.();
+      if (!this.shared.has(chunk)) recycle?.();
     }
   }
 

@@ -127,16 +127,18 @@ describe('mounts: ChunkStore write queue', () => {
     // that run; nobody waits for the others.
     const run: ClaimRun = { followed: false };
     const kept: boolean[] = [];
+    const lost: number[] = [];
     chunks.forEach((c, i) => {
       const claim = store.claim(`k${i}`, i >= 4 && i <= 6 ? run : undefined)!;
       if (i === 4) assert.equal(store.lookup('k4')?.tier, 'pending');
-      kept.push(claim.fill([c], () => recycled.push(i)));
+      kept.push(claim.fill([c], () => recycled.push(i), () => lost.push(i)));
     });
     assert.equal(store.lookup('k6')?.tier, 'memory', 'k6 waits in memory');
     assert.equal(store.lookup('k5')?.tier, 'memory', 'k5 waits in memory');
     assert.equal(store.lookup('k4'), undefined, 'k4 was pushed out of memory (8 MiB) by k6 while the queue was full');
     assert.equal(store.lookup('k7'), undefined, 'k7, which nobody waited for, is not cached');
     assert.deepEqual(kept, [true, true, true, true, true, true, true, false], 'fill says which chunk it did not keep');
+    assert.deepEqual(lost, [4], 'and k4, kept in memory but pushed out before it was written, is told lost (to be fetched again)');
     assert.equal(store.stats.spillsDropped, 2);
     // As writes finish, the chunks waiting in memory are written too, with their own bytes.
     const onDisk = async (k: string) => {
@@ -154,6 +156,7 @@ describe('mounts: ChunkStore write queue', () => {
     assert.equal(store.stats.memoryBytes, 0, 'nothing is left waiting in memory');
     // Chunks a reader was given (k4–k6) may still be read from: never recycled.
     assert.deepEqual(recycled.sort(), [0, 1, 2, 3, 7], 'every other chunk gave its memory back, once');
+    assert.deepEqual(lost, [4], 'the chunks written from memory were not lost');
     store.close();
   });
 
