@@ -96,6 +96,11 @@ export const configSchema = z
     quotaBytes: z.number().int().min(0).nullable().default(null),
     /** Old versions kept per file. */
     maxVersions: z.number().int().min(0).default(10),
+    /**
+     * Flush an uploaded file, its folder and the metadata commit to disk before the upload is
+     * answered, so an acknowledged upload survives a power cut (costs upload speed).
+     */
+    fsync: z.boolean().default(false),
     /** Lifetime of an invite token, hours. */
     inviteExpiryHours: z.number().min(0.001).default(24 * 7),
     cache: cacheSchema.default(cacheSchema.parse({})),

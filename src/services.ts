@@ -68,6 +68,7 @@ export async function openServices(config: Config, log: Logger): Promise<Service
     log,
     quotaBytes: config.quotaBytes,
     maxVersions: config.maxVersions,
+    fsync: config.fsync,
   });
   closers.push(() => storage.close());
   metrics.deferredChecksums(() => storage.backfill.pending());

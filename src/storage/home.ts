@@ -24,6 +24,8 @@ export interface HomeContext {
   /** Per-user quota in bytes; null = unlimited. */
   quotaBytes: number | null;
   maxVersions: number;
+  /** Uploads reach the disk (file, folder, metadata) before they are answered. */
+  fsync: boolean;
   log: Logger;
   /** Transfers in flight (background work waits for a quiet storage). */
   activity: Activity;

@@ -29,6 +29,8 @@ export interface LocalStorageOptions {
   quotaBytes: number | null;
   /** Old versions kept per file (0 = none). */
   maxVersions: number;
+  /** Flush uploads and their commits to disk before answering (configuration `fsync`). */
+  fsync?: boolean;
 }
 
 export class LocalStorage {
@@ -84,6 +86,7 @@ export class LocalStorage {
       mutex: this.mutex,
       quotaBytes: this.options.quotaBytes,
       maxVersions: this.options.maxVersions,
+      fsync: this.options.fsync ?? false,
       log: this.options.log,
       activity: this.activity,
       sumsQueued: () => this.backfill.notify(),

@@ -86,7 +86,8 @@ export class Txn {
     } while (p !== '/');
   }
 
-  async commit(): Promise<void> {
+  /** Writes what the transaction changed in one batch; `sync`: flushed to disk before it resolves. */
+  async commit(options: { sync?: boolean } = {}): Promise<void> {
     const ops: Op[] = [];
     for (const [path, rec] of this.pending) {
       const key = entryKey(this.user, path);
@@ -97,7 +98,7 @@ export class Txn {
       );
     }
     ops.push(...this.ops);
-    if (ops.length) await this.store.db.batch(ops);
+    if (ops.length) await this.store.db.batch(ops, options.sync ? { sync: true } : {});
     this.pending.clear();
     this.loaded.clear();
     this.ops.length = 0;

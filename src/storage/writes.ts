@@ -62,7 +62,8 @@ export async function writeFile(home: HomeContext, rawPath: string, body: Readab
   const endTransfer = home.activity.begin(options.size === undefined || options.size >= PACED_UPLOAD_BYTES);
   try {
     try {
-      await pipeline(body, hasher, createWriteStream(tmp, { flags: 'wx', highWaterMark: HASH_CHUNK }), options.signal ? { signal: options.signal } : {});
+      // flush: the content is on disk before the commit renames it into place (configuration fsync).
+      await pipeline(body, hasher, createWriteStream(tmp, { flags: 'wx', highWaterMark: HASH_CHUNK, flush: home.fsync }), options.signal ? { signal: options.signal } : {});
     } catch (err) {
       if (isMeshdavError(err)) throw err;
       const code = (err as NodeJS.ErrnoException).code;

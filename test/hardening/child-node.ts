@@ -18,8 +18,10 @@ export interface ChildNode {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export async function startChildNode(dataDir: string, port = 0, env: NodeJS.ProcessEnv = {}): Promise<ChildNode> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', String(port)], {
+/** `wrap`: a command the node runs under (e.g. strace and its options). */
+export async function startChildNode(dataDir: string, port = 0, env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<ChildNode> {
+  const argv = [process.execPath, BIN, 'serve', '--data', dataDir, '--port', String(port)];
+  const proc = spawn(wrap[0] ?? argv[0]!, [...wrap.slice(1), ...(wrap.length ? argv : argv.slice(1))], {
     env: { ...process.env, MESHDAV_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
