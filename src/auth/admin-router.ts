@@ -6,6 +6,7 @@
  *   GET  /admin/users                    → [User]
  *   POST /admin/users                    {name,password,email?,displayName?} → 201 User; 409 duplicate
  *   POST /admin/users/:name/password     {password} → 204; 404 unknown user
+ *   DELETE /admin/users/:name            → 200 RemovalReport (user-removal.ts); 404 unknown user
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
@@ -14,6 +15,7 @@ import type { Services } from '../services.js';
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../errors.js';
 import { readJson } from '../http/body.js';
 import { secretsEqual } from './secrets.js';
+import { removeUser } from '../user-removal.js';
 
 const addSchema = z.object({
   name: z.string(),
@@ -54,6 +56,10 @@ export function adminRouter(services: Services): Router {
     const body = parse(addSchema, await readJson(ctx, config.limits.jsonBodyBytes));
     ctx.status = 201;
     ctx.body = await users.add(body);
+  });
+
+  router.delete('/users/:name', async (ctx) => {
+    ctx.body = await removeUser(services, ctx.params.name!);
   });
 
   router.post('/users/:name/password', async (ctx) => {

@@ -194,7 +194,20 @@ export class UserStore {
     for (const listener of this.passwordListeners) listener(name);
   }
 
-  /** Subscribes to password changes; returns the unsubscribe function. */
+  /** Deletes a user's record (their data is removed by user-removal.ts). NotFoundError for an unknown user. */
+  async remove(name: string): Promise<void> {
+    await this.serial(async () => {
+      const rec = USER_NAME_RE.test(name) ? await this.db.get(name) : undefined;
+      if (!rec) throw new NotFoundError(`no user "${name}"`);
+      await this.db.del(name);
+    });
+    this.verified.clear();
+    this.known.delete(name);
+    // As after a password change: the user's web sessions end.
+    for (const listener of this.passwordListeners) listener(name);
+  }
+
+  /** Subscribes to password changes (and removals); returns the unsubscribe function. */
   onPasswordChange(listener: (name: string) => void): () => void {
     this.passwordListeners.add(listener);
     return () => this.passwordListeners.delete(listener);

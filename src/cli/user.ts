@@ -1,5 +1,5 @@
 /**
- * `meshdav user add|list|passwd`. Works with or without a node running on the data directory:
+ * `meshdav user add|list|passwd|delete`. Works with or without a node running on the data directory:
  * the CLI opens the LevelDB itself; when a running node holds its lock, it asks that node
  * instead, through the loopback admin endpoint named in dataDir/node.json (Bearer loopbackSecret,
  * read from dataDir/secrets.json by loadConfig). Passwords come only from stdin, never argv,
@@ -15,12 +15,16 @@ import { AlreadyExistsError, BadRequestError, NotFoundError } from '../errors.js
 import { addCommonOptions, configFrom, type CommonOptions } from './options.js';
 import { CliError, EXIT } from './errors.js';
 import { openDataDb } from './data-db.js';
+import { openServices } from '../services.js';
+import { createLogger } from '../log.js';
+import { removeUser, type RemovalReport } from '../user-removal.js';
 
 /** The operations the commands need, whether done on the DB directly or through the node. */
 interface UserAdmin {
   add(user: NewUser): Promise<User>;
   list(): Promise<User[]>;
   setPassword(name: string, password: string): Promise<void>;
+  remove(name: string): Promise<RemovalReport>;
   close(): Promise<void>;
 }
 
@@ -63,6 +67,17 @@ export function registerUser(program: Command): void {
     await withAdmin(configFrom(opts), (a) => a.setPassword(name, password));
     process.stdout.write(`password of ${name} changed\n`);
   });
+
+  addCommonOptions(
+    user
+      .command('delete <name>')
+      .description("delete a user and everything of theirs: files, versions, trash, shares (the other sites are told), contacts, invites")
+      .option('--yes', 'confirm: this cannot be undone'),
+  ).action(async (name: string, opts: CommonOptions & { yes?: boolean }) => {
+    if (!opts.yes) throw new CliError(`this deletes ${name} and all their files for good; run it again with --yes`, EXIT.USAGE);
+    const r = await withAdmin(configFrom(opts), (a) => a.remove(name));
+    process.stdout.write(`user ${r.user} deleted (${r.sharesRevoked} sent shares revoked, ${r.sharesDeclined} received shares declined, ${r.contacts} contacts, ${r.invites} invites)\n`);
+  });
 }
 
 /** Reads the whole of stdin; one trailing newline is dropped. */
@@ -96,16 +111,28 @@ function translate(err: unknown): unknown {
 
 async function openAdmin(config: Config): Promise<UserAdmin> {
   const db = await openDataDb(config);
-  return db ? directAdmin(db) : remoteAdmin(config);
+  return db ? directAdmin(db, config) : remoteAdmin(config);
 }
 
-function directAdmin(db: Db): UserAdmin {
+function directAdmin(db: Db, config: Config): UserAdmin {
   const store = new UserStore(db);
   return {
     add: (u) => store.add(u),
     list: () => store.list(),
     setPassword: (n, p) => store.setPassword(n, p),
-    close: () => db.close(),
+    // Removal needs the whole node (storage, shares, notifications to other sites), without serving.
+    async remove(name) {
+      await db.close();
+      const services = await openServices(config, createLogger({ level: 'warn', destination: process.stderr }));
+      try {
+        return await removeUser(services, name);
+      } finally {
+        await services.close();
+      }
+    },
+    close: async () => {
+      if (db.status === 'open') await db.close();
+    },
   };
 }
 
@@ -117,7 +144,7 @@ function remoteAdmin(config: Config): UserAdmin {
   }
   // Loopback only; a TLS node's certificate is usually issued for its public name, not 127.0.0.1.
   const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
+  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> => {
     let res;
     try {
       res = await request(info.url + path, {
@@ -145,6 +172,7 @@ function remoteAdmin(config: Config): UserAdmin {
     setPassword: async (n, p) => {
       await call('POST', `/admin/users/${encodeURIComponent(n)}/password`, { password: p });
     },
+    remove: async (n) => (await call('DELETE', `/admin/users/${encodeURIComponent(n)}`)) as RemovalReport,
     close: () => dispatcher.close(),
   };
 }

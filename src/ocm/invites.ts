@@ -91,6 +91,19 @@ export class Invites {
     return this.view(invite);
   }
 
+  /** Deletes every invite `owner` made (their tokens are refused from then on); how many there were. */
+  async removeAll(owner: string): Promise<number> {
+    const db = this.deps.db;
+    const tokens = await valuesWithPrefix<string>(db.invitesByOwner, `${owner}!`);
+    await db.root.batch(
+      tokens.flatMap((token) => [
+        { type: 'del', key: token, sublevel: db.invites },
+        { type: 'del', key: `${owner}!${token}`, sublevel: db.invitesByOwner },
+      ]) as never,
+    );
+    return tokens.length;
+  }
+
   async list(owner: string): Promise<InviteView[]> {
     const tokens = await valuesWithPrefix<string>(this.deps.db.invitesByOwner, `${owner}!`);
     const invites = (await this.deps.db.invites.getMany(tokens)).filter((i): i is Invite => i !== undefined);

@@ -2,7 +2,8 @@
  * LocalStorage: the embedded storage engine of a node. Opens the on-disk layout under dataDir
  * and the metadata sublevels of services.db, and hands out one LocalFs per user home.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { Db } from '../services.js';
 import { ServiceUnavailableError } from '../errors.js';
@@ -93,6 +94,45 @@ export class LocalStorage {
       pruneLater: (id) => this.pruner.schedule(ctx, id),
     };
     return ctx;
+  }
+
+  /**
+   * Deletes a user's home for good: files, old versions, trash, and every metadata record of
+   * them (entries, file ids, versions, trash, pending checksums, write intents). For removing a
+   * user (user-removal.ts), once nothing of theirs is in use.
+   */
+  async removeHome(user: string): Promise<void> {
+    validateUser(user);
+    const store = this.store;
+    const range = { gte: `${user}:`, lt: `${user};` };
+    await this.mutex.run(user, async () => {
+      let ops: unknown[] = [];
+      const flush = async (force = false) => {
+        if (ops.length >= 10_000 || (force && ops.length)) {
+          await store.db.batch(ops as never);
+          ops = [];
+        }
+      };
+      for (const sub of [store.entries, store.trashEntries]) {
+        for await (const [key, rec] of sub.iterator(range)) {
+          ops.push({ type: 'del', sublevel: sub, key });
+          // A file id is this user's when it points into their home.
+          if ((await store.ids.get(rec.id))?.startsWith(`${user}:`)) ops.push({ type: 'del', sublevel: store.ids, key: rec.id });
+          await flush();
+        }
+      }
+      for (const sub of [store.versions, store.trash, store.sums, store.intents] as const) {
+        for await (const key of (sub as typeof store.sums).keys(range)) {
+          ops.push({ type: 'del', sublevel: sub, key });
+          await flush();
+        }
+      }
+      await flush(true);
+      for (const dir of [this.layout.home(user), join(this.layout.versions, user), join(this.layout.trash, user)]) {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+    this.homes.delete(user);
   }
 
   /** The user's home, created on first use. BadRequestError for an invalid user name. */
