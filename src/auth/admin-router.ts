@@ -7,12 +7,15 @@
  *   POST /admin/users                    {name,password,email?,displayName?} → 201 User; 409 duplicate
  *   POST /admin/users/:name/password     {password} → 204; 404 unknown user
  *   DELETE /admin/users/:name            → 200 RemovalReport (user-removal.ts); 404 unknown user
+ *   GET  /admin/users/:name/quota        → {quotaBytes, own, usedBytes}: the quota in force (null:
+ *                                          unlimited), whether it is the user's own, the bytes used
+ *   PUT  /admin/users/:name/quota        {quotaBytes: bytes | null | "default"} → the same
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../services.js';
-import { BadRequestError, ForbiddenError, UnauthorizedError } from '../errors.js';
+import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
 import { readJson } from '../http/body.js';
 import { secretsEqual } from './secrets.js';
 import { removeUser } from '../user-removal.js';
@@ -24,6 +27,7 @@ const addSchema = z.object({
   displayName: z.string().optional(),
 });
 const passwordSchema = z.object({ password: z.string() });
+const quotaSchema = z.object({ quotaBytes: z.union([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.null(), z.literal('default')]) });
 
 export function isLoopbackAddress(addr: string | undefined): boolean {
   if (!addr) return false;
@@ -60,6 +64,24 @@ export function adminRouter(services: Services): Router {
 
   router.delete('/users/:name', async (ctx) => {
     ctx.body = await removeUser(services, ctx.params.name!);
+  });
+
+  /** The quota a user has now; NotFoundError for an unknown user. */
+  const quotaInfo = async (name: string) => {
+    if (!(await users.get(name))) throw new NotFoundError(`no user "${name}"`);
+    const own = services.storage.ownQuota(name);
+    return { quotaBytes: services.storage.quotaOf(name), own: own !== undefined, usedBytes: await services.storage.usedBytes(name) };
+  };
+
+  router.get('/users/:name/quota', async (ctx) => {
+    ctx.body = await quotaInfo(ctx.params.name!);
+  });
+
+  router.put('/users/:name/quota', async (ctx) => {
+    const body = parse(quotaSchema, await readJson(ctx, config.limits.jsonBodyBytes));
+    await quotaInfo(ctx.params.name!);
+    await services.storage.setQuota(ctx.params.name!, body.quotaBytes === 'default' ? undefined : body.quotaBytes);
+    ctx.body = await quotaInfo(ctx.params.name!);
   });
 
   router.post('/users/:name/password', async (ctx) => {

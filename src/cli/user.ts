@@ -1,5 +1,5 @@
 /**
- * `meshdav user add|list|passwd|delete`. Works with or without a node running on the data directory:
+ * `meshdav user add|list|passwd|quota|delete`. Works with or without a node running on the data directory:
  * the CLI opens the LevelDB itself; when a running node holds its lock, it asks that node
  * instead, through the loopback admin endpoint named in dataDir/node.json (Bearer loopbackSecret,
  * read from dataDir/secrets.json by loadConfig). Passwords come only from stdin, never argv,
@@ -18,6 +18,19 @@ import { openDataDb } from './data-db.js';
 import { openServices } from '../services.js';
 import { createLogger } from '../log.js';
 import { removeUser, type RemovalReport } from '../user-removal.js';
+import { MetaStore } from '../storage/meta-store.js';
+
+/** A user's quota as the admin endpoint reports it. */
+interface QuotaInfo {
+  /** In force: the user's own, else the node's; null = unlimited. */
+  quotaBytes: number | null;
+  /** It is the user's own. */
+  own: boolean;
+  usedBytes: number;
+}
+
+/** What `user quota NAME SIZE` sets: bytes, null (unlimited) or the node's default. */
+type QuotaSetting = number | null | 'default';
 
 /** The operations the commands need, whether done on the DB directly or through the node. */
 interface UserAdmin {
@@ -25,7 +38,29 @@ interface UserAdmin {
   list(): Promise<User[]>;
   setPassword(name: string, password: string): Promise<void>;
   remove(name: string): Promise<RemovalReport>;
+  quota(name: string, set?: QuotaSetting): Promise<QuotaInfo>;
   close(): Promise<void>;
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 2 ** 10, m: 1e6, mb: 1e6, mib: 2 ** 20, g: 1e9, gb: 1e9, gib: 2 ** 30, t: 1e12, tb: 1e12, tib: 2 ** 40 };
+
+/** `10GiB`, `500 MB`, `1048576`, `none` (unlimited) or `default` (the node's). */
+export function parseQuota(text: string): QuotaSetting {
+  const t = text.trim().toLowerCase();
+  if (t === 'none' || t === 'unlimited') return null;
+  if (t === 'default') return 'default';
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(t);
+  const unit = m ? UNITS[m[2]!] : undefined;
+  const bytes = m && unit !== undefined ? Math.round(Number(m[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes)) throw new CliError(`"${text}" is not a size: give bytes or a size like 500MB or 10GiB, or none, or default`, EXIT.USAGE);
+  return bytes;
+}
+
+function sizeText(bytes: number): string {
+  for (const [unit, n] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (bytes >= n) return `${(bytes / n).toFixed(bytes % n === 0 ? 0 : 1)} ${unit}`;
+  }
+  return `${bytes} bytes`;
 }
 
 export function registerUser(program: Command): void {
@@ -66,6 +101,22 @@ export function registerUser(program: Command): void {
     const password = await passwordFromStdin(opts.passwordStdin);
     await withAdmin(configFrom(opts), (a) => a.setPassword(name, password));
     process.stdout.write(`password of ${name} changed\n`);
+  });
+
+  addCommonOptions(
+    user
+      .command('quota <name> [size]')
+      .description("show a user's quota and usage, or set it: a size like 500MB or 10GiB, none (unlimited), or default (the node's quotaBytes)")
+      .option('--json', 'print JSON'),
+  ).action(async (name: string, size: string | undefined, opts: CommonOptions & { json?: boolean }) => {
+    const set = size === undefined ? undefined : parseQuota(size);
+    const q = await withAdmin(configFrom(opts), (a) => a.quota(name, set));
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(q) + '\n');
+      return;
+    }
+    const limit = q.quotaBytes === null ? 'unlimited' : sizeText(q.quotaBytes);
+    process.stdout.write(`${name}: quota ${limit} (${q.own ? 'own' : "the node's"}), ${sizeText(q.usedBytes)} used\n`);
   });
 
   addCommonOptions(
@@ -130,6 +181,14 @@ function directAdmin(db: Db, config: Config): UserAdmin {
         await services.close();
       }
     },
+    async quota(name, set) {
+      if (!(await store.get(name))) throw new NotFoundError(`no user "${name}"`);
+      const meta = new MetaStore(db);
+      if (set === 'default') await meta.quotas.del(name);
+      else if (set !== undefined) await meta.quotas.put(name, { bytes: set });
+      const own = await meta.quotas.get(name);
+      return { quotaBytes: own !== undefined ? own.bytes : config.quotaBytes, own: own !== undefined, usedBytes: (await meta.get(name, '/'))?.size ?? 0 };
+    },
     close: async () => {
       if (db.status === 'open') await db.close();
     },
@@ -144,7 +203,7 @@ function remoteAdmin(config: Config): UserAdmin {
   }
   // Loopback only; a TLS node's certificate is usually issued for its public name, not 127.0.0.1.
   const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
-  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> => {
+  const call = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> => {
     let res;
     try {
       res = await request(info.url + path, {
@@ -173,6 +232,10 @@ function remoteAdmin(config: Config): UserAdmin {
       await call('POST', `/admin/users/${encodeURIComponent(n)}/password`, { password: p });
     },
     remove: async (n) => (await call('DELETE', `/admin/users/${encodeURIComponent(n)}`)) as RemovalReport,
+    quota: async (n, set) => {
+      const path = `/admin/users/${encodeURIComponent(n)}/quota`;
+      return (await (set === undefined ? call('GET', path) : call('PUT', path, { quotaBytes: set }))) as QuotaInfo;
+    },
     close: () => dispatcher.close(),
   };
 }

@@ -36,6 +36,8 @@ export interface LocalStorageOptions {
 
 export class LocalStorage {
   private readonly homes = new Map<string, Promise<LocalFs>>();
+  /** Users' own quotas (storage!quotas), read at open. */
+  private readonly quotas = new Map<string, number | null>();
   private readonly mutex = new KeyedMutex();
   /** Transfers in flight (local, and through mounts: services.ts); background work waits for none. */
   readonly activity = new Activity();
@@ -58,6 +60,7 @@ export class LocalStorage {
     const store = new MetaStore(options.db);
     await store.open();
     const storage = new LocalStorage(layout, store, options);
+    for await (const [user, quota] of store.quotas.iterator()) storage.quotas.set(user, quota.bytes);
     await storage.recoverInterruptedWrites();
     storage.backfill.start();
     return storage;
@@ -79,13 +82,45 @@ export class LocalStorage {
   }
 
 
+  /** The quota of `user`'s home: their own, else the node's (null: unlimited). */
+  quotaOf(user: string): number | null {
+    return this.quotas.has(user) ? this.quotas.get(user)! : this.options.quotaBytes;
+  }
+
+  /** The user's own quota when they have one (undefined: the node's applies). */
+  ownQuota(user: string): number | null | undefined {
+    return this.quotas.get(user);
+  }
+
+  /** Sets `user`'s own quota (bytes, or null for unlimited); undefined goes back to the node's. Applies at once. */
+  async setQuota(user: string, quota: number | null | undefined): Promise<void> {
+    validateUser(user);
+    if (quota === undefined) {
+      await this.store.quotas.del(user);
+      this.quotas.delete(user);
+    } else {
+      await this.store.quotas.put(user, { bytes: quota });
+      this.quotas.set(user, quota);
+    }
+  }
+
+  /** Bytes in `user`'s home (their files; not trash or versions). */
+  async usedBytes(user: string): Promise<number> {
+    validateUser(user);
+    return (await this.store.get(user, '/'))?.size ?? 0;
+  }
+
   private context(user: string): HomeContext {
+    const quotaOf = (u: string) => this.quotaOf(u);
     const ctx: HomeContext = {
       user,
       layout: this.layout,
       store: this.store,
       mutex: this.mutex,
-      quotaBytes: this.options.quotaBytes,
+      // Read at every check: a quota set while the home is in use applies at once.
+      get quotaBytes() {
+        return quotaOf(user);
+      },
       maxVersions: this.options.maxVersions,
       fsync: this.options.fsync ?? false,
       log: this.options.log,
@@ -128,6 +163,7 @@ export class LocalStorage {
         }
       }
       await flush(true);
+      await this.setQuota(user, undefined);
       for (const dir of [this.layout.home(user), join(this.layout.versions, user), join(this.layout.trash, user)]) {
         await rm(dir, { recursive: true, force: true });
       }

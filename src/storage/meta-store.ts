@@ -6,6 +6,7 @@
  *   storage!trash    `{user}:{key}` → TrashRecord;  storage!trashEntries `{user}:{key}:{relPath}` → EntryRecord
  *   storage!state    `counter` → highest id reserved
  *   storage!sums     `{user}:{fileId}` → ETag   (files whose MD5/Adler32 are still to be computed)
+ *   storage!quotas   `{user}` → {bytes: number | null (unlimited)}: a user's own quota, over the node's
  * File ids come from a node-wide counter (decimal strings, as Nextcloud's numeric oc:fileid),
  * reserved in blocks so a crash never hands out an id twice.
  */
@@ -86,6 +87,8 @@ export class MetaStore {
   readonly intents: Sub<number>;
   /** Deferred checksums to compute (see checksum-backfill.ts). */
   readonly sums: Sub<string>;
+  /** Users' own quotas (bytes, or null for unlimited), over the node's `quotaBytes`. */
+  readonly quotas: Sub<{ bytes: number | null }>;
   private next = 0;
   private reserved = 0;
   private reserving: Promise<void> | null = null;
@@ -99,6 +102,7 @@ export class MetaStore {
     this.state = db.sublevel<string, number>(['storage', 'state'], { valueEncoding: 'json' });
     this.intents = db.sublevel<string, number>(['storage', 'intents'], { valueEncoding: 'json' });
     this.sums = db.sublevel<string, string>(['storage', 'sums'], { valueEncoding: 'utf8' });
+    this.quotas = db.sublevel<string, { bytes: number | null }>(['storage', 'quotas'], { valueEncoding: 'json' });
   }
 
   async open(): Promise<void> {
