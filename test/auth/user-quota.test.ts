@@ -4,26 +4,16 @@
  * next start; `default` goes back to the node's `quotaBytes`.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { startTestNode, tempDir, type TestNode } from '../support/node.js';
+import { runCli } from '../cli/support.js';
 import { cli, startChildNode, type ChildNode } from '../hardening/child-node.js';
 import { parseQuota } from '../../src/cli/user.js';
 
 const PASSWORD = 'quota test password';
 const auth = (user: string) => 'Basic ' + Buffer.from(`${user}:${PASSWORD}`).toString('base64');
 
-function meshdav(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [new URL('../../bin/meshdav.js', import.meta.url).pathname, ...args], { env: { ...process.env, MESHDAV_LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+/** The CLI as a user runs it (test/cli/support.ts). */
+const meshdav = (args: string[], input = '') => runCli(args, { input });
 
 async function put(url: string, user: string, path: string, bytes: number): Promise<number> {
   const res = await fetch(`${url}/remote.php/dav/files/${user}${path}`, { method: 'PUT', headers: { authorization: auth(user) }, body: Buffer.alloc(bytes, 1) });

@@ -4,27 +4,15 @@
  * stopped node's data directory.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestNode } from '../support/node.js';
+import { runCli } from '../cli/support.js';
 import { tempDir } from '../support/node.js';
 import { client, domainOf, PASSWORD, putFile, startMesh } from '../ocm/mesh.js';
 
-const BIN = new URL('../../bin/meshdav.js', import.meta.url).pathname;
-
-function meshdav(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MESHDAV_LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+/** The CLI as a user runs it (test/cli/support.ts). */
+const meshdav = (args: string[], input = '') => runCli(args, { input });
 
 /** Keys of a LevelDB sublevel of a node's database that start with `prefix`. */
 async function keysWith(node: TestNode, sublevel: string[], prefix: string): Promise<string[]> {
