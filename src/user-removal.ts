@@ -7,11 +7,13 @@
  *   3. their contacts and the invites they made (an invite of theirs is refused from then on);
  *   4. their WebDAV locks;
  *   5. their home: files, old versions, trash and all their metadata;
- *   6. their account (their web sessions end).
+ *   6. their account.
+ * Before all that the account is marked as being removed: the user can no longer log in (their web
+ * sessions end) nor be found, so nothing of theirs is made again meanwhile; the record itself goes
+ * last, so a removal that was interrupted (a crash, a failed disk) is finished by running it again.
  * Telling another site is best effort (the notifier logs a site that cannot be reached); nothing
  * of the user stays because a site did not answer.
  */
-import { NotFoundError } from './errors.js';
 import type { Services } from './services.js';
 
 export interface RemovalReport {
@@ -24,7 +26,8 @@ export interface RemovalReport {
 
 export async function removeUser(services: Services, name: string): Promise<RemovalReport> {
   const { users, ocm, storage, dav } = services;
-  if (!(await users.get(name))) throw new NotFoundError(`no user "${name}"`);
+  await users.markRemoving(name); // NotFoundError when there is no such user
+
   const report: RemovalReport = { user: name, sharesRevoked: 0, sharesDeclined: 0, contacts: 0, invites: 0 };
 
   // Each notification waits up to a few seconds for its site: all of them at once.

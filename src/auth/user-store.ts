@@ -37,6 +37,12 @@ interface PasswordHash {
 
 interface UserRecord extends User {
   password: PasswordHash;
+  /**
+   * Being removed since (ms): the user is unknown to every lookup and login from then on, while
+   * their data goes (user-removal.ts); the record itself goes last, and an interrupted removal is
+   * finished by running it again.
+   */
+  removing?: number;
 }
 
 export const USER_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$/;
@@ -122,7 +128,7 @@ export class UserStore {
     const cached = this.known.get(name);
     if (cached) return { ...cached };
     const rec = await this.db.get(name);
-    if (!rec) return undefined;
+    if (!rec || rec.removing) return undefined;
     const user = publicUser(rec);
     this.known.set(name, user);
     return { ...user };
@@ -131,7 +137,7 @@ export class UserStore {
   /** Every user, ordered by name. */
   async list(): Promise<User[]> {
     const out: User[] = [];
-    for await (const rec of this.db.values()) out.push(publicUser(rec));
+    for await (const rec of this.db.values()) if (!rec.removing) out.push(publicUser(rec));
     return out;
   }
 
@@ -165,7 +171,7 @@ export class UserStore {
       pending = this.check(password, rec?.password ?? DUMMY).finally(() => this.inFlight.delete(memo));
       this.inFlight.set(memo, pending);
     }
-    const ok = (await pending) && rec !== undefined;
+    const ok = (await pending) && rec !== undefined && !rec.removing;
     if (!ok || !rec) return null;
     const user = publicUser(rec);
     this.verified.set(memo, user);
@@ -194,7 +200,24 @@ export class UserStore {
     for (const listener of this.passwordListeners) listener(name);
   }
 
-  /** Deletes a user's record (their data is removed by user-removal.ts). NotFoundError for an unknown user. */
+  /**
+   * Starts removing a user (user-removal.ts): from now on they are unknown to `get`, `list`,
+   * `search` and logins, and their web sessions end. NotFoundError when there is no such record;
+   * a user already being removed stays so.
+   */
+  async markRemoving(name: string): Promise<void> {
+    await this.serial(async () => {
+      const rec = USER_NAME_RE.test(name) ? await this.db.get(name) : undefined;
+      if (!rec) throw new NotFoundError(`no user "${name}"`);
+      if (!rec.removing) await this.db.put(name, { ...rec, removing: Date.now() });
+    });
+    this.verified.clear();
+    this.known.delete(name);
+    // As after a password change: the user's web sessions end.
+    for (const listener of this.passwordListeners) listener(name);
+  }
+
+  /** Deletes a user's record, last step of a removal. NotFoundError when there is none. */
   async remove(name: string): Promise<void> {
     await this.serial(async () => {
       const rec = USER_NAME_RE.test(name) ? await this.db.get(name) : undefined;
@@ -203,8 +226,6 @@ export class UserStore {
     });
     this.verified.clear();
     this.known.delete(name);
-    // As after a password change: the user's web sessions end.
-    for (const listener of this.passwordListeners) listener(name);
   }
 
   /** Subscribes to password changes (and removals); returns the unsubscribe function. */
@@ -222,6 +243,7 @@ export class UserStore {
     const out: User[] = [];
     for await (const rec of this.db.values()) {
       if (out.length >= limit) break;
+      if (rec.removing) continue;
       const fields = [rec.name, rec.displayName ?? '', rec.email ?? ''].map((s) => s.toLowerCase());
       const words = (rec.displayName ?? '').toLowerCase().split(/\s+/);
       if (q === '' || fields.some((f) => f.startsWith(q)) || words.some((w) => w.startsWith(q))) out.push(publicUser(rec));

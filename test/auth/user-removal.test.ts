@@ -97,6 +97,24 @@ describe('removing a user', function () {
     await until(async () => (await b.services.ocm.sent.list('marie'))[0]?.state === 'declined', 'marie\'s share to be declined');
   });
 
+  it('finishes a removal that was interrupted: the user was already unknown and locked out, and their data goes when it is run again', async () => {
+    await putFile(a, 'bohr', '/notes.txt', 'n');
+    // As if a removal had stopped right after its first step (a crash).
+    await a.services.users.markRemoving('bohr');
+    assert.equal(await a.services.users.get('bohr'), undefined);
+    assert.ok(!(await a.services.users.list()).some((u) => u.name === 'bohr'), 'not listed');
+    assert.equal((await client(a, 'bohr').call('PROPFIND', '/remote.php/dav/files/bohr/', undefined, { depth: '0' })).status, 401, 'cannot log in');
+    assert.equal((await a.services.users.add({ name: 'bohr', password: PASSWORD }).catch((e: Error) => e)).constructor.name, 'AlreadyExistsError', 'the name is not free yet');
+    assert.ok(existsSync(join(a.config.dataDir, 'files', 'bohr')));
+    const res = await fetch(`${a.url}/admin/users/bohr`, { method: 'DELETE', headers: { authorization: `Bearer ${a.config.loopbackSecret}` } });
+    assert.equal(res.status, 200);
+    assert.equal(existsSync(join(a.config.dataDir, 'files', 'bohr')), false);
+    await a.services.users.add({ name: 'bohr', password: PASSWORD });
+    const fresh = await client(a, 'bohr').call('PROPFIND', '/remote.php/dav/files/bohr/', undefined, { depth: '1' });
+    assert.equal(fresh.status, 207, 'the name is free again');
+    assert.doesNotMatch(fresh.text, /mine\.txt|notes\.txt/, 'with an empty home');
+  });
+
   it('answers 404 for an unknown user', async () => {
     const res = await fetch(`${a.url}/admin/users/nobody`, { method: 'DELETE', headers: { authorization: `Bearer ${a.config.loopbackSecret}` } });
     assert.equal(res.status, 404);
