@@ -74,6 +74,7 @@ export async function openServices(config: Config, log: Logger): Promise<Service
   metrics.deferredChecksums(() => storage.backfill.pending());
   const ocm = createOcmService({ config, db, log, users: userDirectory(users), homes: storage });
   closers.push(() => ocm.close());
+  metrics.ocmSignatures(ocm.signatureStats);
   const mounts = await Mounts.open({ config, db, log, homes: storage, activity: storage.activity });
   closers.push(() => mounts.close());
   metrics.mountCache(() => ({ ...mounts.store.stats, directGets: mounts.direct.stats.requests, directDeclined: mounts.direct.stats.declined, resumed: mounts.resumed, refilled: mounts.refill.stats.refilled }));

@@ -60,6 +60,22 @@ export class Metrics {
     });
   }
 
+  /** Incoming OCM requests by what their signature showed (src/ocm/signed-origin.ts), read when scraped. */
+  ocmSignatures(stats: { verified: number; unsigned: number; refused: number }): void {
+    new Counter({
+      name: 'meshdav_ocm_incoming_requests_total',
+      help: 'OCM requests from other sites by signature: verified, unsigned (from a site that signs nothing), refused (bad, missing or foreign signature)',
+      labelNames: ['signature'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ signature: 'verified' }, stats.verified);
+        this.inc({ signature: 'unsigned' }, stats.unsigned);
+        this.inc({ signature: 'refused' }, stats.refused);
+      },
+    });
+  }
+
   /** The receiver's content cache (src/mounts/chunk-store.ts) and its GETs (direct-get.ts), read when scraped. */
   mountCache(stats: () => MountCacheStats): void {
     const counter = (name: string, help: string, value: (s: MountCacheStats) => number) =>

@@ -17,7 +17,7 @@ import type { OcmRouterDeps } from './router-deps.js';
 export function ocmApiRouter(deps: OcmRouterDeps): Router {
   const { config, ocm } = deps;
   const router = new Router();
-  const origins = new SignedOrigins(ocm.discovery, config.publicUrl);
+  const origins = new SignedOrigins(ocm.discovery, config.publicUrl, ocm.signatureStats);
   /** The JSON body and who signed it (undefined: not signed; a bad signature is a 400). */
   const body = async (ctx: Context) => {
     const raw = await readRaw(ctx, config.limits.jsonBodyBytes);

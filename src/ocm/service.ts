@@ -17,6 +17,7 @@ import { OcmDb } from './records.js';
 import { RemoteClient } from './remote.js';
 import { SentShares } from './sent-shares.js';
 import { RequestSigner } from './signatures.js';
+import type { SignatureStats } from './signed-origin.js';
 import { join } from 'node:path';
 
 export interface OcmService {
@@ -25,6 +26,8 @@ export interface OcmService {
   remote: RemoteClient;
   /** This node's OCM request signing key (dataDir/ocm-signing-key.pem). */
   signer: RequestSigner;
+  /** Incoming OCM requests by what their signature showed (signed-origin.ts), for /metrics. */
+  signatureStats: SignatureStats;
   discovery: DiscoveryClient;
   contacts: Contacts;
   invites: Invites;
@@ -49,7 +52,8 @@ export function createOcmService(deps: { config: Config; db: Db; log: Logger; us
   const invites = new Invites({ config, db, contacts, users, discovery, remote, trust });
   const sent = new SentShares({ config, db, contacts, users, homes, discovery, remote, trust, notifier });
   const received = new ReceivedShares({ config, db, contacts, users, discovery, trust, notifier, log });
-  return { db, trust, remote, signer, discovery, contacts, invites, notifier, sent, received, users, homes, close: () => remote.close() };
+  const signatureStats: SignatureStats = { verified: 0, unsigned: 0, refused: 0 };
+  return { db, trust, remote, signer, signatureStats, discovery, contacts, invites, notifier, sent, received, users, homes, close: () => remote.close() };
 }
 
 /** Adapts the node's UserStore to the OCM layer's UserDirectory. */

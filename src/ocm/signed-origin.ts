@@ -7,6 +7,13 @@ import { BadRequestError } from '../errors.js';
 import type { DiscoveryClient } from './discovery.js';
 import { verifyRequest, type KeyResolver } from './signatures.js';
 
+/** What the gate saw, for /metrics: requests signed and verified, unsigned and let through, refused. */
+export interface SignatureStats {
+  verified: number;
+  unsigned: number;
+  refused: number;
+}
+
 export class SignedOrigins {
   /** Host and path prefix of this node's public URL: what a signer signs as the request's host and target. */
   private readonly host: string;
@@ -15,6 +22,7 @@ export class SignedOrigins {
   constructor(
     private readonly discovery: DiscoveryClient,
     publicUrl: string,
+    private readonly stats: SignatureStats = { verified: 0, unsigned: 0, refused: 0 },
   ) {
     const u = new URL(publicUrl);
     this.host = u.host;
@@ -33,9 +41,14 @@ export class SignedOrigins {
    * (a signer posts to the endpoint our discovery names), whatever a reverse proxy in front of it
    * rewrote; the Host the request arrived with is tried too.
    */
-  signer(ctx: Context, body: Buffer): Promise<string | undefined> {
+  async signer(ctx: Context, body: Buffer): Promise<string | undefined> {
     const url = this.prefix && !ctx.url.startsWith(this.prefix + '/') ? this.prefix + ctx.url : ctx.url;
-    return verifyRequest({ method: ctx.method, url, hosts: [this.host, ctx.host], header: (name) => ctx.get(name), body }, this.resolve);
+    try {
+      return await verifyRequest({ method: ctx.method, url, hosts: [this.host, ctx.host], header: (name) => ctx.get(name), body }, this.resolve);
+    } catch (err) {
+      this.stats.refused++;
+      throw err;
+    }
   }
 
   /**
@@ -45,10 +58,18 @@ export class SignedOrigins {
    */
   async assertFrom(signer: string | undefined, domain: string): Promise<void> {
     if (signer !== undefined) {
-      if (signer !== domain.toLowerCase()) throw new BadRequestError(`the request is signed by ${signer} but speaks for ${domain}`);
+      if (signer !== domain.toLowerCase()) {
+        this.stats.refused++;
+        throw new BadRequestError(`the request is signed by ${signer} but speaks for ${domain}`);
+      }
+      this.stats.verified++;
       return;
     }
     const found = await this.discovery.discover(domain).catch(() => undefined);
-    if (found?.publicKey) throw new BadRequestError(`${domain} signs its OCM requests, and this one is not signed`);
+    if (found?.publicKey) {
+      this.stats.refused++;
+      throw new BadRequestError(`${domain} signs its OCM requests, and this one is not signed`);
+    }
+    this.stats.unsigned++;
   }
 }

@@ -132,6 +132,12 @@ describe('OCM request signatures between real nodes', function () {
     const ok = await postAs(a, url, payload());
     assert.equal(ok.status, 201, await ok.text());
     assert.equal((await b.services.ocm.received.list('marie')).length, 1);
+    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    const count = (sig: string) => Number(new RegExp(`^meshdav_ocm_incoming_requests_total\\{signature="${sig}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    assert.ok(count('refused') >= 3, 'unsigned, foreign-signed and tampered were counted refused');
+    assert.ok(count('verified') >= 1, 'this share was counted verified');
+    const onA = await (await fetch(`${a.url}/metrics`)).text();
+    assert.match(onA, /^meshdav_ocm_incoming_requests_total\{signature="verified"\} [1-9]/m, 'A counted B\'s signed invite acceptance');
   });
 
   it('checks the host and path the signer used: the node\'s public URL whatever Host a reverse proxy passes on, or the Host it arrives with', async () => {
