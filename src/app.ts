@@ -58,6 +58,7 @@ export function buildApp(services: Services): Koa {
   // (/remote.php/dav/ocm/…, /public.php/webdav/…) and revad's OCM share store (…/api/ocm/…).
   for (const m of ocmRoutes({
     config,
+    log: services.log,
     ocm: services.ocm,
     authenticate: async (ctx) => (await services.auth.basic(ctx)).name,
     serveDav: (ctx, target) => services.dav.serve(ctx, target),

@@ -15,9 +15,9 @@ import { incomingShareSchema, inviteAcceptedSchema, notificationSchema, validate
 import type { OcmRouterDeps } from './router-deps.js';
 
 export function ocmApiRouter(deps: OcmRouterDeps): Router {
-  const { config, ocm } = deps;
+  const { config, ocm, log } = deps;
   const router = new Router();
-  const origins = new SignedOrigins(ocm.discovery, config.publicUrl, ocm.signatureStats);
+  const origins = new SignedOrigins(ocm.discovery, config.publicUrl, ocm.signatureStats, (reason) => log?.warn({ reason }, 'OCM request refused: its signature'));
   /** The JSON body and who signed it (undefined: not signed; a bad signature is a 400). */
   const body = async (ctx: Context) => {
     const raw = await readRaw(ctx, config.limits.jsonBodyBytes);

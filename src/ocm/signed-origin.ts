@@ -23,6 +23,8 @@ export class SignedOrigins {
     private readonly discovery: DiscoveryClient,
     publicUrl: string,
     private readonly stats: SignatureStats = { verified: 0, unsigned: 0, refused: 0 },
+    /** Told why a request was refused (a log line: no secret is in the reason). */
+    private readonly onRefused: (reason: string) => void = () => undefined,
   ) {
     const u = new URL(publicUrl);
     this.host = u.host;
@@ -46,7 +48,7 @@ export class SignedOrigins {
     try {
       return await verifyRequest({ method: ctx.method, url, hosts: [this.host, ctx.host], header: (name) => ctx.get(name), body }, this.resolve);
     } catch (err) {
-      this.stats.refused++;
+      this.refused((err as Error).message);
       throw err;
     }
   }
@@ -59,17 +61,24 @@ export class SignedOrigins {
   async assertFrom(signer: string | undefined, domain: string): Promise<void> {
     if (signer !== undefined) {
       if (signer !== domain.toLowerCase()) {
-        this.stats.refused++;
-        throw new BadRequestError(`the request is signed by ${signer} but speaks for ${domain}`);
+        const reason = `the request is signed by ${signer} but speaks for ${domain}`;
+        this.refused(reason);
+        throw new BadRequestError(reason);
       }
       this.stats.verified++;
       return;
     }
     const found = await this.discovery.discover(domain).catch(() => undefined);
     if (found?.publicKey) {
-      this.stats.refused++;
-      throw new BadRequestError(`${domain} signs its OCM requests, and this one is not signed`);
+      const reason = `${domain} signs its OCM requests, and this one is not signed`;
+      this.refused(reason);
+      throw new BadRequestError(reason);
     }
     this.stats.unsigned++;
+  }
+
+  private refused(reason: string): void {
+    this.stats.refused++;
+    this.onRefused(reason);
   }
 }

@@ -136,6 +136,8 @@ describe('OCM request signatures between real nodes', function () {
     const count = (sig: string) => Number(new RegExp(`^meshdav_ocm_incoming_requests_total\\{signature="${sig}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
     assert.ok(count('refused') >= 3, 'unsigned, foreign-signed and tampered were counted refused');
     assert.ok(count('verified') >= 1, 'this share was counted verified');
+    const reasons = b.logLines.map((l) => JSON.parse(l) as { msg?: string; reason?: string }).filter((l) => l.msg === 'OCM request refused: its signature');
+    assert.ok(reasons.some((l) => /this one is not signed/.test(l.reason!)) && reasons.some((l) => /signed by .* but speaks for/.test(l.reason!)), 'each refusal is logged with its reason');
     const onA = await (await fetch(`${a.url}/metrics`)).text();
     assert.match(onA, /^meshdav_ocm_incoming_requests_total\{signature="verified"\} [1-9]/m, 'A counted B\'s signed invite acceptance');
   });
