@@ -75,6 +75,20 @@ describe('mounts: received shares mounted under /Shares', function () {
       const home = await a.services.storage.home('einstein');
       assert.equal((await home.stat('/proj/from-b.txt')).size, 'written by marie'.length);
 
+      // Nextcloud's bulk upload into the mount: each file lands at the sender, a wrong MD5 nowhere.
+      const md5 = (t: string) => createHash('md5').update(t).digest('hex');
+      const part = (path: string, text: string, sum = md5(text)) => `--bnd\r\nX-File-Path: ${path}\r\nX-File-MD5: ${sum}\r\nContent-Length: ${text.length}\r\n\r\n${text}\r\n`;
+      const bulk = await fetch(`${b.url}/remote.php/dav/bulk`, {
+        method: 'POST',
+        headers: { authorization: basic('marie'), 'content-type': 'multipart/related; boundary=bnd' },
+        body: part('/Shares/proj/bulk-1.txt', 'sent in bulk') + part('/Shares/proj/bulk-bad.txt', 'corrupt', md5('other')) + '--bnd--\r\n',
+      });
+      assert.equal(bulk.status, 200);
+      const results = (await bulk.json()) as Record<string, { error: boolean }>;
+      assert.deepEqual(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.error])), { '/Shares/proj/bulk-1.txt': false, '/Shares/proj/bulk-bad.txt': true });
+      assert.equal((await home.stat('/proj/bulk-1.txt')).size, 'sent in bulk'.length);
+      await assert.rejects(home.stat('/proj/bulk-bad.txt'), 'a part with a wrong MD5 reaches no one');
+
       // The EFSS namespace (what revad sees) holds the mount too.
       const ns = await b.services.namespaces.forUser('marie');
       const entry = await ns.stat('/Shares/proj/notes.txt');
