@@ -147,7 +147,13 @@ export class MultipartParts {
 
   private async pull(): Promise<boolean> {
     if (this.ended) return false;
-    const r = await this.it.next();
+    let r: IteratorResult<Buffer>;
+    try {
+      r = await this.it.next();
+    } catch (err) {
+      // The client went away (or its connection broke) mid-body: its request, not our failure.
+      throw new BadRequestError('bulk upload: the request body was cut off', { cause: err });
+    }
     if (r.done) {
       this.ended = true;
       return false;

@@ -117,6 +117,24 @@ describe('DAV: bulk upload (Nextcloud dav.bulkupload, /remote.php/dav/bulk)', fu
     for (const p of ['/nolen.txt', '/nomd5.txt', '/long.txt', '/x.txt']) assert.equal((await n.req('GET', n.base + p)).status, 404, p);
   });
 
+  it('treats a client that goes away mid-body as its own failure: nothing written, no server error logged', async () => {
+    const head = Buffer.from(`--${BOUNDARY}\r\nX-File-Path: /gone.bin\r\nX-File-MD5: ${md5('x')}\r\nContent-Length: 1048576\r\n\r\n`);
+    const before = n.node.logLines.length;
+    await new Promise<void>((resolve) => {
+      const req = http.request(`${n.node.url}/remote.php/dav/bulk`, {
+        method: 'POST',
+        headers: { authorization: n.auth, 'content-type': `multipart/related; boundary=${BOUNDARY}`, 'content-length': head.length + 1048576 + 100 },
+      });
+      req.on('error', () => resolve());
+      req.write(head);
+      req.write(Buffer.alloc(100 * 1024, 1), () => setTimeout(() => req.destroy(), 100));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await n.req('GET', n.base + '/gone.bin')).status, 404);
+    const errors = n.node.logLines.slice(before).map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50);
+    assert.deepEqual(errors, [], 'no error-level log line for a client that went away');
+  });
+
   it('takes POST only, from an authenticated user, into that user\'s files', async () => {
     assert.equal((await n.req('GET', '/remote.php/dav/bulk')).status, 405);
     assert.equal((await post(bulkBody([{ path: '/anon.txt', content: 'x' }]), { authorization: 'Basic ' + Buffer.from('alice:wrong').toString('base64') })).status, 401);
