@@ -190,14 +190,7 @@ export class UserStore {
     const parsed = newUserSchema.shape.password.safeParse(password);
     if (!parsed.success) throw new BadRequestError(zodMessage(parsed.error));
     const hash = await hashPassword(password);
-    await this.serial(async () => {
-      const rec = USER_NAME_RE.test(name) ? await this.db.get(name) : undefined;
-      if (!rec) throw new NotFoundError(`no user "${name}"`);
-      await this.db.put(name, { ...rec, password: hash });
-    });
-    this.verified.clear();
-    this.known.delete(name);
-    for (const listener of this.passwordListeners) listener(name);
+    await this.change(name, (rec) => this.db.put(name, { ...rec, password: hash }), { endSessions: true });
   }
 
   /**
@@ -206,26 +199,30 @@ export class UserStore {
    * a user already being removed stays so.
    */
   async markRemoving(name: string): Promise<void> {
-    await this.serial(async () => {
-      const rec = USER_NAME_RE.test(name) ? await this.db.get(name) : undefined;
-      if (!rec) throw new NotFoundError(`no user "${name}"`);
+    await this.change(name, async (rec) => {
       if (!rec.removing) await this.db.put(name, { ...rec, removing: Date.now() });
-    });
-    this.verified.clear();
-    this.known.delete(name);
-    // As after a password change: the user's web sessions end.
-    for (const listener of this.passwordListeners) listener(name);
+    }, { endSessions: true });
   }
 
   /** Deletes a user's record, last step of a removal. NotFoundError when there is none. */
   async remove(name: string): Promise<void> {
+    await this.change(name, () => this.db.del(name), { endSessions: false });
+  }
+
+  /**
+   * Changes user `name`'s record with `fn` (one change at a time; NotFoundError when there is
+   * no record), then forgets what was cached of them; `endSessions` tells the password listeners
+   * (their web sessions end).
+   */
+  private async change(name: string, fn: (rec: UserRecord) => Promise<unknown>, opts: { endSessions: boolean }): Promise<void> {
     await this.serial(async () => {
       const rec = USER_NAME_RE.test(name) ? await this.db.get(name) : undefined;
       if (!rec) throw new NotFoundError(`no user "${name}"`);
-      await this.db.del(name);
+      await fn(rec);
     });
     this.verified.clear();
     this.known.delete(name);
+    if (opts.endSessions) for (const listener of this.passwordListeners) listener(name);
   }
 
   /** Subscribes to password changes (and removals); returns the unsubscribe function. */
