@@ -91,11 +91,14 @@ describe('web UI end to end in Chromium (two sites)', function () {
   }
 
   it('A: logs in, makes a folder and drops a file into it', async () => {
+    await a.services.storage.setQuota('alice', 10 * 1024 * 1024);
     await pageA.goto(a.url + '/');
     await pageA.getByRole('heading', { name: 'Log in' }).waitFor();
     await step(pageA, '01-a-login');
     await login(pageA, 'alice');
     await pageA.getByRole('heading', { name: 'Files' }).waitFor();
+    // Her own quota, shown at the root of her files.
+    await pageA.locator('#storage-usage', { hasText: /^0 B of 10\.0 MB used \(10\.0 MB free\)$/ }).waitFor();
 
     await pageA.getByRole('button', { name: 'New folder' }).click();
     await pageA.getByLabel('Folder name').fill('Project');

@@ -66,8 +66,12 @@ const PROPFIND_BODY = `<?xml version="1.0" encoding="utf-8"?>
 <d:propfind xmlns:d="DAV:" xmlns:oc="${NS.oc}" xmlns:nc="${NS.nc}" xmlns:m="${NS.m}"><d:prop>
 <d:resourcetype/><d:getcontentlength/><d:getlastmodified/><d:getetag/><d:getcontenttype/>
 <oc:fileid/><oc:permissions/><oc:size/><oc:owner-id/><oc:owner-display-name/><nc:mount-type/>
-<m:remote-provider/><m:remote-state/><m:remote-share-id/>
+<m:remote-provider/><m:remote-state/><m:remote-share-id/><d:quota-used-bytes/><d:quota-available-bytes/>
 </d:prop></d:propfind>`;
+
+function numberOrUndefined(text) {
+  return text === undefined || text === '' || Number.isNaN(Number(text)) ? undefined : Number(text);
+}
 
 function prop(propEl, ns, name) {
   const el = propEl.getElementsByTagNameNS(NS[ns], name)[0];
@@ -114,6 +118,9 @@ export async function list(path) {
       mountType: prop(found, 'nc', 'mount-type'),
       remoteProvider: prop(found, 'm', 'remote-provider'),
       remoteState: prop(found, 'm', 'remote-state'),
+      // Folders: bytes used, and bytes left (negative: no quota).
+      quotaUsed: numberOrUndefined(prop(found, 'd', 'quota-used-bytes')),
+      quotaAvailable: numberOrUndefined(prop(found, 'd', 'quota-available-bytes')),
     });
   }
   const norm = '/' + path.split('/').filter(Boolean).join('/');

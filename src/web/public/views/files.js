@@ -26,6 +26,8 @@ export async function renderFiles(main, app, path) {
     h('button', { type: 'button', class: 'btn btn-primary', onclick: () => picker.click() }, 'Upload'),
   ];
   const hint = h('p', { class: 'hint muted' }, 'Drop files here to upload them to this folder.');
+  /** At the home root: how much of the user's space is used (their quota, when they have one). */
+  const usage = h('p', { class: 'usage muted', id: 'storage-usage', hidden: true });
   const actions = h('div', { class: 'toolbar-actions' },
     writeButtons,
     h('button', { type: 'button', class: 'btn btn-quiet', onclick: load, 'aria-label': 'Refresh the list' }, 'Refresh'),
@@ -38,6 +40,7 @@ export async function renderFiles(main, app, path) {
     hint,
     uploads,
     list,
+    usage,
   );
   main.replaceChildren(zone);
   document.title = `${path === '/' ? 'Files' : path.split('/').pop()} · meshdav`;
@@ -75,12 +78,22 @@ export async function renderFiles(main, app, path) {
       hint.textContent = canCreate ? 'Drop files here to upload them to this folder.' : 'This folder is read-only for you.';
       children.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'dir' ? -1 : 1));
       list.replaceChildren(children.length ? table(children, mounts) : h('p', { class: 'empty' }, 'This folder is empty.'));
+      showUsage(path === '/' ? self : undefined);
     } catch (err) {
       list.replaceChildren(h('p', { class: 'empty' }, err.status === 404 ? 'This folder does not exist.' : 'Could not load this folder.'));
       app.fail(err);
     } finally {
       list.setAttribute('aria-busy', 'false');
     }
+  }
+
+  function showUsage(root) {
+    usage.hidden = !root || root.quotaUsed === undefined;
+    if (usage.hidden) return;
+    const free = root.quotaAvailable;
+    usage.textContent = free !== undefined && free >= 0
+      ? `${formatSize(root.quotaUsed)} of ${formatSize(root.quotaUsed + free)} used (${formatSize(free)} free)`
+      : `${formatSize(root.quotaUsed)} used`;
   }
 
   async function mountsByPath() {
