@@ -19,6 +19,7 @@ import { propfind } from './methods/propfind.js';
 import { proppatch } from './methods/proppatch.js';
 import { get, head } from './methods/get.js';
 import { put, storeFile, writeFile } from './methods/put.js';
+import type { PartWriter } from './nextcloud/bulk-upload.js';
 import { mkcol } from './methods/mkcol.js';
 import { del } from './methods/delete.js';
 import { copy, move } from './methods/copy-move.js';
@@ -26,6 +27,15 @@ import { lock } from './methods/lock.js';
 import { unlock } from './methods/unlock.js';
 
 export type { DavTarget } from './context.js';
+
+/** Aborted when the client goes away before the response is complete. */
+function abortOnClose(ctx: Context): AbortSignal {
+  const controller = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
+  });
+  return controller.signal;
+}
 
 export { ALLOW } from './methods/options.js';
 
@@ -96,23 +106,14 @@ export class DavServer {
    * a PUT of that file would be (a folder in the way, locks, the Fs's checks), sharing one abort
    * signal. No If header applies (it would name no single path).
    */
-  bulkWriter(ctx: Context, target: DavTarget): (path: string, body: Readable, opts: { size: number; mtime?: number; checksum: string }) => Promise<WriteResult> {
-    const controller = new AbortController();
-    ctx.res.once('close', () => {
-      if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
-    });
-    return (path, body, opts) => storeFile({ ctx, target, env: this.env, fs: target.fs, path, signal: controller.signal, tokens: new Set() }, body, opts);
+  bulkWriter(ctx: Context, target: DavTarget): PartWriter {
+    const signal = abortOnClose(ctx);
+    return (path, body, opts) => storeFile({ ctx, target, env: this.env, fs: target.fs, path, signal, tokens: new Set() }, body, opts);
   }
 
   /** The request on `path` of `target`, with its If header evaluated and lock tokens taken. */
   private async request(ctx: Context, target: DavTarget, path: string): Promise<DavRequest> {
-    const controller = new AbortController();
-    const onClose = () => {
-      if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
-    };
-    ctx.res.once('close', onClose);
-
-    const req: DavRequest = { ctx, target, env: this.env, fs: target.fs, path, signal: controller.signal, tokens: new Set() };
+    const req: DavRequest = { ctx, target, env: this.env, fs: target.fs, path, signal: abortOnClose(ctx), tokens: new Set() };
     const ifHeader = ctx.get('if');
     if (ifHeader) {
       const lists = parseIfHeader(ifHeader);

@@ -46,8 +46,7 @@ export class MultipartParts {
   private readonly close: Buffer;
   /** Bytes of the current part's content not consumed yet. */
   private left = 0;
-  /** The current part's content generator, while it runs, and when it has returned. */
-  private running = false;
+  /** Resolves once the current part's content stream has stopped pulling (at once if it never started). */
   private settled: Promise<void> = Promise.resolve();
 
   constructor(source: AsyncIterable<Buffer>, boundary: string) {
@@ -76,41 +75,38 @@ export class MultipartParts {
     const length = raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(length)) throw new BadRequestError('bulk upload: a part has no valid Content-Length');
     this.left = length;
-    let done!: () => void;
-    this.settled = new Promise((r) => (done = r));
-    const body = Readable.from(this.content(done), { objectMode: false });
+    this.settled = Promise.resolve();
+    const body = Readable.from(this.content(), { objectMode: false });
     return { headers, length, body, finish: () => this.finish(body) };
   }
 
-  private async *content(done: () => void): AsyncGenerator<Buffer> {
-    this.running = true;
+  private async *content(): AsyncGenerator<Buffer> {
+    // (A generator that never starts never runs this: `settled` then stays resolved.)
+    let done!: () => void;
+    this.settled = new Promise((r) => (done = r));
     try {
-      while (this.left > 0) {
-        if (this.buf.length === 0 && !(await this.pull())) throw new BadRequestError('bulk upload: the body ended inside a part');
-        const n = Math.min(this.left, this.buf.length);
-        const piece = this.buf.subarray(0, n);
-        this.buf = this.buf.subarray(n);
-        this.left -= n;
-        yield piece;
-      }
+      while (this.left > 0) yield await this.piece();
       // Checked before the stream ends, so a part longer than it says is never committed.
       await this.crlf();
     } finally {
-      this.running = false;
       done();
     }
   }
 
+  /** The next bytes of the current part's content (at most what is left of it). */
+  private async piece(): Promise<Buffer> {
+    if (this.buf.length === 0 && !(await this.pull())) throw new BadRequestError('bulk upload: the body ended inside a part');
+    const n = Math.min(this.left, this.buf.length);
+    const piece = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    this.left -= n;
+    return piece;
+  }
+
   private async finish(body: Readable): Promise<void> {
     if (!body.readableEnded) body.destroy();
-    // A generator that never started never runs its `finally`.
-    if (this.running) await this.settled;
-    while (this.left > 0) {
-      if (this.buf.length === 0 && !(await this.pull())) throw new BadRequestError('bulk upload: the body ended inside a part');
-      const n = Math.min(this.left, this.buf.length);
-      this.buf = this.buf.subarray(n);
-      this.left -= n;
-    }
+    await this.settled;
+    while (this.left > 0) await this.piece();
     await this.crlf();
     this.buf = this.buf.subarray(2);
   }

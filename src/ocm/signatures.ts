@@ -13,7 +13,7 @@
  * where the signed text is one `name: value` line per entry of `headers`, joined by "\n",
  * `(request-target)` being `<lower-case method> <path>`, `host` the Host the request was sent to.
  * The signer's identity is the host[:port] of its keyId; a request is accepted only when that
- * identity is also the site the payload speaks for (checked by the caller: `assertOrigin`).
+ * identity is also the site the payload speaks for (checked by the caller: SignedOrigins.assertFrom).
  *
  * Policy for unsigned requests (Nextcloud's, made stricter by what discovery tells): accepted,
  * unless the site they claim to come from publishes a key in its discovery, in which case it

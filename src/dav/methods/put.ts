@@ -59,12 +59,19 @@ export async function writeFile(req: DavRequest, body: Readable, size: number | 
   return result;
 }
 
+/** What a write takes besides the request's own headers: the body's size, the mtime to keep, a checksum to verify. */
+export interface StoreOptions {
+  size?: number;
+  mtime?: number;
+  checksum?: string;
+}
+
 /**
  * The write itself, without the answer: a folder there → 405; the request's If-Match,
  * If-None-Match and locks; then `fs.write` with the size, mtime and checksum given (a PUT's
  * headers, or a bulk upload part's: nextcloud/bulk-upload.ts).
  */
-export async function storeFile(req: DavRequest, body: Readable, opts: { size?: number; mtime?: number; checksum?: string }): Promise<WriteResult> {
+export async function storeFile(req: DavRequest, body: Readable, opts: StoreOptions): Promise<WriteResult> {
   const { ctx, fs, path, signal } = req;
   const existing = await statOrNull(fs, path);
   if (existing?.type === 'dir') throw new MethodNotAllowedError('PUT on a collection', { headers: { Allow: 'OPTIONS, PROPFIND, PROPPATCH, DELETE, COPY, MOVE, LOCK, UNLOCK, MKCOL' } });

@@ -15,11 +15,11 @@ import type { WriteResult } from '../../fs/types.js';
 import { normalizePath } from '../../fs/path.js';
 import { BadRequestError, MeshdavError } from '../../errors.js';
 import { MultipartParts, relatedBoundary } from '../../http/multipart-parts.js';
-import { parseMtime } from '../methods/put.js';
+import { parseMtime, type StoreOptions } from '../methods/put.js';
 import { permissionLetters } from '../properties.js';
 
 /** Writes one part's content to a path of the user's files (DavServer.bulkWriter). */
-export type PartWriter = (path: string, body: Readable, opts: { size: number; mtime?: number; checksum: string }) => Promise<WriteResult>;
+export type PartWriter = (path: string, body: Readable, opts: StoreOptions) => Promise<WriteResult>;
 
 type FileResult = { error: false; etag: string; fileid: string; permissions: string } | { error: true; message: string };
 
