@@ -1,5 +1,6 @@
 /**
- * The OCM API other sites call: discovery (`/.well-known/ocm`, `/ocm-provider`) and
+ * The OCM API other sites call: discovery (`/.well-known/ocm`, `/ocm-provider`), the JWK Set of
+ * this node's RFC 9421 signing key (`/.well-known/jwks.json`) and
  * `{endPoint}` = `/ocm`: `POST /invite-accepted`, `POST /shares`, `POST /notifications`.
  * No user authentication: provider trust, the invite gate and share secrets decide, and every
  * POST must come from the site it speaks for (its signature, or none from a site that signs
@@ -17,7 +18,7 @@ import type { OcmRouterDeps } from './router-deps.js';
 export function ocmApiRouter(deps: OcmRouterDeps): Router {
   const { config, ocm, log } = deps;
   const router = new Router();
-  const origins = new SignedOrigins(ocm.discovery, config.publicUrl, ocm.signatureStats, (reason) => log?.warn({ reason }, 'OCM request refused: its signature'));
+  const origins = new SignedOrigins(ocm.discovery, ocm.jwks, config.publicUrl, ocm.signatureStats, (reason) => log?.warn({ reason }, 'OCM request refused: its signature'));
   /** The JSON body and who signed it (undefined: not signed; a bad signature is a 400). */
   const body = async (ctx: Context) => {
     const raw = await readRaw(ctx, config.limits.jsonBodyBytes);
@@ -32,6 +33,11 @@ export function ocmApiRouter(deps: OcmRouterDeps): Router {
   router.get('/.well-known/ocm', discovery);
   router.get('/ocm-provider', discovery);
   router.get('/ocm-provider/', discovery);
+  // The keys this node's RFC 9421 signatures are checked with (OCM 1.3+: the `http-sig` capability).
+  router.get('/.well-known/jwks.json', async (ctx) => {
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = await ocm.messageSigner.jwks();
+  });
 
   router.post('/ocm/invite-accepted', async (ctx) => {
     const { json, from } = await body(ctx);

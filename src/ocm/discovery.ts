@@ -21,7 +21,7 @@ export function discoveryDocument(publicUrl: string, publicKey: PublicKeyInfo) {
     endPoint: `${publicUrl}/ocm`,
     provider: 'meshdav',
     resourceTypes: [resource('file'), resource('folder')],
-    capabilities: ['invites', 'notifications', 'protocol-object'],
+    capabilities: ['invites', 'notifications', 'protocol-object', 'http-sig'],
     criteria: ['must-invite'],
     inviteAcceptDialog: `${publicUrl}/accept-invite`,
     publicKey,
@@ -55,8 +55,10 @@ export interface RemoteDiscovery {
   webdavRoot: string;
   apiVersion?: string;
   provider?: string;
-  /** The key the site signs its OCM requests with, when it publishes one. */
+  /** The key the site signs its OCM requests with (draft-cavage), when it publishes one. */
   publicKey?: PublicKeyInfo;
+  /** The site lists the `http-sig` capability: it signs with, and checks, RFC 9421 signatures (JWK Set at /.well-known/jwks.json). */
+  httpSig: boolean;
 }
 
 export class DiscoveryClient {
@@ -132,6 +134,7 @@ export class DiscoveryClient {
     const webdavRoot = (/^https?:\/\//i.test(root) ? root : origin + (root.startsWith('/') ? root : '/' + root)).replace(/\/+$/, '');
     const keyId = doc.publicKey?.keyId ?? doc.publicKey?.id;
     const publicKey = keyId && doc.publicKey ? { keyId, publicKeyPem: doc.publicKey.publicKeyPem } : undefined;
-    return { origin, endPoint, webdavRoot, apiVersion: doc.apiVersion, provider: doc.provider, ...(publicKey ? { publicKey } : {}) };
+    const httpSig = doc.capabilities?.includes('http-sig') ?? false;
+    return { origin, endPoint, webdavRoot, apiVersion: doc.apiVersion, provider: doc.provider, httpSig, ...(publicKey ? { publicKey } : {}) };
   }
 }

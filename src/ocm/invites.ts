@@ -166,7 +166,7 @@ export class Invites {
       userID: me.name,
       email: me.email,
       name: me.displayName,
-    } satisfies InviteAcceptedRequest);
+    } satisfies InviteAcceptedRequest, disco);
     if (res.status !== 200 && res.status !== 201) throw remoteInviteError(res.status, res.json);
     const body = (res.json ?? {}) as Record<string, unknown>;
     const userID = typeof body.userID === 'string' ? body.userID : typeof body.user_id === 'string' ? body.user_id : '';

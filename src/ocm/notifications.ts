@@ -43,7 +43,7 @@ export class Notifier {
   async sendBestEffort(provider: string, body: OcmNotification): Promise<boolean> {
     try {
       const disco = await this.deps.discovery.discover(provider);
-      const res = await this.deps.remote.postJson(`${disco.endPoint}/notifications`, body);
+      const res = await this.deps.remote.postJson(`${disco.endPoint}/notifications`, body, disco);
       if (res.status >= 200 && res.status < 300) return true;
       this.deps.log.warn({ provider, type: body.notificationType, status: res.status }, 'OCM notification refused');
     } catch (err) {

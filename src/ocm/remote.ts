@@ -5,6 +5,7 @@
  */
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { BadGatewayError, GatewayTimeoutError } from '../errors.js';
+import type { MessageSigner } from './message-signatures.js';
 import type { RequestSigner } from './signatures.js';
 
 export interface RemoteResponse {
@@ -29,8 +30,11 @@ export class RemoteClient {
 
   constructor(
     private readonly opts: RemoteOptions,
-    /** Signs every POST (OCM requests to other sites), when given. */
-    private readonly signer?: RequestSigner,
+    /**
+     * Sign every POST (OCM requests to other sites), when given: RFC 9421 (`rfc9421`) to a site
+     * whose discovery lists `http-sig`, draft-cavage (`cavage`, Nextcloud's form) to the others.
+     */
+    private readonly signers?: { cavage: RequestSigner; rfc9421: MessageSigner },
   ) {
     this.agent = new Agent({
       connect: { timeout: opts.connectTimeoutMs },
@@ -46,11 +50,15 @@ export class RemoteClient {
     return this.call('GET', url, undefined, headers);
   }
 
-  /** POST a JSON body, signed when this client has a signer. */
-  async postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<RemoteResponse> {
+  /**
+   * POST a JSON body to a site, signed when this client has signers: in the form `peer` (its
+   * discovery) says it checks.
+   */
+  async postJson(url: string, body: unknown, peer: { httpSig?: boolean } = {}): Promise<RemoteResponse> {
     const text = JSON.stringify(body);
-    const signed = this.signer ? await this.signer.headers('POST', url, text) : {};
-    return this.call('POST', url, text, { 'content-type': 'application/json', ...headers, ...signed });
+    const signer = peer.httpSig ? this.signers?.rfc9421 : this.signers?.cavage;
+    const signed = signer ? await signer.headers('POST', url, text) : {};
+    return this.call('POST', url, text, { 'content-type': 'application/json', ...signed });
   }
 
   async close(): Promise<void> {

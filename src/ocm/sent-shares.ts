@@ -109,7 +109,7 @@ export class SentShares {
         options: { sharedSecret: share.secret, permissions: '{http://open-cloud-mesh.org/ns}share-permissions' },
         webdav: { uri: this.shareUri(share.id), sharedSecret: share.secret, permissions: share.permissions, requirements: [] },
       },
-    });
+    }, disco);
     if (res.status !== 201 && res.status !== 200) throw receiverRefused(provider, res.status, res.json);
     const shownName = (res.json as { recipientDisplayName?: unknown } | undefined)?.recipientDisplayName;
     if (typeof shownName === 'string' && shownName) share.recipient.displayName = shownName;

@@ -16,6 +16,8 @@ import { ReceivedShares } from './received-shares.js';
 import { OcmDb } from './records.js';
 import { RemoteClient } from './remote.js';
 import { SentShares } from './sent-shares.js';
+import { JwksClient } from './jwks.js';
+import { MessageSigner } from './message-signatures.js';
 import { RequestSigner } from './signatures.js';
 import type { SignatureStats } from './signed-origin.js';
 import { join } from 'node:path';
@@ -24,8 +26,12 @@ export interface OcmService {
   db: OcmDb;
   trust: ProviderTrust;
   remote: RemoteClient;
-  /** This node's OCM request signing key (dataDir/ocm-signing-key.pem). */
+  /** This node's draft-cavage OCM request signing key (dataDir/ocm-signing-key.pem, RSA). */
   signer: RequestSigner;
+  /** This node's RFC 9421 OCM request signing key (dataDir/ocm-ed25519-key.pem), published as its JWK Set. */
+  messageSigner: MessageSigner;
+  /** Other sites' JWK Sets, which check their RFC 9421 signatures. */
+  jwks: JwksClient;
   /** Incoming OCM requests by what their signature showed (signed-origin.ts), for /metrics. */
   signatureStats: SignatureStats;
   discovery: DiscoveryClient;
@@ -45,7 +51,9 @@ export function createOcmService(deps: { config: Config; db: Db; log: Logger; us
   // Read on every call: replacing config.trustedProviders takes effect at once.
   const trust = new ProviderTrust(() => config.trustedProviders);
   const signer = new RequestSigner(join(config.dataDir, 'ocm-signing-key.pem'), config.publicUrl);
-  const remote = new RemoteClient(config.remote, signer);
+  const messageSigner = new MessageSigner(join(config.dataDir, 'ocm-ed25519-key.pem'), config.publicUrl);
+  const remote = new RemoteClient(config.remote, { cavage: signer, rfc9421: messageSigner });
+  const jwks = new JwksClient(remote);
   const discovery = new DiscoveryClient(remote, trust);
   const contacts = new Contacts(db);
   const notifier = new Notifier({ discovery, remote, log, db });
@@ -53,7 +61,7 @@ export function createOcmService(deps: { config: Config; db: Db; log: Logger; us
   const sent = new SentShares({ config, db, contacts, users, homes, discovery, remote, trust, notifier });
   const received = new ReceivedShares({ config, db, contacts, users, discovery, trust, notifier, log });
   const signatureStats: SignatureStats = { verified: 0, unsigned: 0, refused: 0 };
-  return { db, trust, remote, signer, signatureStats, discovery, contacts, invites, notifier, sent, received, users, homes, close: () => remote.close() };
+  return { db, trust, remote, signer, messageSigner, jwks, signatureStats, discovery, contacts, invites, notifier, sent, received, users, homes, close: () => remote.close() };
 }
 
 /** Adapts the node's UserStore to the OCM layer's UserDirectory. */

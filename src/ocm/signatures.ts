@@ -1,6 +1,7 @@
 /**
  * OCM request signatures, as OCM 1.2 (Appendix B, draft-cavage-http-signatures-12) and Nextcloud
- * (31+) make them: this node signs every OCM POST it sends, publishes its public key in its
+ * (31+) make them (message-signatures.ts has OCM 1.3's RFC 9421 form, used with sites that list
+ * `http-sig`): this node signs every OCM POST it sends, publishes its public key in its
  * discovery (`publicKey: {keyId, publicKeyPem}`), and checks the signature of every signed request
  * it receives.
  *
@@ -145,7 +146,7 @@ export function parseSignature(value: string): Record<string, string> {
  */
 export async function verifyRequest(req: IncomingRequest, resolve: KeyResolver, now = Date.now()): Promise<string | undefined> {
   const header = req.header('signature');
-  // No signature, or an RFC 9421 one (OCM 1.3: Signature-Input), which this node does not check yet.
+  // No signature, or an RFC 9421 one (OCM 1.3: Signature-Input), which message-signatures.ts checks.
   if (!header || req.header('signature-input')) return undefined;
   const sig = parseSignature(header);
   if (!sig.keyId || !sig.headers || !sig.signature) throw new BadRequestError('the Signature header lacks keyId, headers or signature');
