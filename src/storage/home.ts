@@ -39,7 +39,7 @@ export interface HomeContext {
 export function locked<T>(home: HomeContext, fn: (txn: Txn) => Promise<T>): Promise<T> {
   return home.mutex.run(home.user, async () => {
     try {
-      return await fn(new Txn(home.store, home.user));
+      return await fn(new Txn(home.store, home.user, home.fsync));
     } catch (err) {
       throw translateFsError(err, 'metadata');
     }

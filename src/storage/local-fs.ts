@@ -153,6 +153,7 @@ export class LocalFs
       } catch (err) {
         throw translateFsError(err, path);
       }
+      txn.touched(this.full(parent));
       const old = await txn.get(path);
       if (old) txn.delId(old.id);
       const rec: EntryRecord = { id: await this.home.store.nextId(), type: 'dir', size: 0, mtime: Date.now(), etag: newEtag() };

@@ -7,10 +7,11 @@
  */
 import { constants, type Stats } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, rename, rm, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BadRequestError, ConflictError, ForbiddenError, InsufficientStorageError, PreconditionFailedError } from '../errors.js';
 import { isWithin, normalizePath, parentPath } from '../fs/path.js';
 import type { TransferOptions, TransferResult } from '../fs/types.js';
+import { syncPath } from './durable.js';
 import { translateFsError } from './fs-errors.js';
 import { fsMtimeField, locked, recordFor, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
@@ -54,6 +55,7 @@ export async function moveLocal(home: HomeContext, fromRaw: string, toRaw: strin
     } catch (err) {
       throw translateFsError(err, to);
     }
+    txn.touched(dirname(home.layout.full(home.user, from)), dirname(home.layout.full(home.user, to)));
     const records: Array<[string, EntryRecord]> = [[from, root], ...(await home.store.below(home.user, from))];
     for (const [p, rec] of records) {
       const q = p === from ? to : to + p.slice(from.length);
@@ -75,7 +77,11 @@ interface Copied {
   mtime: number;
 }
 
-/** Copies the tree at `src` to `dst` (not existing yet), skipping symlinks; returns what was copied. */
+/**
+ * Copies the tree at `src` to `dst` (not existing yet), skipping symlinks; returns what was
+ * copied. `durable` (configuration fsync): each copied file, and each folder once its entries are
+ * made, is flushed to disk.
+ */
 async function copyTree(
   src: string,
   dst: string,
@@ -83,12 +89,14 @@ async function copyTree(
   depth: 0 | 'infinity',
   rel: string,
   out: Copied[],
+  durable: boolean,
   signal?: AbortSignal,
 ): Promise<number> {
   if (signal?.aborted) throw new BadRequestError('copy aborted');
   if (st.isFile()) {
     await copyFile(src, dst, constants.COPYFILE_FICLONE);
     await utimes(dst, st.atime, st.mtime);
+    if (durable) await syncPath(dst);
     out.push({ rel, type: 'file', size: st.size, mtime: Math.round((await lstat(dst)).mtimeMs) });
     return st.size;
   }
@@ -102,8 +110,9 @@ async function copyTree(
     const childSt = await lstat(join(src, d.name));
     if (!childSt.isFile() && !childSt.isDirectory()) continue;
     const childRel = rel === '/' ? `/${d.name}` : `${rel}/${d.name}`;
-    total += await copyTree(join(src, d.name), join(dst, d.name), childSt, 'infinity', childRel, out, signal);
+    total += await copyTree(join(src, d.name), join(dst, d.name), childSt, 'infinity', childRel, out, durable, signal);
   }
+  if (durable) await syncPath(dst);
   self.size = total;
   return total;
 }
@@ -138,7 +147,7 @@ export async function copyLocal(
   try {
     let total: number;
     try {
-      total = await copyTree(srcFull, tmp, st, depth, '/', copied, options.signal);
+      total = await copyTree(srcFull, tmp, st, depth, '/', copied, home.fsync, options.signal);
     } catch (err) {
       throw translateFsError(err, from);
     }
@@ -157,6 +166,7 @@ export async function copyLocal(
       } catch (err) {
         throw translateFsError(err, to);
       }
+      txn.touched(dirname(home.layout.full(home.user, to)));
       let rootRec: EntryRecord | undefined;
       let queued = false;
       for (const c of copied) {

@@ -4,6 +4,7 @@
  * Trash does not count against the quota; versions of purged files are dropped with them.
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Stats } from 'node:fs';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { normalizePath, parentPath } from '../fs/path.js';
@@ -30,6 +31,7 @@ export async function trashLocked(home: HomeContext, txn: Txn, path: string, st:
   } catch (err) {
     throw translateFsError(err, path);
   }
+  txn.touched(dirname(home.layout.full(home.user, path)), home.layout.trashPath(home.user, ''));
   const records: Array<[string, EntryRecord]> = [[path, root], ...(await home.store.below(home.user, path))];
   for (const [p, rec] of records) {
     const rel = p === path ? '/' : p.slice(path.length);
@@ -84,6 +86,7 @@ async function recreateFolders(home: HomeContext, txn: Txn, path: string): Promi
     } catch (err) {
       throw translateFsError(err, cur);
     }
+    txn.touched(dirname(home.layout.full(home.user, cur)));
     const id = await home.store.nextId();
     txn.put(cur, { id, type: 'dir', size: 0, mtime: Date.now(), etag: newEtag() });
     txn.setId(id, cur);
@@ -110,6 +113,7 @@ export async function restoreTrash(home: HomeContext, key: string, options: { to
     } catch (err) {
       throw translateFsError(err, to);
     }
+    txn.touched(home.layout.trashPath(home.user, ''), dirname(home.layout.full(home.user, to)));
     let restored: EntryRecord | undefined;
     for await (const [k, rec] of home.store.trashEntries.iterator(entriesRange(home.user, item.key))) {
       const rel = k.slice(`${home.user}:${item.key}:`.length);
@@ -135,6 +139,7 @@ async function purgeLocked(home: HomeContext, txn: Txn, item: TrashRecord): Prom
   }
   txn.delIn(home.store.trash, trashKey(home.user, item.key));
   await rm(home.layout.trashPath(home.user, item.key), { recursive: true, force: true });
+  txn.touched(home.layout.trashPath(home.user, ''));
   await dropVersions(home, txn, ids);
 }
 

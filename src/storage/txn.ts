@@ -2,11 +2,16 @@
  * A metadata transaction for one user's home: record changes collect here and are written in
  * one LevelDB batch by `commit()`. Callers hold the user's mutex from the first read to the
  * commit, so what they read is what they overwrite.
+ *
+ * A durable transaction (configuration `fsync`) also flushes, before its batch, the folders its
+ * caller changed on disk (`touched`), and writes the batch synchronously: what the disk shows and
+ * what the metadata says both survive a power cut once `commit()` resolves.
  */
 import type { Stats } from 'node:fs';
 import type { AbstractBatchOperation } from 'abstract-level';
 import { parentPath } from '../fs/path.js';
 import type { Db } from '../services.js';
+import { syncFolders } from './durable.js';
 import { entryKey, newEtag, type EntryRecord, type MetaStore, type Sub } from './meta-store.js';
 
 type Op = AbstractBatchOperation<Db, string, unknown>;
@@ -16,11 +21,20 @@ export class Txn {
   /** Records read ahead by prefetch(); undefined = known to be absent. */
   private readonly loaded = new Map<string, EntryRecord | undefined>();
   private readonly ops: Op[] = [];
+  /** Folders whose entries changed on disk, flushed by a durable commit. */
+  private readonly folders = new Set<string>();
 
   constructor(
     readonly store: MetaStore,
     readonly user: string,
+    /** Configuration `fsync`: commit() flushes the touched folders and the batch. */
+    readonly durable = false,
   ) {}
+
+  /** Notes folders (absolute disk paths) in which a name was created, renamed or removed. */
+  touched(...folders: string[]): void {
+    if (this.durable) for (const f of folders) this.folders.add(f);
+  }
 
   async get(path: string): Promise<EntryRecord | undefined> {
     if (this.pending.has(path)) return this.pending.get(path) ?? undefined;
@@ -86,8 +100,15 @@ export class Txn {
     } while (p !== '/');
   }
 
-  /** Writes what the transaction changed in one batch; `sync`: flushed to disk before it resolves. */
-  async commit(options: { sync?: boolean } = {}): Promise<void> {
+  /**
+   * Writes what the transaction changed in one batch. Durable: the touched folders are flushed
+   * first and the batch is on disk when this resolves.
+   */
+  async commit(): Promise<void> {
+    if (this.folders.size) {
+      await syncFolders(this.folders);
+      this.folders.clear();
+    }
     const ops: Op[] = [];
     for (const [path, rec] of this.pending) {
       const key = entryKey(this.user, path);
@@ -98,7 +119,7 @@ export class Txn {
       );
     }
     ops.push(...this.ops);
-    if (ops.length) await this.store.db.batch(ops, options.sync ? { sync: true } : {});
+    if (ops.length) await this.store.db.batch(ops, this.durable ? { sync: true } : {});
     this.pending.clear();
     this.loaded.clear();
     this.ops.length = 0;

@@ -4,7 +4,7 @@
  * per file, oldest dropped first. Versions follow the file id, so they survive moves.
  */
 import { link, lstat, mkdir, rename, rm, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { normalizePath } from '../fs/path.js';
@@ -42,6 +42,7 @@ export async function keepVersion(home: HomeContext, txn: Txn, full: string, rec
   } catch (err) {
     throw translateFsError(err, 'version');
   }
+  txn.touched(dir);
   const v: VersionRecord = { key, size: rec.size, mtime: rec.mtime, etag: rec.etag, sha1: rec.sha1, md5: rec.md5, adler32: rec.adler32 };
   txn.putIn(home.store.versions, versionKey(home.user, rec.id, key), v);
 }
@@ -113,6 +114,7 @@ export async function restoreVersion(home: HomeContext, rawPath: string, key: st
       const vfile = join(home.layout.versionDir(home.user, rec.id), key);
       await utimes(vfile, v.mtime / 1000, v.mtime / 1000);
       await rename(vfile, full);
+      txn.touched(dirname(full));
     } catch (err) {
       throw translateFsError(err, path);
     }

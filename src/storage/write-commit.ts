@@ -8,7 +8,7 @@
  * a later write to a path already in the group waits for the next group, so writes to one path
  * commit in arrival order (last complete write wins).
  */
-import { open, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConflictError, InsufficientStorageError, NotFoundError } from '../errors.js';
 import type { Checksums, WriteOptions, WriteResult } from '../fs/types.js';
@@ -161,7 +161,7 @@ async function commitGroup(home: HomeContext, txn: Txn, group: Queued[]): Promis
   );
 
   // Configuration fsync: the renames reach the disk (their folders flushed) before the commit.
-  if (home.fsync) await syncFolders(plans.filter((_, i) => !renamed[i]).map((p) => dirname(p.item.full)));
+  txn.touched(...plans.filter((_, i) => !renamed[i]).map((p) => dirname(p.item.full)));
 
   const done: Array<[Queued, CommitOutcome]> = [];
   let queued = false;
@@ -192,22 +192,10 @@ async function commitGroup(home: HomeContext, txn: Txn, group: Queued[]): Promis
     await txn.propagate(item.path, item.bytes - (old?.size ?? 0));
     done.push([item, { result: { entry: toEntry(home, item.path, rec), created: !old }, versioned }]);
   }
-  await txn.commit({ sync: home.fsync });
+  await txn.commit();
   if (intentKeys.length) await home.store.intents.batch(intentKeys.map((key) => ({ type: 'del' as const, key })));
   if (queued) home.sumsQueued();
   for (const [item, outcome] of done) item.resolve(outcome);
 }
 
 /** Flushes each folder once (its entries: the renames into it) to disk. */
-async function syncFolders(folders: string[]): Promise<void> {
-  await Promise.all(
-    [...new Set(folders)].map(async (dir) => {
-      const handle = await open(dir, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }),
-  );
-}

@@ -1,7 +1,8 @@
 /**
  * Configuration `fsync`: an upload reaches the disk (its content, its folder's entry, the metadata
- * commit) before it is answered. Seen from outside with strace on a real node process: the
- * fsync/fdatasync calls a PUT makes, with the option on and off. Needs strace.
+ * commit) before it is answered, and so do new folders, moves, copies and deletes. Seen from
+ * outside with strace on a real node process: the fsync/fdatasync calls each request makes, with
+ * the option on and off. Needs strace.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -39,7 +40,7 @@ describe('storage: configuration fsync (strace on a real node)', function () {
   });
 
   for (const fsync of [true, false]) {
-    it(fsync ? 'on: a PUT flushes the file, its folder and the metadata commit before the answer' : 'off: a PUT makes no fsync call', async () => {
+    it(fsync ? 'on: PUT, MKCOL, MOVE, COPY and DELETE flush what they changed on disk and their metadata commit before the answer' : 'off: they make no fsync call', async () => {
       const dataDir = tempDir(`fsync-${fsync}-`);
       await cli(['user', 'add', 'alice', '--password-stdin', '--data', dataDir], PASSWORD + '\n');
       const log = join(dataDir, '..', `strace-${fsync}.log`);
@@ -57,6 +58,25 @@ describe('storage: configuration fsync (strace on a real node)', function () {
       else assert.equal(made, 0, `${made} fsync/fdatasync calls for one PUT`);
       const back = Buffer.from(await (await fetch(`${base}/data.bin`, { headers: { authorization: AUTH } })).arrayBuffer());
       assert.ok(back.equals(body));
+
+      // Folders, moves, copies and deletes: their folders' entries and their commits are flushed
+      // too (a copy also flushes the new files). Each with the fewest calls it can make when on.
+      const ops: Array<[string, string, Record<string, string>, number]> = [
+        ['MKCOL', '/dir', {}, 2], // the parent folder, the metadata batch
+        ['MOVE', '/data.bin', { destination: `${base}/dir/moved.bin` }, 3], // both folders, the batch
+        ['COPY', '/dir', { destination: `${base}/copy` }, 4], // the copied file and folder, the parent, the batch
+        ['DELETE', '/copy', {}, 3], // the parent, the trash folder, the batch
+      ];
+      for (const [method, path, headers, least] of ops) {
+        await new Promise((r) => setTimeout(r, 200));
+        const from = syncCalls(log);
+        const r = await fetch(`${base}${path}`, { method, headers: { authorization: AUTH, ...headers } });
+        assert.ok(r.status >= 200 && r.status < 300, `${method} ${path}: ${r.status}`);
+        await new Promise((r) => setTimeout(r, 200));
+        const n = syncCalls(log) - from;
+        if (fsync) assert.ok(n >= least, `${method}: ${n} fsync/fdatasync calls, expected at least ${least}`);
+        else assert.equal(n, 0, `${method}: ${n} fsync/fdatasync calls`);
+      }
     });
   }
 });
