@@ -84,6 +84,11 @@ export const configSchema = z
     trustedProviders: z.array(z.string().min(1)).default([]),
     /** Provider domains whose shares are accepted without a prior invite. */
     autoAcceptProviders: z.array(z.string().min(1)).default([]),
+    /**
+     * Require the OCM code flow for received shares (discovery criterion `must-exchange-token`):
+     * their secrets are only exchanged for short-lived access tokens, never sent as credentials.
+     */
+    requireTokenExchange: z.boolean().default(false),
     sharesFolder: z
       .string()
       .regex(/^\/[^/]+$/, 'must be one folder below the home root, like "/Shares"')

@@ -75,7 +75,8 @@ export async function openServices(config: Config, log: Logger): Promise<Service
   const ocm = createOcmService({ config, db, log, users: userDirectory(users), homes: storage });
   closers.push(() => ocm.close());
   metrics.ocmSignatures(ocm.signatureStats);
-  const mounts = await Mounts.open({ config, db, log, homes: storage, activity: storage.activity });
+  metrics.ocmAccessTokens(ocm.accessTokens);
+  const mounts = await Mounts.open({ config, db, log, homes: storage, activity: storage.activity, exchangeToken: (provider, secret) => ocm.tokens.exchange(provider, secret) });
   closers.push(() => mounts.close());
   metrics.mountCache(() => ({ ...mounts.store.stats, directGets: mounts.direct.stats.requests, directDeclined: mounts.direct.stats.declined, resumed: mounts.resumed, refilled: mounts.refill.stats.refilled }));
   await mounts.attachReceivedShares(ocm.received);

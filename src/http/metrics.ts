@@ -45,35 +45,49 @@ export class Metrics {
     });
   }
 
-  /** Connections closed because their client stalled a transfer (stalled-clients.ts), read when scraped. */
-  stalledClients(stats: StallStats): void {
+  /**
+   * A counter read from `read()` when scraped: one series per key of what it returns, as the
+   * value of `label` (or a single unlabelled series, key '', when there is no label).
+   */
+  private scrapedCounter(name: string, help: string, label: string | undefined, read: () => Record<string, number>): void {
     new Counter({
-      name: 'meshdav_http_stalled_connections_closed_total',
-      help: 'Connections closed because the client moved no byte for limits.clientStallMs, by what it stopped doing',
-      labelNames: ['waiting'],
+      name,
+      help,
+      labelNames: label ? [label] : [],
       registers: [this.registry],
       collect() {
         this.reset();
-        this.inc({ waiting: 'response' }, stats.responses);
-        this.inc({ waiting: 'request-body' }, stats.bodies);
+        for (const [value, n] of Object.entries(read())) {
+          if (label) this.inc({ [label]: value }, n);
+          else this.inc(n);
+        }
       },
     });
   }
 
-  /** Incoming OCM requests by what their signature showed (src/ocm/signed-origin.ts), read when scraped. */
+  /** Connections closed because their client stalled a transfer (stalled-clients.ts). */
+  stalledClients(stats: StallStats): void {
+    this.scrapedCounter(
+      'meshdav_http_stalled_connections_closed_total',
+      'Connections closed because the client moved no byte for limits.clientStallMs, by what it stopped doing',
+      'waiting',
+      () => ({ response: stats.responses, 'request-body': stats.bodies }),
+    );
+  }
+
+  /** Incoming OCM requests by what their signature showed (src/ocm/signed-origin.ts). */
   ocmSignatures(stats: { verified: number; unsigned: number; refused: number }): void {
-    new Counter({
-      name: 'meshdav_ocm_incoming_requests_total',
-      help: 'OCM requests from other sites by signature: verified, unsigned (from a site that signs nothing), refused (bad, missing or foreign signature)',
-      labelNames: ['signature'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc({ signature: 'verified' }, stats.verified);
-        this.inc({ signature: 'unsigned' }, stats.unsigned);
-        this.inc({ signature: 'refused' }, stats.refused);
-      },
-    });
+    this.scrapedCounter(
+      'meshdav_ocm_incoming_requests_total',
+      'OCM requests from other sites by signature: verified, unsigned (from a site that signs nothing), refused (bad, missing or foreign signature)',
+      'signature',
+      () => ({ verified: stats.verified, unsigned: stats.unsigned, refused: stats.refused }),
+    );
+  }
+
+  /** Access tokens this node issued at its OCM token endpoint (the code flow: src/ocm/token-endpoint.ts). */
+  ocmAccessTokens(tokens: { issued: number }): void {
+    this.scrapedCounter('meshdav_ocm_access_tokens_issued_total', 'Access tokens issued to other sites for the shares they read (the OCM code flow)', undefined, () => ({ '': tokens.issued }));
   }
 
   /** The receiver's content cache (src/mounts/chunk-store.ts) and its GETs (direct-get.ts), read when scraped. */

@@ -12,7 +12,9 @@
  *     ETag differs fails with PreconditionFailedError;
  *   - auth `secret`: `Bearer <secret>`, on 401 once `Basic secret:`; what works is remembered
  *     (and reported through onAuthMode); bodies that cannot be replayed are sent only after a
- *     PROPFIND has settled the mode;
+ *     PROPFIND has settled the mode; with access tokens (the code flow, `token`) the token is
+ *     sent as Bearer instead, and a 401 gets one retry with a renewed token; the sender refusing
+ *     the secret at its token endpoint counts as a revocation;
  *   - failures are mapped by classifyRemoteFailure (remote-errors.ts); once revoked, every call
  *     throws ShareRevokedError without contacting the sender, and onRevoked runs once.
  */
@@ -25,6 +27,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   ServiceUnavailableError,
+  UnauthorizedError,
   type MeshdavError,
 } from '../errors.js';
 import { baseName, encodeUrlPath, normalizePath, parentPath } from '../fs/path.js';
@@ -44,11 +47,16 @@ import {
 import { PROPFIND_BODY, parseMultistatus, type RemoteResource } from './multistatus.js';
 import { ShareRevokedError, classifyRemoteFailure, isAbort, isShareRevoked, type RemoteFailure } from './remote-errors.js';
 import { DirectClient, type BodyTarget } from './direct-get.js';
+import type { TokenSource } from './exchanged-token.js';
 import { checkAnswer, discard, headerOf, iterate, mapBodyError, readBounded, readHeaders, withMappedErrors } from './remote-http.js';
 
 export type RemoteAuth =
-  /** OCM shared secret: Bearer first, then Basic with the secret as user name and an empty password. */
-  | { kind: 'secret'; secret: string }
+  /**
+   * OCM shared secret: Bearer first, then Basic with the secret as user name and an empty
+   * password. `exchangeToken`: the sender requires the code flow; the secret is only exchanged
+   * for access tokens (RemoteFsOptions.token), which are sent as Bearer instead.
+   */
+  | { kind: 'secret'; secret: string; exchangeToken?: boolean }
   /** Plain Basic user:password (a WebDAV home or any server with accounts). */
   | { kind: 'basic'; username: string; password: string }
   | { kind: 'none' };
@@ -73,6 +81,8 @@ export interface RemoteFsOptions {
   origin?: RemoteOrigin;
   /** Client for `openReadInto` (ranged GETs read straight into the caller's memory). */
   direct?: DirectClient;
+  /** Access tokens to send as Bearer instead of the secret (auth `exchangeToken`: the code flow). */
+  token?: TokenSource;
 }
 
 /** A body opened by `openReadInto`: `direct` when its bytes were read into the target (then `length` is theirs). */
@@ -105,7 +115,7 @@ export class RemoteFs implements Fs, Mover, Copier {
     this.url = options.url.replace(/\/+$/, '');
     this.basePath = decodeURIComponent(new URL(this.url).pathname).replace(/\/+$/, '');
     this.authMode = options.authMode ?? 'bearer';
-    this.authSettled = options.auth.kind !== 'secret' || options.authMode !== undefined;
+    this.authSettled = options.auth.kind !== 'secret' || options.authMode !== undefined || options.token !== undefined;
   }
 
   get revoked(): boolean {
@@ -156,7 +166,7 @@ export class RemoteFs implements Fs, Mover, Copier {
     }
     if (this.revokedError) throw this.revokedError;
     const headers = readHeaders(options);
-    const authorization = this.authHeader(this.authMode);
+    const authorization = await this.authorization(this.authMode);
     if (authorization) headers.authorization = authorization;
     let res;
     try {
@@ -319,6 +329,23 @@ export class RemoteFs implements Fs, Mover, Copier {
     return this.url + encodeUrlPath(path);
   }
 
+  /** The Authorization header for `mode`: an access token when the share has one (the code flow). */
+  private async authorization(mode: AuthMode): Promise<string | undefined> {
+    const token = this.options.token;
+    if (!token) return this.authHeader(mode);
+    try {
+      return `Bearer ${await token.get()}`;
+    } catch (err) {
+      throw await this.tokenFailure(err);
+    }
+  }
+
+  /** An exchange that failed: the sender refusing the secret is a revocation; anything else is passed on. */
+  private async tokenFailure(err: unknown): Promise<Error> {
+    if (err instanceof UnauthorizedError) return this.fail({ kind: 'status', status: 401, method: 'POST', isRoot: true });
+    return err as Error;
+  }
+
   private authHeader(mode: AuthMode): string | undefined {
     const auth = this.options.auth;
     if (auth.kind === 'none') return undefined;
@@ -332,10 +359,19 @@ export class RemoteFs implements Fs, Mover, Copier {
     const replayable = typeof opts.body !== 'object';
     const canFallback = this.options.auth.kind === 'secret' && !this.authSettled && replayable;
     const modes: AuthMode[] = canFallback ? [this.authMode, this.authMode === 'bearer' ? 'basic' : 'bearer'] : [this.authMode];
+    // With access tokens: one more try with a new token when the sender refuses the one sent.
+    if (this.options.token && replayable) modes.push(this.authMode);
     for (let i = 0; i < modes.length; i++) {
       const mode = modes[i]!;
       const headers: Record<string, string> = { ...opts.headers };
-      const authorization = this.authHeader(mode);
+      let authorization = await this.authorization(mode);
+      if (i > 0 && this.options.token) {
+        try {
+          authorization = `Bearer ${await this.options.token.renew(authorization!.slice('Bearer '.length))}`;
+        } catch (err) {
+          throw await this.tokenFailure(err);
+        }
+      }
       if (authorization) headers.authorization = authorization;
       let res: Dispatcher.ResponseData;
       try {

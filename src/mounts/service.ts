@@ -23,6 +23,7 @@ import { MountProps } from './mount-props.js';
 import { MountTable, type MountInput, type MountRecord } from './mount-table.js';
 import { NamespaceFs, type MountedShare } from './namespace.js';
 import { DirectClient } from './direct-get.js';
+import { ExchangedToken } from './exchanged-token.js';
 import { RemoteFs, createRemoteAgent } from './remote-fs.js';
 
 /** What the mount layer needs from the OCM layer's received shares (src/ocm/received-shares.ts). */
@@ -41,7 +42,7 @@ export interface OcmReceivedShare {
   owner: string;
   senderProvider: string;
   state: string;
-  webdav: { uri: string; sharedSecret: string; permissions: string[]; legacy: boolean };
+  webdav: { uri: string; sharedSecret: string; permissions: string[]; legacy: boolean; mustExchangeToken?: boolean };
 }
 
 export interface MountsDeps {
@@ -51,6 +52,8 @@ export interface MountsDeps {
   homes: { home(user: string): Promise<Fs> };
   /** The node's transfer activity, which transfers through mounts join (see NamespaceFs). */
   activity?: { begin(large?: boolean): () => void };
+  /** Exchanges a share's secret at its sender for an access token (the OCM code flow: src/ocm/token-client.ts). */
+  exchangeToken?: (provider: string, secret: string) => Promise<{ accessToken: string; expiresIn: number }>;
 }
 
 export class Mounts {
@@ -164,7 +167,7 @@ export class Mounts {
       user: share.recipient,
       name: share.name.split('/').filter(Boolean).pop() ?? share.name,
       url: share.webdav.uri,
-      auth: { kind: 'secret', secret: share.webdav.sharedSecret },
+      auth: { kind: 'secret', secret: share.webdav.sharedSecret, ...(share.webdav.mustExchangeToken ? { exchangeToken: true } : {}) },
       authMode: share.webdav.legacy ? 'basic' : undefined,
       permissions,
       origin: { shareId: share.id, owner: share.owner, provider: share.senderProvider },
@@ -174,6 +177,10 @@ export class Mounts {
 
   private build(record: MountRecord): MountedShare {
     const { cache } = this.deps.config;
+    const { auth, origin } = record;
+    const exchange = this.deps.exchangeToken;
+    const token =
+      auth.kind === 'secret' && auth.exchangeToken && exchange && origin ? new ExchangedToken(() => exchange(origin.provider, auth.secret)) : undefined;
     const remote = new RemoteFs({
       url: record.url,
       auth: record.auth,
@@ -187,6 +194,7 @@ export class Mounts {
         this.table.update(record.user, record.id, { authMode }).catch((err) => this.deps.log.warn({ err }, 'could not store auth mode'));
       },
       onRevoked: (reason) => void this.revoked(record, reason),
+      ...(token ? { token } : {}),
     });
     const cacheId = createHash('sha1').update(`${record.user}\0${record.id}\0${record.url}`).digest('hex').slice(0, 16);
     const resume = {

@@ -13,7 +13,7 @@ import type { PublicKeyInfo } from './signatures.js';
 export const WEBDAV_SHARE_PATH = '/remote.php/dav/ocm/';
 
 /** The discovery document of this node (ocm.md), with the key it signs its requests with (signatures.ts). */
-export function discoveryDocument(publicUrl: string, publicKey: PublicKeyInfo) {
+export function discoveryDocument(publicUrl: string, publicKey: PublicKeyInfo, options: { requireTokenExchange?: boolean } = {}) {
   const resource = (name: string) => ({ name, shareTypes: ['user'], protocols: { webdav: WEBDAV_SHARE_PATH } });
   return {
     enabled: true,
@@ -21,9 +21,10 @@ export function discoveryDocument(publicUrl: string, publicKey: PublicKeyInfo) {
     endPoint: `${publicUrl}/ocm`,
     provider: 'meshdav',
     resourceTypes: [resource('file'), resource('folder')],
-    capabilities: ['invites', 'notifications', 'protocol-object', 'http-sig'],
-    criteria: ['must-invite'],
+    capabilities: ['invites', 'notifications', 'protocol-object', 'http-sig', 'exchange-token'],
+    criteria: options.requireTokenExchange ? ['must-invite', 'must-exchange-token'] : ['must-invite'],
     inviteAcceptDialog: `${publicUrl}/accept-invite`,
+    tokenEndPoint: `${publicUrl}/ocm/token`,
     publicKey,
   };
 }
@@ -38,6 +39,8 @@ const remoteDiscoverySchema = z.object({
     .array(z.object({ name: z.string(), protocols: z.record(z.string(), z.unknown()).optional() }).passthrough())
     .optional(),
   capabilities: z.array(z.string()).optional(),
+  criteria: z.array(z.string()).optional().catch(undefined),
+  tokenEndPoint: z.string().url().optional().catch(undefined),
   // Nextcloud and OCM 1.2 say keyId; the 1.2 spec.yaml said id.
   publicKey: z
     .object({ keyId: z.string().optional(), id: z.string().optional(), publicKeyPem: z.string() })
@@ -59,6 +62,10 @@ export interface RemoteDiscovery {
   publicKey?: PublicKeyInfo;
   /** The site lists the `http-sig` capability: it signs with, and checks, RFC 9421 signatures (JWK Set at /.well-known/jwks.json). */
   httpSig: boolean;
+  /** What the site requires of the shares it receives (`must-exchange-token`, …). */
+  criteria: string[];
+  /** Where the site exchanges a share's secret for an access token (the code flow), when it does. */
+  tokenEndPoint?: string;
 }
 
 export class DiscoveryClient {
@@ -135,6 +142,17 @@ export class DiscoveryClient {
     const keyId = doc.publicKey?.keyId ?? doc.publicKey?.id;
     const publicKey = keyId && doc.publicKey ? { keyId, publicKeyPem: doc.publicKey.publicKeyPem } : undefined;
     const httpSig = doc.capabilities?.includes('http-sig') ?? false;
-    return { origin, endPoint, webdavRoot, apiVersion: doc.apiVersion, provider: doc.provider, httpSig, ...(publicKey ? { publicKey } : {}) };
+    const tokenEndPoint = doc.tokenEndPoint && /^https?:\/\//i.test(doc.tokenEndPoint) ? doc.tokenEndPoint : undefined;
+    return {
+      origin,
+      endPoint,
+      webdavRoot,
+      apiVersion: doc.apiVersion,
+      provider: doc.provider,
+      httpSig,
+      criteria: doc.criteria ?? [],
+      ...(tokenEndPoint ? { tokenEndPoint } : {}),
+      ...(publicKey ? { publicKey } : {}),
+    };
   }
 }

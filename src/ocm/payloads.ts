@@ -87,9 +87,11 @@ export interface WebdavAccess {
   sharedSecret: string;
   permissions: WebdavPermission[];
   legacy: boolean;
+  /** The sender requires the code flow: the secret is exchanged for access tokens, never used as one. */
+  mustExchangeToken: boolean;
 }
 
-const KNOWN_REQUIREMENTS = new Set<string>();
+const KNOWN_REQUIREMENTS = new Set<string>(['must-exchange-token']);
 
 /**
  * Extracts the WebDAV access from any accepted protocol shape. BadRequestError (with
@@ -125,7 +127,8 @@ export function webdavAccessOf(share: IncomingShare): WebdavAccess {
     issues.push({ name: 'protocol.webdav.uri', message: 'malformed URI' });
   }
   if (issues.length) throw new BadRequestError('invalid share protocol', { validationErrors: issues });
-  return { uri, sharedSecret: secret!, permissions, legacy: !obj || uri === '' };
+  const mustExchangeToken = (obj?.requirements ?? []).includes('must-exchange-token');
+  return { uri, sharedSecret: secret!, permissions, legacy: !obj || uri === '', mustExchangeToken };
 }
 
 /**

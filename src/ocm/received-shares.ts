@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config.js';
 import { providerDomain } from '../config.js';
-import { AlreadyExistsError, BadRequestError, ForbiddenError, NotFoundError, NotImplementedError } from '../errors.js';
+import { AlreadyExistsError, BadGatewayError, BadRequestError, ForbiddenError, NotFoundError, NotImplementedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProviderTrust } from './addresses.js';
 import { normalizeProvider, parseOcmAddress } from './addresses.js';
@@ -91,6 +91,13 @@ export class ReceivedShares {
       if (!/^https?:\/\//i.test(access.uri)) throw err; // a relative or empty uri needs the sender's WebDAV root
     }
     if (/^https?:\/\//i.test(access.uri)) assertSenderHost(access.uri, sender.provider, disco);
+    // This site requires the code flow: every share is read with exchanged tokens, so its sender
+    // must offer a token endpoint.
+    const mustExchangeToken = access.mustExchangeToken || this.deps.config.requireTokenExchange;
+    if (mustExchangeToken && !disco) throw new BadGatewayError(`the discovery of ${sender.provider} cannot be read, and the share needs its tokenEndPoint`);
+    if (mustExchangeToken && !disco!.tokenEndPoint) {
+      throw new BadRequestError('the share needs the OCM code flow (must-exchange-token), and the sender offers no tokenEndPoint');
+    }
     const uri = /^https?:\/\//i.test(access.uri)
       ? access.uri
       : access.uri === ''
@@ -112,7 +119,7 @@ export class ReceivedShares {
       ...(incoming.senderDisplayName ? { senderDisplayName: incoming.senderDisplayName } : {}),
       senderProvider: sender.provider,
       ...(disco ? { senderEndpoint: disco.endPoint } : {}),
-      webdav: { uri, sharedSecret: access.sharedSecret, permissions: access.permissions, legacy: access.legacy },
+      webdav: { uri, sharedSecret: access.sharedSecret, permissions: access.permissions, legacy: access.legacy, ...(mustExchangeToken ? { mustExchangeToken: true } : {}) },
       state: 'pending',
       ...(expiration && Number.isFinite(expiration) && expiration > 0 ? { expiresAt: expiration * 1000 } : {}),
       createdAt: now,

@@ -81,6 +81,8 @@ export interface ReceivedShare {
     permissions: WebdavPermission[];
     /** OCM 1.0 share: access with Basic (secret as user name) at the sender's WebDAV root. */
     legacy: boolean;
+    /** The sender requires the code flow (`must-exchange-token`): access with exchanged tokens only. */
+    mustExchangeToken?: boolean;
   };
   state: ShareState;
   /** Where MOUNTS mounted it in the recipient's namespace, once accepted. */

@@ -54,11 +54,19 @@ export class RemoteClient {
    * POST a JSON body to a site, signed when this client has signers: in the form `peer` (its
    * discovery) says it checks.
    */
-  async postJson(url: string, body: unknown, peer: { httpSig?: boolean } = {}): Promise<RemoteResponse> {
-    const text = JSON.stringify(body);
+  postJson(url: string, body: unknown, peer: { httpSig?: boolean } = {}): Promise<RemoteResponse> {
+    return this.post(url, JSON.stringify(body), 'application/json', peer);
+  }
+
+  /** POST form fields (`application/x-www-form-urlencoded`: the code flow's token request), signed as postJson. */
+  postForm(url: string, fields: Record<string, string>, peer: { httpSig?: boolean } = {}): Promise<RemoteResponse> {
+    return this.post(url, new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', peer);
+  }
+
+  private async post(url: string, text: string, type: string, peer: { httpSig?: boolean }): Promise<RemoteResponse> {
     const signer = peer.httpSig ? this.signers?.rfc9421 : this.signers?.cavage;
     const signed = signer ? await signer.headers('POST', url, text) : {};
-    return this.call('POST', url, text, { 'content-type': 'application/json', ...signed });
+    return this.call('POST', url, text, { 'content-type': type, ...signed });
   }
 
   async close(): Promise<void> {

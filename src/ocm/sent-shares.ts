@@ -107,7 +107,8 @@ export class SentShares {
       protocol: {
         name: 'multi',
         options: { sharedSecret: share.secret, permissions: '{http://open-cloud-mesh.org/ns}share-permissions' },
-        webdav: { uri: this.shareUri(share.id), sharedSecret: share.secret, permissions: share.permissions, requirements: [] },
+        // A receiver that requires the code flow gets it (it then reads with exchanged tokens).
+        webdav: { uri: this.shareUri(share.id), sharedSecret: share.secret, permissions: share.permissions, requirements: disco.criteria.includes('must-exchange-token') ? ['must-exchange-token'] : [] },
       },
     }, disco);
     if (res.status !== 201 && res.status !== 200) throw receiverRefused(provider, res.status, res.json);
@@ -142,6 +143,12 @@ export class SentShares {
     const owner = (await this.deps.db.sentOwner.get(id)) ?? undefined;
     if (owner === undefined) return undefined;
     return (await this.deps.db.sent.get(key(owner, id))) ?? undefined;
+  }
+
+  /** The live share with this id, or undefined (unknown, revoked or expired). */
+  async findLive(id: string): Promise<SentShare | undefined> {
+    const share = await this.findById(id);
+    return share && !isExpired(share) ? share : undefined;
   }
 
   /** The live share this secret opens, or undefined (unknown, revoked or expired). */

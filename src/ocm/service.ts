@@ -16,7 +16,9 @@ import { ReceivedShares } from './received-shares.js';
 import { OcmDb } from './records.js';
 import { RemoteClient } from './remote.js';
 import { SentShares } from './sent-shares.js';
+import { AccessTokens } from './access-tokens.js';
 import { JwksClient } from './jwks.js';
+import { TokenClient } from './token-client.js';
 import { MessageSigner } from './message-signatures.js';
 import { RequestSigner } from './signatures.js';
 import type { SignatureStats } from './signed-origin.js';
@@ -32,6 +34,10 @@ export interface OcmService {
   messageSigner: MessageSigner;
   /** Other sites' JWK Sets, which check their RFC 9421 signatures. */
   jwks: JwksClient;
+  /** Bearer tokens issued at this node's token endpoint (the code flow), each opening one share. */
+  accessTokens: AccessTokens;
+  /** Exchanges received shares' secrets for access tokens at their senders (the code flow). */
+  tokens: TokenClient;
   /** Incoming OCM requests by what their signature showed (signed-origin.ts), for /metrics. */
   signatureStats: SignatureStats;
   discovery: DiscoveryClient;
@@ -61,7 +67,7 @@ export function createOcmService(deps: { config: Config; db: Db; log: Logger; us
   const sent = new SentShares({ config, db, contacts, users, homes, discovery, remote, trust, notifier });
   const received = new ReceivedShares({ config, db, contacts, users, discovery, trust, notifier, log });
   const signatureStats: SignatureStats = { verified: 0, unsigned: 0, refused: 0 };
-  return { db, trust, remote, signer, messageSigner, jwks, signatureStats, discovery, contacts, invites, notifier, sent, received, users, homes, close: () => remote.close() };
+  return { db, trust, remote, signer, messageSigner, jwks, accessTokens: new AccessTokens(), tokens: new TokenClient({ config, discovery, remote }), signatureStats, discovery, contacts, invites, notifier, sent, received, users, homes, close: () => remote.close() };
 }
 
 /** Adapts the node's UserStore to the OCM layer's UserDirectory. */

@@ -1,6 +1,7 @@
 /**
  * The share WebDAV endpoint other sites read shares through:
- *   `/remote.php/dav/ocm/{shareId}/…` — `Authorization: Bearer {secret}`, or Basic with the
+ *   `/remote.php/dav/ocm/{shareId}/…` — `Authorization: Bearer {secret}` or Bearer with an
+ *     access token the code flow issued for the share (token-endpoint.ts), or Basic with the
  *     secret as user name (password ignored, usually empty);
  *   `/remote.php/dav/ocm/…` (no share id) and `/public.php/webdav/…` — legacy OCM 1.0 receivers
  *     (Nextcloud), which read at the discovery WebDAV root: Basic, user name = secret (or Bearer).
@@ -72,7 +73,9 @@ export function shareEndpoint(deps: OcmRouterDeps) {
     ctx.state.dav = true;
     const auth = credentialsOf(ctx);
     if (!auth) throw new UnauthorizedError('a share secret is required', { headers: CHALLENGE });
-    const share = await ocm.sent.findBySecret(auth.secret);
+    // A bearer token from the code flow (token-endpoint.ts) opens its share; else the secret.
+    const tokenShare = auth.scheme === 'bearer' ? ocm.accessTokens.shareOf(auth.secret) : undefined;
+    const share = tokenShare ? await ocm.sent.findLive(tokenShare) : await ocm.sent.findBySecret(auth.secret);
     if (!share) throw new UnauthorizedError('invalid or revoked share secret', { headers: CHALLENGE });
     if (publicRoot) return serve(ctx, share, PUBLIC_PREFIX);
     const seg = path.slice(OCM_ROOT.length + 1).split('/')[0]!;
