@@ -49,15 +49,6 @@ const SCALE = Math.max(1, Number(process.env.BENCH_MOUNTS_SCALE ?? 1));
 const ROUNDS = Math.max(1, Number(process.env.BENCH_MOUNTS_ROUNDS ?? 3));
 /** Warm reads through the mount per round in part 1 (BENCH_MOUNTS_WARM_READS, default 3), each paired with a direct read. */
 const WARM_READS = Math.max(1, Number(process.env.BENCH_MOUNTS_WARM_READS ?? 3));
-/**
- * Size of the file a freshly started receiver reads (uncached, then cached) before anything is
- * measured (BENCH_MOUNTS_WARMUP_MIB, default 256). Each round restarts the receiver for an empty
- * cache, which also empties its JIT: a node that has run a while reads with optimised code, and a
- * profile of a cold read right after a 32 MiB warm-up showed it still in V8's baseline tier with
- * the optimising compiler busy alongside. The warm-up is what makes "cold" mean an uncached file
- * rather than an unwarmed process.
- */
-const WARMUP = Number(process.env.BENCH_MOUNTS_WARMUP_MIB ?? 256) * MiB;
 /** BENCH_MOUNTS_PARTS=1,4 runs only those parts (default all). */
 const parts = new Set((process.env.BENCH_MOUNTS_PARTS ?? '1,2,3,4').split(',').map(Number));
 /** Extra node flags for the receiver child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, or `--trace-gc` with BENCH_RECEIVER_STDOUT=1). */
@@ -321,7 +312,7 @@ async function main(): Promise<void> {
   console.log(`preparing the sender's files (parts ${[...parts].join(',')}, sizes / ${SCALE}) …`);
   await (await a.services.storage.home('einstein')).mkdir('/bench');
   if (parts.has(1)) await putBig(a, '/bench/big.bin', GiB / SCALE);
-  if (parts.has(1)) await putBig(a, '/bench/warmup.bin', WARMUP / SCALE);
+  if (parts.has(1)) await putBig(a, '/bench/warmup.bin', 32 * MiB);
   if (parts.has(4)) await putBig(a, '/bench/huge.bin', (2 * GiB) / SCALE);
   if (parts.has(3)) await putBig(a, '/bench/hundred.bin', (100 * MiB) / SCALE);
   // The sender's background MD5/Adler32 of those files finish before anything is measured.
