@@ -22,12 +22,11 @@
  * The signature base and the signing and checking of it are http-message-signatures' (RFC 9421);
  * this file picks the label, checks the OCM profile and the digest, and maps JWKs to algorithms.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createSigner, createVerifier, httpbis, type Algorithm } from 'http-message-signatures';
 import { parseDictionary, serializeDictionary, type Dictionary, type InnerList, type Item } from 'structured-headers';
 import { BadRequestError } from '../errors.js';
+import { loadOrCreateKey } from './key-file.js';
 import { DATE_TTL_S, type IncomingRequest } from './signatures.js';
 
 export const OCM_LABEL = 'ocm';
@@ -120,25 +119,11 @@ export class MessageSigner {
   }
 
   private async loadOrCreate(): Promise<{ privateKey: KeyObject; jwk: JsonWebKey }> {
-    let pem: string;
-    try {
-      pem = await readFile(this.keyFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      const pair = await promisify(generateKeyPair)('ed25519');
-      pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      try {
-        await writeFile(this.keyFile, pem, { mode: 0o600, flag: 'wx' });
-      } catch (e) {
-        // Another start made it first: use that one.
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        pem = await readFile(this.keyFile, 'utf8');
-      }
-    }
-    const privateKey = createPrivateKey(pem);
+    const privateKey = await loadOrCreateKey(this.keyFile, 'ed25519');
     const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' });
     return { privateKey, jwk: { ...publicJwk, kid: this.keyId, alg: 'EdDSA', use: 'sig' } };
   }
+
 }
 
 /** Finds the JWK a site publishes under `kid` (from its JWK Set); `fresh` bypasses any cache. */

@@ -20,10 +20,9 @@
  * unless the site they claim to come from publishes a key in its discovery, in which case it
  * signs everything it sends and an unsigned request in its name is a forgery.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign, verify, type KeyObject } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { BadRequestError } from '../errors.js';
+import { loadOrCreateKey } from './key-file.js';
 
 /** How old (or how far ahead) a signed request's Date may be, as Nextcloud's verifier allows. */
 export const DATE_TTL_S = 300;
@@ -97,24 +96,10 @@ export class RequestSigner {
   }
 
   private async loadOrCreate(): Promise<{ privateKey: KeyObject; publicKeyPem: string }> {
-    let pem: string;
-    try {
-      pem = await readFile(this.keyFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      const pair = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
-      pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      try {
-        await writeFile(this.keyFile, pem, { mode: 0o600, flag: 'wx' });
-      } catch (e) {
-        // Another start made it first: use that one.
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        pem = await readFile(this.keyFile, 'utf8');
-      }
-    }
-    const privateKey = createPrivateKey(pem);
+    const privateKey = await loadOrCreateKey(this.keyFile, 'rsa');
     return { privateKey, publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString() };
   }
+
 }
 
 /** What a signature check needs of the request. */
