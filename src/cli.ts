@@ -11,6 +11,7 @@ import { registerClient } from './cli/client/index.js';
 import { registerDemo } from './cli/demo.js';
 import { registerInvite } from './cli/invite.js';
 import { registerShare } from './cli/share.js';
+import { registerPeer } from './cli/peer.js';
 import { CliError, describeError } from './cli/errors.js';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerInvite(program);
   registerShare(program);
+  registerPeer(program);
   return program;
 }
 

@@ -62,6 +62,8 @@ export interface RemoteDiscovery {
   publicKey?: PublicKeyInfo;
   /** The site lists the `http-sig` capability: it signs with, and checks, RFC 9421 signatures (JWK Set at /.well-known/jwks.json). */
   httpSig: boolean;
+  /** The OCM features the site lists (`invites`, `http-sig`, `exchange-token`, …). */
+  capabilities: string[];
   /** What the site requires of the shares it receives (`must-exchange-token`, …). */
   criteria: string[];
   /** Where the site exchanges a share's secret for an access token (the code flow), when it does. */
@@ -150,6 +152,7 @@ export class DiscoveryClient {
       apiVersion: doc.apiVersion,
       provider: doc.provider,
       httpSig,
+      capabilities: doc.capabilities ?? [],
       criteria: doc.criteria ?? [],
       ...(tokenEndPoint ? { tokenEndPoint } : {}),
       ...(publicKey ? { publicKey } : {}),

@@ -24,6 +24,11 @@ export class JwksClient {
     return keys.find((k) => k.kid === kid);
   }
 
+  /** The kids of the JWK Set at `origin`, fetched now (`meshdav peer check`). */
+  async kids(origin: string): Promise<string[]> {
+    return (await this.fetch(origin)).map((k) => String(k.kid));
+  }
+
   private fetch(origin: string): Promise<JsonWebKey[]> {
     let p = this.inFlight.get(origin);
     if (!p) {
