@@ -48,6 +48,11 @@ export interface SentShare {
   permissions: WebdavPermission[];
   /** The share's secret: Bearer token of the share endpoint. Never logged. */
   secret: string;
+  /**
+   * The receiver required the code flow (`must-exchange-token`): the secret is only exchanged at
+   * the token endpoint, and the share endpoint opens the share for access tokens only.
+   */
+  tokenOnly?: boolean;
   recipient: { userId: string; provider: string; displayName?: string };
   state: ShareState;
   createdAt: number;

@@ -92,6 +92,8 @@ export class SentShares {
       updatedAt: now,
     };
     const disco = await this.deps.discovery.discover(provider);
+    // A receiver that requires the code flow gets it: the secret then opens nothing by itself.
+    if (disco.criteria.includes('must-exchange-token')) share.tokenOnly = true;
     const ownerAddress = `${owner}@${this.domain}`;
     const res = await this.deps.remote.postJson(`${disco.endPoint}/shares`, {
       shareWith: `${recipientUser}@${provider}`,
@@ -107,8 +109,7 @@ export class SentShares {
       protocol: {
         name: 'multi',
         options: { sharedSecret: share.secret, permissions: '{http://open-cloud-mesh.org/ns}share-permissions' },
-        // A receiver that requires the code flow gets it (it then reads with exchanged tokens).
-        webdav: { uri: this.shareUri(share.id), sharedSecret: share.secret, permissions: share.permissions, requirements: disco.criteria.includes('must-exchange-token') ? ['must-exchange-token'] : [] },
+        webdav: { uri: this.shareUri(share.id), sharedSecret: share.secret, permissions: share.permissions, requirements: share.tokenOnly ? ['must-exchange-token'] : [] },
       },
     }, disco);
     if (res.status !== 201 && res.status !== 200) throw receiverRefused(provider, res.status, res.json);

@@ -5,6 +5,7 @@
  *     secret as user name (password ignored, usually empty);
  *   `/remote.php/dav/ocm/…` (no share id) and `/public.php/webdav/…` — legacy OCM 1.0 receivers
  *     (Nextcloud), which read at the discovery WebDAV root: Basic, user name = secret (or Bearer).
+ * A share whose receiver required the code flow (`tokenOnly`) opens for access tokens only.
  * The secret opens exactly its own share: the owner's storage scoped to the shared file or folder
  * (ScopedFs), with the share's permissions enforced (PermissionFs), served by the DAV engine.
  * Unknown, revoked or expired secrets → 401 at once.
@@ -77,6 +78,9 @@ export function shareEndpoint(deps: OcmRouterDeps) {
     const tokenShare = auth.scheme === 'bearer' ? ocm.accessTokens.shareOf(auth.secret) : undefined;
     const share = tokenShare ? await ocm.sent.findLive(tokenShare) : await ocm.sent.findBySecret(auth.secret);
     if (!share) throw new UnauthorizedError('invalid or revoked share secret', { headers: CHALLENGE });
+    if (share.tokenOnly && !tokenShare) {
+      throw new UnauthorizedError('this share is read with access tokens only: exchange its secret at the token endpoint (the OCM code flow)', { headers: CHALLENGE });
+    }
     if (publicRoot) return serve(ctx, share, PUBLIC_PREFIX);
     const seg = path.slice(OCM_ROOT.length + 1).split('/')[0]!;
     let id: string | undefined;

@@ -116,6 +116,11 @@ describe('OCM code flow between real nodes', function () {
     assert.equal(await own.text(), 'other');
     assert.equal((await at(first.id, body.access_token)).status, 401, 'a token opens its own share only');
     assert.equal((await at(sent.id, 'not-a-token')).status, 401);
+    // B required the code flow: the secret itself opens nothing.
+    assert.equal(sent.tokenOnly, true);
+    const bySecret = await at(sent.id, sent.secret);
+    assert.equal(bySecret.status, 401);
+    assert.match(await bySecret.text(), /access tokens only/);
     // OCM 1.2's JSON form and grant type.
     const json = await tokenRequest(b, { grant_type: 'ocm_authorization_code', client_id: domainOf(b), code: sent.secret }, 'json');
     assert.equal(json.status, 200);
