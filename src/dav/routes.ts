@@ -2,6 +2,7 @@
  * The WebDAV routes of users' homes:
  *   /remote.php/dav/files/{user}/…  (the authenticated user must be {user}: else 403; unknown → 404)
  *   /remote.php/dav/uploads/{user}/… (Nextcloud's chunked uploads, methods/chunked-ng.ts; same rule)
+ *   /remote.php/dav/trashbin/{user}/… (the user's deleted files, nextcloud/trashbin.ts; same rule)
  *   /remote.php/webdav/…            (legacy: the authenticated user's home)
  *   /remote.php/dav/ and /remote.php/dav/files/  (principal-level collections clients probe)
  * Every request is authenticated with services.auth.basic (401 + WWW-Authenticate otherwise).
@@ -16,6 +17,8 @@ import { serveVirtualCollection } from './principals.js';
 import { ASSEMBLE, assembleUpload, forgetAssembly, removeStaleUploads, uploadsFs } from './methods/chunked-ng.js';
 import { decodeUrlPath } from '../fs/path.js';
 import { bulkUpload } from './nextcloud/bulk-upload.js';
+import { serveTrashbin } from './nextcloud/trashbin.js';
+import { hasTrash } from '../fs/guards.js';
 
 export const DAV_VERBS = ['OPTIONS', 'PROPFIND', 'PROPPATCH', 'GET', 'HEAD', 'PUT', 'MKCOL', 'DELETE', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'POST', 'REPORT', 'SEARCH'];
 
@@ -89,6 +92,15 @@ export function davRouter(services: DavRouteServices): Router {
       await removeStaleUploads(uploads);
     }
     await services.dav.serve(ctx, { ...homeTarget(user, uploads, base), lockScope: `uploads:${user.name}` });
+  });
+
+  // The user's deleted files, as Nextcloud's apps read and restore them (nextcloud/trashbin.ts).
+  router.all('/remote.php/dav/trashbin/:user{/*rest}', async (ctx) => {
+    ctx.state.dav = true;
+    const user = await owner(ctx);
+    const fs = await services.namespaces.forUser(user.name);
+    if (!hasTrash(fs)) throw new NotFoundError('this storage keeps no trash');
+    await serveTrashbin(ctx, fs, `/remote.php/dav/trashbin/${encodeUserSegment(user.name)}`, user);
   });
 
   router.all('/remote.php/webdav{/*rest}', async (ctx) => {

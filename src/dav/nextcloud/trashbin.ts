@@ -1,0 +1,152 @@
+/**
+ * A user's deleted files over WebDAV, as Nextcloud serves them (its files_trashbin DAV API, which
+ * the Nextcloud apps and web front ends use):
+ *   /remote.php/dav/trashbin/{user}/            the user's trash root: `trash/` and `restore/`
+ *   …/trash/                                    PROPFIND lists the deleted items; DELETE empties it
+ *   …/trash/{name}.d{key}                       one item: PROPFIND; DELETE purges it;
+ *                                               MOVE to …/restore/{anything} restores it
+ *   …/restore/                                  an empty collection, the target of restores
+ * Each item carries Nextcloud's properties `nc:trashbin-filename`, `nc:trashbin-original-location`
+ * (without the leading slash), `nc:trashbin-deletion-time` (Unix seconds) and `nc:trashbin-title`,
+ * with the usual size, type and date. An item restored where its original path is taken again
+ * comes back as "name (restored).ext" (then "(restored 2)"…), as in Nextcloud. The contents of a
+ * deleted folder are not listed (it is restored whole).
+ */
+import type { Context } from 'koa';
+import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../errors.js';
+import { baseName, decodeUrlPath, encodeUrlPath, joinPath, parentPath } from '../../fs/path.js';
+import { Perm, type Entry, type Fs, type TrashBin, type TrashItem } from '../../fs/types.js';
+import { parseDepth } from '../depth.js';
+import { parsePropfindBody, renderResponse } from '../methods/propfind.js';
+import { sendMultistatus } from '../multistatus.js';
+import type { PropEnv } from '../properties.js';
+import { NC_NS, escapeXml, readXmlBody } from '../xml.js';
+
+const XML_LIMIT = 64 * 1024;
+const ALLOW = 'OPTIONS, PROPFIND, DELETE, MOVE';
+
+/** The URL name of a trash item: its name, `.d`, its trash key (unique, unlike a deletion time). */
+function itemName(t: TrashItem): string {
+  return `${baseName(t.originalPath)}.d${t.key}`;
+}
+
+function collection(path: string): Entry {
+  return { path, name: baseName(path), type: 'dir', size: 0, mtime: Date.now(), etag: `trashbin-${path}`, fileId: '', mime: 'httpd/unix-directory', permissions: Perm.READ };
+}
+
+function itemEntry(t: TrashItem): Entry {
+  return {
+    path: `/trash/${itemName(t)}`,
+    name: baseName(t.originalPath),
+    type: t.type,
+    size: t.size,
+    mtime: t.deletedAt,
+    etag: `trash-${t.key}-${t.deletedAt}`,
+    fileId: '',
+    mime: t.type === 'dir' ? 'httpd/unix-directory' : 'application/octet-stream',
+    permissions: Perm.READ | Perm.DELETE,
+  };
+}
+
+/** Nextcloud's trashbin properties of an item (values as XML content). */
+function trashProps(t: TrashItem): Record<string, string> {
+  const name = escapeXml(baseName(t.originalPath));
+  return {
+    [`{${NC_NS}}trashbin-filename`]: name,
+    [`{${NC_NS}}trashbin-original-location`]: escapeXml(t.originalPath.replace(/^\/+/, '')),
+    [`{${NC_NS}}trashbin-deletion-time`]: String(Math.floor(t.deletedAt / 1000)),
+    [`{${NC_NS}}trashbin-title`]: name,
+  };
+}
+
+/** "a.txt" → "a (restored).txt", then "a (restored 2).txt"… */
+function restoredName(path: string, n: number): string {
+  const name = baseName(path);
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  return joinPath(parentPath(path), `${stem} (restored${n > 1 ? ` ${n}` : ''})${ext}`);
+}
+
+async function exists(fs: Fs, path: string): Promise<boolean> {
+  try {
+    await fs.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Serves one request under `base` = `/remote.php/dav/trashbin/{user}` for `fs`, the user's home
+ * (its trash). `user` is the authenticated owner.
+ */
+export async function serveTrashbin(ctx: Context, fs: Fs & TrashBin, base: string, user: { name: string; displayName?: string }): Promise<void> {
+  ctx.set('DAV', '1, 2');
+  const rest = decodeUrlPath(ctx.path).slice(decodeUrlPath(base).length).replace(/\/+$/, '') || '/';
+  const parts = rest.split('/').filter(Boolean);
+  if (parts.length > 2 || (parts[0] !== undefined && parts[0] !== 'trash' && parts[0] !== 'restore') || (parts[0] === 'restore' && parts.length > 1)) {
+    throw new NotFoundError(`no ${rest} in the trash bin`);
+  }
+  if (ctx.method === 'OPTIONS') {
+    ctx.set('Allow', ALLOW);
+    ctx.status = 200;
+    ctx.body = '';
+    return;
+  }
+  if (!['PROPFIND', 'DELETE', 'MOVE'].includes(ctx.method)) {
+    throw new MethodNotAllowedError(`${ctx.method} is not allowed in the trash bin`, { headers: { Allow: ALLOW } });
+  }
+  const items = await fs.listTrash();
+  const item = parts.length === 2 ? items.find((t) => itemName(t) === parts[1]) : undefined;
+  if (parts.length === 2 && !item) throw new NotFoundError(`no deleted item ${parts[1]}`);
+
+  switch (ctx.method) {
+    case 'PROPFIND': {
+      const depth = parseDepth(ctx, 1);
+      if (depth === 'infinity') throw new ForbiddenError('PROPFIND with Depth: infinity is not supported', { davCondition: 'propfind-finite-depth' });
+      const query = parsePropfindBody(await readXmlBody(ctx, XML_LIMIT));
+      const env: PropEnv = { locksOn: () => [], hrefFor: (p, isDir) => base + encodeUrlPath(p === '/' ? '/' : p) + (isDir && p !== '/' ? '/' : ''), quota: null, user };
+      const render = (e: Entry, t?: TrashItem) => renderResponse(e, query, env, t ? trashProps(t) : {});
+      const out: string[] = [];
+      if (item) out.push(render(itemEntry(item), item));
+      else if (parts[0] === 'trash') {
+        out.push(render(collection('/trash')));
+        if (depth === 1) for (const t of items) out.push(render(itemEntry(t), t));
+      } else if (parts[0] === 'restore') out.push(render(collection('/restore')));
+      else {
+        out.push(render(collection('/')));
+        if (depth === 1) out.push(render(collection('/trash')), render(collection('/restore')));
+      }
+      sendMultistatus(ctx, out);
+      return;
+    }
+    case 'DELETE':
+      if (item) await fs.purgeTrash(item.key);
+      else if (parts[0] === 'trash' && parts.length === 1) await fs.emptyTrash();
+      else throw new ForbiddenError('only deleted items, or the whole trash, can be deleted');
+      ctx.status = 204;
+      ctx.body = '';
+      return;
+    default: {
+      // MOVE
+      if (!item) throw new ForbiddenError('only a deleted item can be moved (to restore/, to restore it)');
+      const destination = ctx.get('destination');
+      if (!destination) throw new BadRequestError('Destination header missing');
+      let destPath: string;
+      try {
+        destPath = decodeUrlPath(new URL(destination, `${ctx.protocol}://${ctx.host || 'localhost'}`).pathname);
+      } catch {
+        throw new BadRequestError('malformed Destination');
+      }
+      const restore = `${decodeUrlPath(base)}/restore`;
+      if (destPath !== restore && !destPath.startsWith(`${restore}/`)) throw new ForbiddenError('a deleted item is restored by a MOVE into restore/');
+      let to = item.originalPath;
+      for (let n = 1; (await exists(fs, to)) && n <= 100; n++) to = restoredName(item.originalPath, n);
+      await fs.restoreTrash(item.key, to === item.originalPath ? {} : { to });
+      ctx.status = 201;
+      ctx.body = '';
+      return;
+    }
+  }
+}
