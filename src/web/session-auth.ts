@@ -23,7 +23,13 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const DAV_PATH = /^\/remote\.php\//;
-const SESSION_PATHS = [/^\/sciencemesh(\/|$)/, /^\/ocm\/send\/?$/, /^\/remote\.php\/dav\/files\/[^/]+(\/|$)/, /^\/remote\.php\/webdav(\/|$)/];
+const SESSION_PATHS = [
+  /^\/sciencemesh(\/|$)/,
+  /^\/ocm\/send\/?$/,
+  /^\/remote\.php\/dav\/files\/[^/]+(\/|$)/,
+  /^\/remote\.php\/dav\/trashbin\/[^/]+(\/|$)/,
+  /^\/remote\.php\/webdav(\/|$)/,
+];
 
 export interface SessionUser {
   name: string;

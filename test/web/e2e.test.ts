@@ -184,6 +184,29 @@ describe('web UI end to end in Chromium (two sites)', function () {
     await assert.rejects(home.stat('/Project/final.txt'), { status: 404 });
   });
 
+  it('A: restores the deleted file from Deleted files, then deletes it for good', async () => {
+    const home = await a.services.namespaces.forUser('alice');
+    await nav(pageA, 'Deleted files').click();
+    const row = pageA.locator('[data-trash="final.txt"]');
+    await row.waitFor();
+    assert.match(await row.innerText(), /from \/Project/);
+    await step(pageA, '06b-a-deleted-files');
+    await pageA.getByRole('button', { name: 'Restore final.txt' }).click();
+    await status(pageA, /Restored final.txt to \/Project/);
+    assert.equal((await home.stat('/Project/final.txt')).size, 5);
+    await pageA.getByText('Nothing deleted.').waitFor();
+
+    await home.remove('/Project/final.txt');
+    await pageA.getByRole('button', { name: 'Refresh' }).click();
+    await pageA.getByRole('button', { name: 'Delete final.txt for good' }).click();
+    await pageA.getByRole('dialog').getByRole('button', { name: 'Delete for good' }).click();
+    await status(pageA, /Deleted final.txt for good/);
+    await pageA.getByText('Nothing deleted.').waitFor();
+    assert.deepEqual(await (home as unknown as { listTrash(): Promise<unknown[]> }).listTrash(), []);
+    await nav(pageA, 'Files').click();
+    await inMain(pageA, 'Project').waitFor();
+  });
+
   let inviteLink = '';
   it('A: generates an invite with copyable string and link', async () => {
     await nav(pageA, 'Contacts & invites').click();

@@ -162,3 +162,53 @@ export function upload(path, file, { onProgress, signal, overwrite = true } = {}
     xhr.send(file);
   });
 }
+
+// ---- Deleted files (the trash bin, Nextcloud's DAV API) -------------------------------------
+
+const TRASH_PROPS = `<?xml version="1.0" encoding="utf-8"?>
+<d:propfind xmlns:d="DAV:" xmlns:nc="${NS.nc}" xmlns:oc="${NS.oc}"><d:prop>
+<d:resourcetype/><d:getcontentlength/><oc:size/>
+<nc:trashbin-filename/><nc:trashbin-original-location/><nc:trashbin-deletion-time/>
+</d:prop></d:propfind>`;
+
+const trashRoot = () => davBase.replace('/dav/files/', '/dav/trashbin/');
+
+/** The deleted items, newest first: `{ href, name, originalLocation, deletedAt, size, type }`. */
+export async function listTrash() {
+  const res = await fetch(`${trashRoot()}/trash/`, {
+    method: 'PROPFIND',
+    headers: headers({ Depth: '1', 'Content-Type': 'application/xml; charset=utf-8' }),
+    body: TRASH_PROPS,
+    credentials: 'same-origin',
+  });
+  if (res.status !== 207) throw await failure(res);
+  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  const items = [];
+  for (const r of doc.getElementsByTagNameNS(NS.d, 'response')) {
+    const href = r.getElementsByTagNameNS(NS.d, 'href')[0]?.textContent ?? '';
+    const found = [...r.getElementsByTagNameNS(NS.d, 'propstat')].find((ps) => / 200 /.test(ps.getElementsByTagNameNS(NS.d, 'status')[0]?.textContent ?? ''));
+    const p = found?.getElementsByTagNameNS(NS.d, 'prop')[0];
+    const name = p && prop(p, 'nc', 'trashbin-filename');
+    if (!p || name === undefined) continue; // the trash collection itself
+    items.push({
+      href: new URL(href, location.origin).pathname,
+      name,
+      originalLocation: '/' + (prop(p, 'nc', 'trashbin-original-location') ?? name),
+      deletedAt: Number(prop(p, 'nc', 'trashbin-deletion-time') ?? 0) * 1000,
+      size: Number(prop(p, 'oc', 'size') ?? prop(p, 'd', 'getcontentlength') ?? 0),
+      type: p.getElementsByTagNameNS(NS.d, 'collection').length ? 'dir' : 'file',
+    });
+  }
+  return items.sort((x, y) => y.deletedAt - x.deletedAt);
+}
+
+async function trashRequest(method, url, extra = {}) {
+  const res = await fetch(url, { method, headers: headers(extra), credentials: 'same-origin' });
+  if (!res.ok) throw await failure(res);
+}
+
+/** Restores a deleted item where it was (beside anything that took its name since, as "name (restored)"). */
+export const restoreTrash = (item) =>
+  trashRequest('MOVE', item.href, { Destination: new URL(`${trashRoot()}/restore/${item.href.replace(/\/$/, '').split('/').pop()}`, location.origin).href });
+export const purgeTrash = (item) => trashRequest('DELETE', item.href);
+export const emptyTrash = () => trashRequest('DELETE', `${trashRoot()}/trash/`);

@@ -1,11 +1,12 @@
 // Entry point: finds out who is logged in, then shows the view the URL names.
-// Views: #/files/<path>, #/invites, #/shares; the page /accept-invite?token=…&providerDomain=….
+// Views: #/files/<path>, #/invites, #/shares, #/trash; the page /accept-invite?token=…&providerDomain=….
 import { json, setSession } from './api.js';
 import { announce, errorText } from './dom.js';
 import { renderLogin } from './views/login.js';
 import { renderFiles } from './views/files.js';
 import { renderInvites } from './views/invites.js';
 import { renderShares } from './views/shares.js';
+import { renderTrash } from './views/trash.js';
 import { renderAccept } from './views/accept.js';
 import { renderWayf } from './views/wayf.js';
 
@@ -71,6 +72,7 @@ function route() {
     view = name;
     if (name === 'invites') renderInvites(main, app);
     else if (name === 'shares') renderShares(main, app);
+    else if (name === 'trash') renderTrash(main, app);
     else {
       view = 'files';
       renderFiles(main, app, '/' + rest.map(decodeURIComponent).filter(Boolean).join('/'));

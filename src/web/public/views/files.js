@@ -183,7 +183,9 @@ export async function renderFiles(main, app, path) {
 
   async function del(entry) {
     const ok = await confirmDialog(`Delete ${entry.name}?`,
-      entry.type === 'dir' ? 'The folder and everything in it will be deleted.' : 'The file will be deleted.', 'Delete', true);
+      entry.remoteProvider
+        ? `${entry.type === 'dir' ? 'The folder and everything in it' : 'The file'} will be deleted at ${entry.remoteProvider}, the site that shares it.`
+        : `${entry.type === 'dir' ? 'The folder and everything in it go' : 'The file goes'} to Deleted files, where you can restore it.`, 'Delete', true);
     if (!ok) return;
     try {
       await api.remove(entry.path);
