@@ -3,6 +3,7 @@
  *   /remote.php/dav/files/{user}/…  (the authenticated user must be {user}: else 403; unknown → 404)
  *   /remote.php/dav/uploads/{user}/… (Nextcloud's chunked uploads, methods/chunked-ng.ts; same rule)
  *   /remote.php/dav/trashbin/{user}/… (the user's deleted files, nextcloud/trashbin.ts; same rule)
+ *   /remote.php/dav/versions/{user}/… (old versions of the user's files, nextcloud/versions.ts; same rule)
  *   /remote.php/webdav/…            (legacy: the authenticated user's home)
  *   /remote.php/dav/ and /remote.php/dav/files/  (principal-level collections clients probe)
  * Every request is authenticated with services.auth.basic (401 + WWW-Authenticate otherwise).
@@ -18,7 +19,8 @@ import { ASSEMBLE, assembleUpload, forgetAssembly, removeStaleUploads, uploadsFs
 import { decodeUrlPath } from '../fs/path.js';
 import { bulkUpload } from './nextcloud/bulk-upload.js';
 import { serveTrashbin } from './nextcloud/trashbin.js';
-import { hasTrash } from '../fs/guards.js';
+import { hasFileIds, hasTrash, isVersioned } from '../fs/guards.js';
+import { serveVersions } from './nextcloud/versions.js';
 
 export const DAV_VERBS = ['OPTIONS', 'PROPFIND', 'PROPPATCH', 'GET', 'HEAD', 'PUT', 'MKCOL', 'DELETE', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'POST', 'REPORT', 'SEARCH'];
 
@@ -101,6 +103,15 @@ export function davRouter(services: DavRouteServices): Router {
     const fs = await services.namespaces.forUser(user.name);
     if (!hasTrash(fs)) throw new NotFoundError('this storage keeps no trash');
     await serveTrashbin(ctx, fs, `/remote.php/dav/trashbin/${encodeUserSegment(user.name)}`, user);
+  });
+
+  // Old versions of the user's files, as Nextcloud's apps read and restore them (nextcloud/versions.ts).
+  router.all('/remote.php/dav/versions/:user{/*rest}', async (ctx) => {
+    ctx.state.dav = true;
+    const user = await owner(ctx);
+    const fs = await services.namespaces.forUser(user.name);
+    if (!isVersioned(fs) || !hasFileIds(fs)) throw new NotFoundError('this storage keeps no versions');
+    await serveVersions(ctx, fs, `/remote.php/dav/versions/${encodeUserSegment(user.name)}`, user);
   });
 
   router.all('/remote.php/webdav{/*rest}', async (ctx) => {

@@ -28,6 +28,7 @@ const SESSION_PATHS = [
   /^\/ocm\/send\/?$/,
   /^\/remote\.php\/dav\/files\/[^/]+(\/|$)/,
   /^\/remote\.php\/dav\/trashbin\/[^/]+(\/|$)/,
+  /^\/remote\.php\/dav\/versions\/[^/]+(\/|$)/,
   /^\/remote\.php\/webdav(\/|$)/,
 ];
 

@@ -207,6 +207,24 @@ describe('web UI end to end in Chromium (two sites)', function () {
     await inMain(pageA, 'Project').waitFor();
   });
 
+  it('A: lists a file\'s old versions, and restores one', async () => {
+    const home = await a.services.namespaces.forUser('alice');
+    const { Readable } = await import('node:stream');
+    for (const text of ['version one', 'version two!', 'version three']) await home.write('/Project/paper.txt', Readable.from([Buffer.from(text)]));
+    await inMain(pageA, 'Project').click();
+    await pageA.getByRole('button', { name: 'Versions of paper.txt' }).click();
+    const dialog = pageA.getByRole('dialog', { name: 'Versions of paper.txt' });
+    await dialog.getByRole('button', { name: /^Restore the version of/ }).first().waitFor();
+    assert.equal(await dialog.getByRole('button', { name: /^Restore the version of/ }).count(), 2);
+    await step(pageA, '06c-a-versions');
+    // The oldest (last) one: "version one".
+    await dialog.getByRole('button', { name: /^Restore the version of/ }).last().click();
+    await status(pageA, /Restored the version of .* of paper\.txt/);
+    const { text } = await import('node:stream/consumers');
+    assert.equal(await text(await home.openRead('/Project/paper.txt')), 'version one');
+    await nav(pageA, 'Files').click();
+  });
+
   let inviteLink = '';
   it('A: generates an invite with copyable string and link', async () => {
     await nav(pageA, 'Contacts & invites').click();

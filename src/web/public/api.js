@@ -113,6 +113,7 @@ export async function list(path) {
       canRename: perms === '' || perms.includes('N'),
       canDelete: perms === '' || perms.includes('D'),
       canShare: perms === '' || perms.includes('R'),
+      fileId: prop(found, 'oc', 'fileid'),
       ownerId: prop(found, 'oc', 'owner-id'),
       ownerName: prop(found, 'oc', 'owner-display-name'),
       mountType: prop(found, 'nc', 'mount-type'),
@@ -202,13 +203,40 @@ export async function listTrash() {
   return items.sort((x, y) => y.deletedAt - x.deletedAt);
 }
 
-async function trashRequest(method, url, extra = {}) {
+async function request(method, url, extra = {}) {
   const res = await fetch(url, { method, headers: headers(extra), credentials: 'same-origin' });
   if (!res.ok) throw await failure(res);
 }
 
 /** Restores a deleted item where it was (beside anything that took its name since, as "name (restored)"). */
 export const restoreTrash = (item) =>
-  trashRequest('MOVE', item.href, { Destination: new URL(`${trashRoot()}/restore/${item.href.replace(/\/$/, '').split('/').pop()}`, location.origin).href });
-export const purgeTrash = (item) => trashRequest('DELETE', item.href);
-export const emptyTrash = () => trashRequest('DELETE', `${trashRoot()}/trash/`);
+  request('MOVE', item.href, { Destination: new URL(`${trashRoot()}/restore/${item.href.replace(/\/$/, '').split('/').pop()}`, location.origin).href });
+export const purgeTrash = (item) => request('DELETE', item.href);
+export const emptyTrash = () => request('DELETE', `${trashRoot()}/trash/`);
+
+// ---- Old versions of a file (Nextcloud's DAV API) ------------------------------------------
+
+const versionsRoot = () => davBase.replace('/dav/files/', '/dav/versions/');
+
+/** A file's old versions, newest first: `{ href, size, mtime }` (href downloads it). */
+export async function listVersions(fileId) {
+  const res = await fetch(`${versionsRoot()}/versions/${encodeURIComponent(fileId)}`, {
+    method: 'PROPFIND',
+    headers: headers({ Depth: '1', 'Content-Type': 'application/xml; charset=utf-8' }),
+    body: `<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:getcontentlength/><d:getlastmodified/></d:prop></d:propfind>`,
+    credentials: 'same-origin',
+  });
+  if (res.status !== 207) throw await failure(res);
+  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  const out = [];
+  for (const r of doc.getElementsByTagNameNS(NS.d, 'response')) {
+    const href = new URL(r.getElementsByTagNameNS(NS.d, 'href')[0]?.textContent ?? '', location.origin).pathname;
+    if (href.endsWith('/')) continue; // the list itself
+    const p = r.getElementsByTagNameNS(NS.d, 'prop')[0];
+    out.push({ href, size: Number(p && prop(p, 'd', 'getcontentlength')) || 0, mtime: Date.parse((p && prop(p, 'd', 'getlastmodified')) ?? '') || 0 });
+  }
+  return out.sort((a, b) => b.mtime - a.mtime);
+}
+
+/** Makes a version the file's content (the current content is kept as a version). */
+export const restoreVersion = (version) => request('MOVE', version.href, { Destination: new URL(`${versionsRoot()}/restore/target`, location.origin).href });

@@ -5,6 +5,7 @@ import * as api from '../api.js';
 import { h, announce, confirmDialog, promptDialog, formatSize, formatDate } from '../dom.js';
 import { receivedShares } from '../model.js';
 import { openShareDialog } from './share-dialog.js';
+import { openVersionsDialog } from './versions-dialog.js';
 import { openPreview } from './preview.js';
 import { dropEntries, pickedFiles, walkDrop } from '../dropped.js';
 
@@ -144,6 +145,8 @@ export async function renderFiles(main, app, path) {
       !isDir && h('a', { class: 'btn btn-small', href: api.davUrl(entry.path), download: entry.name, 'aria-label': `Download ${entry.name}` }, 'Download'),
       !remote && entry.canShare && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Share ${entry.name}`,
         onclick: () => openShareDialog(entry, app) }, 'Share'),
+      !remote && !isDir && entry.fileId && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Versions of ${entry.name}`,
+        onclick: async () => { if (await openVersionsDialog(entry)) await load(); } }, 'Versions'),
       entry.canRename && !isMountPoint && h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rename ${entry.name}`, onclick: () => rename(entry) }, 'Rename'),
       entry.canDelete && !isMountPoint && h('button', { type: 'button', class: 'btn btn-small btn-danger-quiet', 'aria-label': `Delete ${entry.name}`, onclick: () => del(entry) }, 'Delete'),
     ];
