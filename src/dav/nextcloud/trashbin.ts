@@ -13,12 +13,13 @@
  * deleted folder are not listed (it is restored whole).
  */
 import type { Context } from 'koa';
-import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../errors.js';
+import { ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../errors.js';
 import { baseName, decodeUrlPath, encodeUrlPath, joinPath, parentPath } from '../../fs/path.js';
 import { Perm, type Entry, type Fs, type TrashBin, type TrashItem } from '../../fs/types.js';
 import { parseDepth } from '../depth.js';
 import { parsePropfindBody, renderResponse } from '../methods/propfind.js';
 import { sendMultistatus } from '../multistatus.js';
+import { assertRestoreDestination } from './restore-target.js';
 import type { PropEnv } from '../properties.js';
 import { NC_NS, escapeXml, readXmlBody } from '../xml.js';
 
@@ -131,16 +132,7 @@ export async function serveTrashbin(ctx: Context, fs: Fs & TrashBin, base: strin
     default: {
       // MOVE
       if (!item) throw new ForbiddenError('only a deleted item can be moved (to restore/, to restore it)');
-      const destination = ctx.get('destination');
-      if (!destination) throw new BadRequestError('Destination header missing');
-      let destPath: string;
-      try {
-        destPath = decodeUrlPath(new URL(destination, `${ctx.protocol}://${ctx.host || 'localhost'}`).pathname);
-      } catch {
-        throw new BadRequestError('malformed Destination');
-      }
-      const restore = `${decodeUrlPath(base)}/restore`;
-      if (destPath !== restore && !destPath.startsWith(`${restore}/`)) throw new ForbiddenError('a deleted item is restored by a MOVE into restore/');
+      assertRestoreDestination(ctx, base, 'a deleted item');
       let to = item.originalPath;
       for (let n = 1; (await exists(fs, to)) && n <= 100; n++) to = restoredName(item.originalPath, n);
       await fs.restoreTrash(item.key, to === item.originalPath ? {} : { to });

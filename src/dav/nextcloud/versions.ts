@@ -17,6 +17,7 @@ import { Perm, type Entry, type FileIdResolver, type Fs, type Version, type Vers
 import { parseDepth } from '../depth.js';
 import { parsePropfindBody, renderResponse } from '../methods/propfind.js';
 import { sendMultistatus } from '../multistatus.js';
+import { assertRestoreDestination } from './restore-target.js';
 import type { PropEnv } from '../properties.js';
 import { readXmlBody } from '../xml.js';
 
@@ -99,16 +100,7 @@ export async function serveVersions(
     default: {
       // MOVE: restore.
       if (!version) throw new ForbiddenError('only a version can be moved (to restore/, to restore it)');
-      const destination = ctx.get('destination');
-      if (!destination) throw new BadRequestError('Destination header missing');
-      let destPath: string;
-      try {
-        destPath = decodeUrlPath(new URL(destination, `${ctx.protocol}://${ctx.host || 'localhost'}`).pathname);
-      } catch {
-        throw new BadRequestError('malformed Destination');
-      }
-      const restore = `${decodeUrlPath(base)}/restore`;
-      if (destPath !== restore && !destPath.startsWith(`${restore}/`)) throw new ForbiddenError('a version is restored by a MOVE into restore/');
+      assertRestoreDestination(ctx, base, 'a version');
       if ((file.permissions & Perm.UPDATE) === 0) throw new ConflictError(`${file.name} cannot be changed here`);
       await fs.restoreVersion(path, version.key);
       ctx.status = 201;

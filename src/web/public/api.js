@@ -78,26 +78,31 @@ function prop(propEl, ns, name) {
   return el ? el.textContent : undefined;
 }
 
-/** Lists a folder: resolves to `{ self, children }` entries with path, name, type, size, … */
-export async function list(path) {
-  const res = await fetch(davUrl(path) + '/', {
+/**
+ * PROPFIND Depth 1 of `url` with `body`: each `<d:response>` as `{ href, prop }`, the href as a
+ * path and `prop` the element of its 200 propstat (undefined when it has none).
+ */
+async function propfind(url, body) {
+  const res = await fetch(url, {
     method: 'PROPFIND',
     headers: headers({ Depth: '1', 'Content-Type': 'application/xml; charset=utf-8' }),
-    body: PROPFIND_BODY,
+    body,
     credentials: 'same-origin',
   });
   if (res.status !== 207) throw await failure(res);
   const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  return [...doc.getElementsByTagNameNS(NS.d, 'response')].map((r) => {
+    const href = new URL(r.getElementsByTagNameNS(NS.d, 'href')[0]?.textContent ?? '', location.origin).pathname;
+    const ok = [...r.getElementsByTagNameNS(NS.d, 'propstat')].find((ps) => / 200 /.test(ps.getElementsByTagNameNS(NS.d, 'status')[0]?.textContent ?? ''));
+    return { href, prop: ok?.getElementsByTagNameNS(NS.d, 'prop')[0] };
+  });
+}
+
+/** Lists a folder: resolves to `{ self, children }` entries with path, name, type, size, … */
+export async function list(path) {
   const entries = [];
-  for (const r of doc.getElementsByTagNameNS(NS.d, 'response')) {
-    const href = r.getElementsByTagNameNS(NS.d, 'href')[0]?.textContent ?? '';
-    let found;
-    for (const ps of r.getElementsByTagNameNS(NS.d, 'propstat')) {
-      const status = ps.getElementsByTagNameNS(NS.d, 'status')[0]?.textContent ?? '';
-      if (/ 200 /.test(status)) found = ps.getElementsByTagNameNS(NS.d, 'prop')[0];
-    }
+  for (const { href: hrefPath, prop: found } of await propfind(davUrl(path) + '/', PROPFIND_BODY)) {
     if (!found) continue;
-    const hrefPath = new URL(href, location.origin).pathname;
     const rel = decodeURIComponent(hrefPath.slice(davBase.length).replace(/\/$/, '')) || '/';
     const isDir = found.getElementsByTagNameNS(NS.d, 'collection').length > 0;
     const perms = prop(found, 'oc', 'permissions') ?? '';
@@ -176,23 +181,12 @@ const trashRoot = () => davBase.replace('/dav/files/', '/dav/trashbin/');
 
 /** The deleted items, newest first: `{ href, name, originalLocation, deletedAt, size, type }`. */
 export async function listTrash() {
-  const res = await fetch(`${trashRoot()}/trash/`, {
-    method: 'PROPFIND',
-    headers: headers({ Depth: '1', 'Content-Type': 'application/xml; charset=utf-8' }),
-    body: TRASH_PROPS,
-    credentials: 'same-origin',
-  });
-  if (res.status !== 207) throw await failure(res);
-  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
   const items = [];
-  for (const r of doc.getElementsByTagNameNS(NS.d, 'response')) {
-    const href = r.getElementsByTagNameNS(NS.d, 'href')[0]?.textContent ?? '';
-    const found = [...r.getElementsByTagNameNS(NS.d, 'propstat')].find((ps) => / 200 /.test(ps.getElementsByTagNameNS(NS.d, 'status')[0]?.textContent ?? ''));
-    const p = found?.getElementsByTagNameNS(NS.d, 'prop')[0];
+  for (const { href, prop: p } of await propfind(`${trashRoot()}/trash/`, TRASH_PROPS)) {
     const name = p && prop(p, 'nc', 'trashbin-filename');
     if (!p || name === undefined) continue; // the trash collection itself
     items.push({
-      href: new URL(href, location.origin).pathname,
+      href,
       name,
       originalLocation: '/' + (prop(p, 'nc', 'trashbin-original-location') ?? name),
       deletedAt: Number(prop(p, 'nc', 'trashbin-deletion-time') ?? 0) * 1000,
@@ -220,22 +214,11 @@ const versionsRoot = () => davBase.replace('/dav/files/', '/dav/versions/');
 
 /** A file's old versions, newest first: `{ href, size, mtime }` (href downloads it). */
 export async function listVersions(fileId) {
-  const res = await fetch(`${versionsRoot()}/versions/${encodeURIComponent(fileId)}`, {
-    method: 'PROPFIND',
-    headers: headers({ Depth: '1', 'Content-Type': 'application/xml; charset=utf-8' }),
-    body: `<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:getcontentlength/><d:getlastmodified/></d:prop></d:propfind>`,
-    credentials: 'same-origin',
-  });
-  if (res.status !== 207) throw await failure(res);
-  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
-  const out = [];
-  for (const r of doc.getElementsByTagNameNS(NS.d, 'response')) {
-    const href = new URL(r.getElementsByTagNameNS(NS.d, 'href')[0]?.textContent ?? '', location.origin).pathname;
-    if (href.endsWith('/')) continue; // the list itself
-    const p = r.getElementsByTagNameNS(NS.d, 'prop')[0];
-    out.push({ href, size: Number(p && prop(p, 'd', 'getcontentlength')) || 0, mtime: Date.parse((p && prop(p, 'd', 'getlastmodified')) ?? '') || 0 });
-  }
-  return out.sort((a, b) => b.mtime - a.mtime);
+  const body = `<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:getcontentlength/><d:getlastmodified/></d:prop></d:propfind>`;
+  return (await propfind(`${versionsRoot()}/versions/${encodeURIComponent(fileId)}`, body))
+    .filter(({ href, prop: p }) => p && !href.endsWith('/')) // not the list itself
+    .map(({ href, prop: p }) => ({ href, size: Number(prop(p, 'd', 'getcontentlength')) || 0, mtime: Date.parse(prop(p, 'd', 'getlastmodified') ?? '') || 0 }))
+    .sort((a, b) => b.mtime - a.mtime);
 }
 
 /** Makes a version the file's content (the current content is kept as a version). */

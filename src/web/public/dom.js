@@ -30,6 +30,22 @@ export function announce(message, kind = 'info') {
   }, kind === 'error' ? 10000 : 5000);
 }
 
+/**
+ * A view's actions: `act(fn, message)` is a click handler that runs `fn`, reloads the view with
+ * `reload`, then announces `message`; a failure goes to `app.fail`.
+ */
+export function actions(app, reload) {
+  return (fn, message) => async () => {
+    try {
+      await fn();
+      await reload();
+      announce(message);
+    } catch (err) {
+      app.fail(err);
+    }
+  };
+}
+
 export function errorText(err) {
   if (err?.status === 401) return 'Your session has ended. Please log in again.';
   return err?.message || String(err);

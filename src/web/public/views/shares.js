@@ -1,6 +1,6 @@
 // Shares: what others shared with me (accept, decline, open) and what I shared (revoke).
 import { json } from '../api.js';
-import { h, announce, card, confirmDialog, formatDate } from '../dom.js';
+import { h, actions, card, confirmDialog, formatDate } from '../dom.js';
 import { receivedShares, sentShares, toMs } from '../model.js';
 
 const STATE_LABEL = { pending: 'Waiting for you', accepted: 'Accepted', rejected: 'Declined', declined: 'Declined', revoked: 'Revoked', unavailable: 'Unavailable' };
@@ -17,15 +17,7 @@ export function renderShares(main, app) {
     card('Shared by me', sent),
   );
 
-  const act = (fn, message) => async () => {
-    try {
-      await fn();
-      await load();
-      announce(message);
-    } catch (err) {
-      app.fail(err);
-    }
-  };
+  const act = actions(app, () => load());
 
   async function loadReceived() {
     try {

@@ -1,6 +1,6 @@
 // Deleted files: what the user deleted from their own files, to restore or delete for good.
 import { emptyTrash, listTrash, purgeTrash, restoreTrash } from '../api.js';
-import { h, announce, card, confirmDialog, formatDate, formatSize } from '../dom.js';
+import { h, actions, card, confirmDialog, formatDate, formatSize } from '../dom.js';
 
 export function renderTrash(main, app) {
   document.title = 'Deleted files · meshdav';
@@ -12,19 +12,11 @@ export function renderTrash(main, app) {
     card('Deleted from your files', list),
   );
 
-  const act = async (fn, message) => {
-    try {
-      await fn();
-      await load();
-      announce(message);
-    } catch (err) {
-      app.fail(err);
-    }
-  };
+  const act = actions(app, () => load());
 
   async function empty() {
     if (!(await confirmDialog('Delete all for good?', 'Everything in Deleted files is removed for good; it cannot be restored.', 'Delete all', true))) return;
-    await act(emptyTrash, 'Deleted files emptied');
+    await act(emptyTrash, 'Deleted files emptied')();
   }
 
   async function load() {
@@ -41,11 +33,11 @@ export function renderTrash(main, app) {
                 h('span', { class: 'muted' }, `from ${folder} · deleted ${formatDate(t.deletedAt)} · ${formatSize(t.size)}`)),
               h('div', { class: 'row-actions' },
                 h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `Restore ${t.name}`,
-                  onclick: () => act(() => restoreTrash(t), `Restored ${t.name} to ${folder}`) }, 'Restore'),
+                  onclick: act(() => restoreTrash(t), `Restored ${t.name} to ${folder}`) }, 'Restore'),
                 h('button', { type: 'button', class: 'btn btn-small btn-danger-quiet', 'aria-label': `Delete ${t.name} for good`,
                   onclick: async () => {
                     if (!(await confirmDialog(`Delete ${t.name} for good?`, 'It cannot be restored afterwards.', 'Delete for good', true))) return;
-                    await act(() => purgeTrash(t), `Deleted ${t.name} for good`);
+                    await act(() => purgeTrash(t), `Deleted ${t.name} for good`)();
                   } }, 'Delete for good')));
           }))
         : h('p', { class: 'empty' }, 'Nothing deleted. What you delete from your files comes here first, and can be restored.'));
