@@ -101,6 +101,8 @@ export const configSchema = z
     quotaBytes: z.number().int().min(0).nullable().default(null),
     /** Old versions kept per file. */
     maxVersions: z.number().int().min(0).default(10),
+    /** Days a deleted item stays in its owner's trash before it goes for good; 0 = for ever. */
+    trashRetentionDays: z.number().min(0).default(30),
     /**
      * Flush an uploaded file, its folder and the metadata commit to disk before the upload is
      * answered, so an acknowledged upload survives a power cut (costs upload speed).

@@ -69,9 +69,11 @@ export async function openServices(config: Config, log: Logger): Promise<Service
     quotaBytes: config.quotaBytes,
     maxVersions: config.maxVersions,
     fsync: config.fsync,
+    trashRetentionDays: config.trashRetentionDays,
   });
   closers.push(() => storage.close());
   metrics.deferredChecksums(() => storage.backfill.pending());
+  metrics.trashPurged(storage.trashExpiry);
   const ocm = createOcmService({ config, db, log, users: userDirectory(users), homes: storage });
   closers.push(() => ocm.close());
   metrics.ocmSignatures(ocm.signatureStats);

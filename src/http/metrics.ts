@@ -85,6 +85,11 @@ export class Metrics {
     );
   }
 
+  /** Deleted items purged from the trash after trashRetentionDays (src/storage/trash-expiry.ts). */
+  trashPurged(expiry: { purged: number }): void {
+    this.scrapedCounter('meshdav_storage_trash_expired_total', 'Deleted items purged from users\' trash after trashRetentionDays', undefined, () => ({ '': expiry.purged }));
+  }
+
   /** Access tokens this node issued at its OCM token endpoint (the code flow: src/ocm/token-endpoint.ts). */
   ocmAccessTokens(tokens: { issued: number }): void {
     this.scrapedCounter('meshdav_ocm_access_tokens_issued_total', 'Access tokens issued to other sites for the shares they read (the OCM code flow)', undefined, () => ({ '': tokens.issued }));

@@ -17,6 +17,7 @@ import { closeHashWorkers } from './hash-worker.js';
 import { Activity } from './activity.js';
 import { ChecksumBackfill } from './checksum-backfill.js';
 import { VersionPruner } from './version-pruner.js';
+import { TrashExpiry } from './trash-expiry.js';
 import { scanStorage, type ScanReport } from './scan.js';
 import type { HomeContext } from './home.js';
 
@@ -32,6 +33,10 @@ export interface LocalStorageOptions {
   maxVersions: number;
   /** Flush uploads and their commits to disk before answering (configuration `fsync`). */
   fsync?: boolean;
+  /** Days deleted items stay in the trash (0 or absent: for ever). */
+  trashRetentionDays?: number;
+  /** How often expired trash is looked for (default hourly; tests make it shorter). */
+  trashSweepMs?: number;
 }
 
 export class LocalStorage {
@@ -45,6 +50,8 @@ export class LocalStorage {
   readonly backfill: ChecksumBackfill;
   /** Old versions beyond maxVersions, dropped after the writes that made them. */
   readonly pruner = new VersionPruner();
+  /** Deleted items older than trashRetentionDays, purged in the background. */
+  readonly trashExpiry: TrashExpiry;
   private closed = false;
 
   private constructor(
@@ -53,6 +60,13 @@ export class LocalStorage {
     private readonly options: LocalStorageOptions,
   ) {
     this.backfill = new ChecksumBackfill({ store, activity: this.activity, log: options.log, contextFor: (u) => this.context(u) });
+    this.trashExpiry = new TrashExpiry({
+      store,
+      log: options.log,
+      contextFor: (u) => this.context(u),
+      retentionDays: options.trashRetentionDays ?? 0,
+      ...(options.trashSweepMs ? { intervalMs: options.trashSweepMs } : {}),
+    });
   }
 
   static async open(options: LocalStorageOptions): Promise<LocalStorage> {
@@ -63,6 +77,7 @@ export class LocalStorage {
     for await (const [user, quota] of store.quotas.iterator()) storage.quotas.set(user, quota.bytes);
     await storage.recoverInterruptedWrites();
     storage.backfill.start();
+    storage.trashExpiry.start();
     return storage;
   }
 
@@ -215,6 +230,7 @@ export class LocalStorage {
   /** Waits for metadata mutations in flight; further home() calls fail. The db is closed by its owner. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.trashExpiry.close();
     await this.backfill.close();
     await this.mutex.drain();
     await this.pruner.close();

@@ -16,7 +16,7 @@ export interface TestStorage {
 }
 
 export async function openTestStorage(
-  options: { quotaBytes?: number | null; maxVersions?: number; dataDir?: string } = {},
+  options: { quotaBytes?: number | null; maxVersions?: number; dataDir?: string; trashRetentionDays?: number; trashSweepMs?: number } = {},
 ): Promise<TestStorage> {
   const dataDir = options.dataDir ?? tempDir('meshdav-storage-');
   const db: Db = new Level<string, unknown>(join(dataDir, 'db'), { valueEncoding: 'json' });
@@ -27,6 +27,8 @@ export async function openTestStorage(
     log: createLogger({ level: 'silent' }),
     quotaBytes: options.quotaBytes ?? null,
     maxVersions: options.maxVersions ?? 10,
+    ...(options.trashRetentionDays !== undefined ? { trashRetentionDays: options.trashRetentionDays } : {}),
+    ...(options.trashSweepMs !== undefined ? { trashSweepMs: options.trashSweepMs } : {}),
   });
   return {
     storage,
