@@ -144,7 +144,8 @@ export class DiscoveryClient {
     const keyId = doc.publicKey?.keyId ?? doc.publicKey?.id;
     const publicKey = keyId && doc.publicKey ? { keyId, publicKeyPem: doc.publicKey.publicKeyPem } : undefined;
     const httpSig = doc.capabilities?.includes('http-sig') ?? false;
-    const tokenEndPoint = doc.tokenEndPoint && /^https?:\/\//i.test(doc.tokenEndPoint) ? doc.tokenEndPoint : undefined;
+    // On the site's own host only: this node posts shares' secrets there (no request to hosts a discovery names elsewhere).
+    const tokenEndPoint = doc.tokenEndPoint && /^https?:\/\//i.test(doc.tokenEndPoint) && new URL(doc.tokenEndPoint).host === new URL(endPoint).host ? doc.tokenEndPoint : undefined;
     return {
       origin,
       endPoint,

@@ -62,6 +62,29 @@ describe('OCM discovery client', () => {
     }
   });
 
+  it('reads capabilities, criteria and a token endpoint on the site\'s own host; a token endpoint elsewhere is dropped', async () => {
+    let tokenEndPoint = '';
+    const server = http.createServer((req, res) => {
+      const { port } = server.address() as AddressInfo;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ enabled: true, apiVersion: '1.3.0', endPoint: `http://127.0.0.1:${port}/ocm`, capabilities: ['http-sig', 'exchange-token'], criteria: ['must-exchange-token'], tokenEndPoint }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const remote = new RemoteClient({ connectTimeoutMs: 1000, idleTimeoutMs: 1000 });
+    try {
+      const disco = new DiscoveryClient(remote, new ProviderTrust(() => [url]));
+      tokenEndPoint = `${url}/ocm/token`;
+      const d = await disco.discover(new URL(url).host);
+      assert.deepEqual([d.httpSig, d.capabilities, d.criteria, d.tokenEndPoint], [true, ['http-sig', 'exchange-token'], ['must-exchange-token'], `${url}/ocm/token`]);
+      tokenEndPoint = 'http://elsewhere.example/token';
+      assert.equal((await disco.discover(new URL(url).host, { fresh: true })).tokenEndPoint, undefined);
+    } finally {
+      await remote.close();
+      server.close();
+    }
+  });
+
   it('follows a same-origin redirect of the discovery path', async () => {
     const p = await peer('redirect');
     const remote = new RemoteClient({ connectTimeoutMs: 1000, idleTimeoutMs: 1000 });
