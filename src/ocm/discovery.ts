@@ -145,7 +145,9 @@ export class DiscoveryClient {
     const publicKey = keyId && doc.publicKey ? { keyId, publicKeyPem: doc.publicKey.publicKeyPem } : undefined;
     const httpSig = doc.capabilities?.includes('http-sig') ?? false;
     // On the site's own host only: this node posts shares' secrets there (no request to hosts a discovery names elsewhere).
-    const tokenEndPoint = doc.tokenEndPoint && /^https?:\/\//i.test(doc.tokenEndPoint) && new URL(doc.tokenEndPoint).host === new URL(endPoint).host ? doc.tokenEndPoint : undefined;
+    const advertised = doc.tokenEndPoint;
+    const onSiteHost = advertised !== undefined && /^https?:\/\//i.test(advertised) && new URL(advertised).host === new URL(endPoint).host;
+    const tokenEndPoint = onSiteHost ? advertised : undefined;
     return {
       origin,
       endPoint,
