@@ -47,7 +47,7 @@ function providers(services: Services) {
 
 function nodeInfo(services: Services) {
   const url = new URL(services.config.publicUrl);
-  return { providerDomain: url.host, publicUrl: services.config.publicUrl, sharesFolder: services.config.sharesFolder };
+  return { providerDomain: url.host, publicUrl: services.config.publicUrl, sharesFolder: services.config.sharesFolder, trashRetentionDays: services.config.trashRetentionDays };
 }
 
 export function buildWebUi(services: Services, options: { store?: SessionStore; files?: StaticFiles } = {}): WebUi {

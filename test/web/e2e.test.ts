@@ -190,6 +190,7 @@ describe('web UI end to end in Chromium (two sites)', function () {
     const row = pageA.locator('[data-trash="final.txt"]');
     await row.waitFor();
     assert.match(await row.innerText(), /from \/Project/);
+    await pageA.getByText('Deleted items go for good 30 days after they were deleted.').waitFor();
     await step(pageA, '06b-a-deleted-files');
     await pageA.getByRole('button', { name: 'Restore final.txt' }).click();
     await status(pageA, /Restored final.txt to \/Project/);

@@ -2,6 +2,15 @@
 import { emptyTrash, listTrash, purgeTrash, restoreTrash } from '../api.js';
 import { h, actions, card, confirmDialog, formatDate, formatSize } from '../dom.js';
 
+/** How long deleted items stay, as the node is configured. */
+function retention(days) {
+  if (days === undefined) return null;
+  const text = days > 0
+    ? `Deleted items go for good ${days === 1 ? 'a day' : `${days} days`} after they were deleted.`
+    : 'Deleted items stay until you delete them for good.';
+  return h('p', { class: 'muted' }, text);
+}
+
 export function renderTrash(main, app) {
   document.title = 'Deleted files · meshdav';
   const list = h('div', { 'aria-busy': 'true' });
@@ -9,7 +18,7 @@ export function renderTrash(main, app) {
   main.replaceChildren(
     h('div', { class: 'toolbar' }, h('h1', { class: 'page-title' }, 'Deleted files'),
       h('button', { type: 'button', class: 'btn btn-quiet', onclick: load }, 'Refresh'), emptyButton),
-    card('Deleted from your files', list),
+    card('Deleted from your files', retention(app.session?.node?.trashRetentionDays), list),
   );
 
   const act = actions(app, () => load());
