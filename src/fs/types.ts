@@ -213,6 +213,8 @@ export interface TrashBin {
   restoreTrash(key: string, options?: { to?: string }): Promise<Entry>;
   purgeTrash(key: string): Promise<void>;
   emptyTrash(): Promise<void>;
+  /** The content of a deleted file (ConflictError for a folder), where the backend can read it. */
+  openTrash?(key: string, options?: ReadOptions): Promise<Readable>;
 }
 
 /** A CS3-style grant on a resource, kept for revad (AddGrant/ListGrants/…). */

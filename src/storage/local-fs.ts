@@ -219,6 +219,9 @@ export class LocalFs
   emptyTrash(): Promise<void> {
     return trash.emptyTrash(this.home);
   }
+  openTrash(key: string, options?: ReadOptions): Promise<Readable> {
+    return trash.openTrashFile(this.home, key, options);
+  }
 
   listGrants(path: string): Promise<Grant[]> {
     return meta.listGrants(this.home, path);

@@ -9,9 +9,10 @@ import type { Stats } from 'node:fs';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { normalizePath, parentPath } from '../fs/path.js';
 import { isInternalPath } from '../fs/hidden.js';
-import type { Entry, TrashItem } from '../fs/types.js';
+import type { Readable } from 'node:stream';
+import type { Entry, ReadOptions, TrashItem } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
-import { checkQuota, locked, toEntry, type HomeContext } from './home.js';
+import { checkQuota, locked, openRange, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
 import { newEtag, type EntryRecord, type TrashRecord } from './meta-store.js';
 import { ancestorsOf, type Txn } from './txn.js';
@@ -141,6 +142,15 @@ async function purgeLocked(home: HomeContext, txn: Txn, item: TrashRecord): Prom
   await rm(home.layout.trashPath(home.user, item.key), { recursive: true, force: true });
   txn.touched(home.layout.trashPath(home.user, ''));
   await dropVersions(home, txn, ids);
+}
+
+/** The content of deleted file `key`, read where the trash keeps it (ConflictError for a folder). */
+export async function openTrashFile(home: HomeContext, key: string, options?: ReadOptions): Promise<Readable> {
+  const item = await trashRecord(home, key);
+  if (item.type !== 'file') throw new ConflictError(`${item.originalPath} is a folder: restore it to read what it holds`);
+  const full = home.layout.trashPath(home.user, item.key);
+  const st = await resolveExisting(full, `${item.originalPath} (deleted)`);
+  return openRange(full, item.originalPath, st.size, options, home.activity);
 }
 
 export async function purgeTrash(home: HomeContext, key: string): Promise<void> {

@@ -44,6 +44,14 @@ describe('DAV: the trash bin (Nextcloud /remote.php/dav/trashbin)', function () 
     assert.equal(props['trashbin-original-location'], 'docs/notes.txt');
     assert.ok(Number(props['trashbin-deletion-time']) >= before);
     assert.equal(props.getcontentlength, '12');
+    // Its content can be read before it is restored.
+    const got = await n.req('GET', href);
+    assert.equal(got.status, 200);
+    assert.equal(got.text, 'twelve bytes');
+    assert.match(String(got.headers['content-disposition']), /notes\.txt/);
+    const head = await n.req('HEAD', href);
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], '12');
     // The item on its own, and the root with its two collections.
     const one = await n.req('PROPFIND', href, { headers: { depth: '0' } });
     assert.equal(one.status, 207);
@@ -69,6 +77,7 @@ describe('DAV: the trash bin (Nextcloud /remote.php/dav/trashbin)', function () 
     // A folder comes back whole, with what was in it, where it was (its parent made again).
     assert.equal((await n.req('DELETE', `${n.base}/docs`)).status, 204);
     const [folder] = [...(await listTrash()).entries()].find(([, p]) => p['trashbin-filename'] === 'docs')!;
+    assert.equal((await n.req('GET', folder)).status, 409, 'a deleted folder is not read, it is restored');
     const back = await move(folder);
     assert.equal(back.status, 201, back.text);
     assert.equal((await n.req('GET', `${n.base}/docs/keep.txt`)).text, 'kept');
@@ -89,6 +98,7 @@ describe('DAV: the trash bin (Nextcloud /remote.php/dav/trashbin)', function () 
     assert.equal((await n.req('PROPFIND', `${trash}/nothing.d1`, { headers: { depth: '0' } })).status, 404);
     assert.equal((await n.req('PROPFIND', '/remote.php/dav/trashbin/alice/elsewhere')).status, 404);
     assert.equal((await n.req('PUT', `${trash}/x.txt`, { body: 'x' })).status, 405);
+    assert.equal((await n.req('GET', `${trash}/`)).status, 405);
     assert.equal((await n.req('DELETE', '/remote.php/dav/trashbin/alice/restore/')).status, 403);
     const bob = 'Basic ' + Buffer.from('bob:bob password 123').toString('base64');
     assert.equal((await n.req('PROPFIND', `${trash}/`, { headers: { authorization: bob, depth: '1' } })).status, 403);
@@ -100,6 +110,6 @@ describe('DAV: the trash bin (Nextcloud /remote.php/dav/trashbin)', function () 
     assert.equal((await n.req('MOVE', d!, { headers: { destination: `${n.base}/d.txt` } })).status, 403);
     assert.equal((await n.req('GET', `${n.base}/d.txt`)).status, 404);
     const options = await n.req('OPTIONS', `${trash}/`);
-    assert.equal(options.headers.allow, 'OPTIONS, PROPFIND, DELETE, MOVE');
+    assert.equal(options.headers.allow, 'OPTIONS, PROPFIND, GET, HEAD, DELETE, MOVE');
   });
 });

@@ -192,6 +192,9 @@ describe('web UI end to end in Chromium (two sites)', function () {
     assert.match(await row.innerText(), /from \/Project/);
     await pageA.getByText('Deleted items go for good 30 days after they were deleted.').waitFor();
     await step(pageA, '06b-a-deleted-files');
+    const [deleted] = await Promise.all([pageA.waitForEvent('download'), pageA.getByRole('link', { name: 'Download final.txt' }).click()]);
+    assert.equal(deleted.suggestedFilename(), 'final.txt');
+    assert.equal(readFileSync((await deleted.path())!, 'utf8'), 'draft');
     await pageA.getByRole('button', { name: 'Restore final.txt' }).click();
     await status(pageA, /Restored final.txt to \/Project/);
     assert.equal((await home.stat('/Project/final.txt')).size, 5);

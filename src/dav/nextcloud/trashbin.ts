@@ -3,17 +3,17 @@
  * the Nextcloud apps and web front ends use):
  *   /remote.php/dav/trashbin/{user}/            the user's trash root: `trash/` and `restore/`
  *   …/trash/                                    PROPFIND lists the deleted items; DELETE empties it
- *   …/trash/{name}.d{key}                       one item: PROPFIND; DELETE purges it;
- *                                               MOVE to …/restore/{anything} restores it
+ *   …/trash/{name}.d{key}                       one item: PROPFIND; GET/HEAD of a file; DELETE
+ *                                               purges it; MOVE to …/restore/{anything} restores it
  *   …/restore/                                  an empty collection, the target of restores
  * Each item carries Nextcloud's properties `nc:trashbin-filename`, `nc:trashbin-original-location`
  * (without the leading slash), `nc:trashbin-deletion-time` (Unix seconds) and `nc:trashbin-title`,
  * with the usual size, type and date. An item restored where its original path is taken again
  * comes back as "name (restored).ext" (then "(restored 2)"…), as in Nextcloud. The contents of a
- * deleted folder are not listed (it is restored whole).
+ * deleted folder are not listed or read (it is restored whole).
  */
 import type { Context } from 'koa';
-import { ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../errors.js';
+import { ConflictError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../errors.js';
 import { baseName, decodeUrlPath, encodeUrlPath, joinPath, parentPath } from '../../fs/path.js';
 import { Perm, type Entry, type Fs, type TrashBin, type TrashItem } from '../../fs/types.js';
 import { parseDepth } from '../depth.js';
@@ -24,7 +24,7 @@ import type { PropEnv } from '../properties.js';
 import { NC_NS, escapeXml, readXmlBody } from '../xml.js';
 
 const XML_LIMIT = 64 * 1024;
-const ALLOW = 'OPTIONS, PROPFIND, DELETE, MOVE';
+const ALLOW = 'OPTIONS, PROPFIND, GET, HEAD, DELETE, MOVE';
 
 /** The URL name of a trash item: its name, `.d`, its trash key (unique, unlike a deletion time). */
 function itemName(t: TrashItem): string {
@@ -95,7 +95,7 @@ export async function serveTrashbin(ctx: Context, fs: Fs & TrashBin, base: strin
     ctx.body = '';
     return;
   }
-  if (!['PROPFIND', 'DELETE', 'MOVE'].includes(ctx.method)) {
+  if (!['PROPFIND', 'GET', 'HEAD', 'DELETE', 'MOVE'].includes(ctx.method)) {
     throw new MethodNotAllowedError(`${ctx.method} is not allowed in the trash bin`, { headers: { Allow: ALLOW } });
   }
   const items = await fs.listTrash();
@@ -120,6 +120,19 @@ export async function serveTrashbin(ctx: Context, fs: Fs & TrashBin, base: strin
         if (depth === 1) out.push(render(collection('/trash')), render(collection('/restore')));
       }
       sendMultistatus(ctx, out);
+      return;
+    }
+    case 'GET':
+    case 'HEAD': {
+      // A deleted file's content, before (or instead of) restoring it.
+      if (!item || !fs.openTrash) throw new MethodNotAllowedError('only a deleted file can be downloaded', { headers: { Allow: 'OPTIONS, PROPFIND' } });
+      if (item.type !== 'file') throw new ConflictError(`${baseName(item.originalPath)} is a folder: restore it to read what it holds`);
+      const body = ctx.method === 'GET' ? await fs.openTrash(item.key) : undefined;
+      ctx.set('Content-Length', String(item.size));
+      ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(baseName(item.originalPath))}`);
+      ctx.type = 'application/octet-stream';
+      ctx.status = 200;
+      if (body) ctx.body = body;
       return;
     }
     case 'DELETE':

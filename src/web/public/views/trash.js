@@ -41,6 +41,7 @@ export function renderTrash(main, app) {
                 h('strong', {}, t.type === 'dir' ? `${t.name}/` : t.name),
                 h('span', { class: 'muted' }, `from ${folder} · deleted ${formatDate(t.deletedAt)} · ${formatSize(t.size)}`)),
               h('div', { class: 'row-actions' },
+                t.type === 'file' && h('a', { class: 'btn btn-small', href: t.href, download: t.name, 'aria-label': `Download ${t.name}` }, 'Download'),
                 h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `Restore ${t.name}`,
                   onclick: act(() => restoreTrash(t), `Restored ${t.name} to ${folder}`) }, 'Restore'),
                 h('button', { type: 'button', class: 'btn btn-small btn-danger-quiet', 'aria-label': `Delete ${t.name} for good`,
