@@ -1,5 +1,6 @@
 /**
- * `meshdav get URL [FILE]`: download a file, streaming, with a progress bar.
+ * `meshdav get URL [FILE]`: download a file, streaming, with a progress bar (`-r`: a whole folder,
+ * file by file, each as described here).
  * `--continue` resumes a partial FILE with `Range: bytes=N-` and `If-Range: <ETag>`, the ETag
  * having been saved beside FILE (FILE.meshdav-resume) when the download began; if the server's
  * file changed meanwhile (a 200 instead of 206, or a 206 whose ETag differs) the download starts
@@ -13,8 +14,10 @@ import { CliError, EXIT } from '../errors.js';
 import { addClientOptions, assertFileBody, printJson, withSession, type ClientOptions } from './common.js';
 import { baseName, clean, discard, type DavResponse, type DavSession } from './http.js';
 import { meter } from './progress.js';
+import { getTree } from './tree.js';
 
 interface GetOptions extends ClientOptions {
+  recursive?: boolean;
   continue?: boolean;
   force?: boolean;
   progress?: boolean;
@@ -29,8 +32,9 @@ export function registerGet(program: Command): void {
   addClientOptions(
     program
       .command('get')
-      .argument('<url>', 'WebDAV URL of a file')
-      .argument('[file]', 'local file to write (default: the remote name; - for standard output)')
+      .argument('<url>', 'WebDAV URL of a file (of a folder with -r)')
+      .argument('[file]', 'local file to write (default: the remote name; - for standard output); with -r, the local folder')
+      .option('-r, --recursive', 'download a folder and everything in it (each file as without -r: --continue and --force apply to each)')
       .option('-c, --continue', 'resume a partial download of FILE (verified with the ETag)')
       .option('-f, --force', 'replace FILE if it exists')
       .option('--progress', 'show the progress bar even when stderr is not a terminal')
@@ -38,6 +42,13 @@ export function registerGet(program: Command): void {
       .description('download a file (streaming; resumable with --continue)'),
   ).action(async (urlArg: string, fileArg: string | undefined, opts: GetOptions) => {
     await withSession(urlArg, opts, async (session, url) => {
+      if (opts.recursive) {
+        const dir = fileArg ?? baseName(url);
+        if (!dir || dir === '-') throw new CliError('give the local folder to download into as the second argument', EXIT.USAGE);
+        const files = await getTree(session, url, dir, (u, f) => download(session, u, f, opts));
+        if (opts.json) printJson(files);
+        return;
+      }
       const file = fileArg ?? baseName(url);
       if (!file) throw new CliError(`${url.href} names no file — give the local file name as the second argument`, EXIT.USAGE);
       if (file === '-') {
