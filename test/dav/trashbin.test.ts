@@ -109,6 +109,15 @@ describe('DAV: the trash bin (Nextcloud /remote.php/dav/trashbin)', function () 
     const [d] = [...(await listTrash()).keys()];
     assert.equal((await n.req('MOVE', d!, { headers: { destination: `${n.base}/d.txt` } })).status, 403);
     assert.equal((await n.req('GET', `${n.base}/d.txt`)).status, 404);
+    // Names with spaces and Unicode round-trip through the item's URL.
+    const odd = encodeURIComponent('ünï cödé #1.txt');
+    assert.equal((await n.req('PUT', `${n.base}/${odd}`, { body: 'odd' })).status, 201);
+    assert.equal((await n.req('DELETE', `${n.base}/${odd}`)).status, 204);
+    const [oddHref, oddProps] = [...(await listTrash()).entries()].find(([, p]) => p['trashbin-filename'] === 'ünï cödé #1.txt')!;
+    assert.equal((await n.req('GET', oddHref)).text, 'odd');
+    assert.equal((await n.req('MOVE', oddHref, { headers: { destination: `/remote.php/dav/trashbin/alice/restore/x` } })).status, 201);
+    assert.equal((await n.req('GET', `${n.base}/${odd}`)).text, 'odd');
+    assert.equal(oddProps['trashbin-original-location'], 'ünï cödé #1.txt');
     const options = await n.req('OPTIONS', `${trash}/`);
     assert.equal(options.headers.allow, 'OPTIONS, PROPFIND, GET, HEAD, DELETE, MOVE');
   });
