@@ -213,8 +213,22 @@ export interface TrashBin {
   restoreTrash(key: string, options?: { to?: string }): Promise<Entry>;
   purgeTrash(key: string): Promise<void>;
   emptyTrash(): Promise<void>;
-  /** The content of a deleted file (ConflictError for a folder), where the backend can read it. */
-  openTrash?(key: string, options?: ReadOptions): Promise<Readable>;
+  /**
+   * The content of a deleted file, or of file `rel` inside a deleted folder (ConflictError for a
+   * folder), where the backend can read it.
+   */
+  openTrash?(key: string, options?: ReadOptions, rel?: string): Promise<Readable>;
+  /** What deleted folder `key` held at `rel` ('/' for itself): the entry there and, for a folder, what is in it. */
+  listTrashFolder?(key: string, rel: string): Promise<{ self: TrashEntry; children: TrashEntry[] }>;
+}
+
+/** Something inside a deleted folder, at `path` relative to the deleted item. */
+export interface TrashEntry {
+  path: string;
+  type: EntryType;
+  size: number;
+  mtime: number;
+  etag: string;
 }
 
 /** A CS3-style grant on a resource, kept for revad (AddGrant/ListGrants/…). */

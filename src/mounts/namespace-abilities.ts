@@ -80,7 +80,8 @@ export function forwardHomeAbilities(ns: NamespaceFs): void {
     target.restoreTrash = ((key: string, o?: { to?: string }) => home.restoreTrash(key, o)) as unknown as AnyFn;
     target.purgeTrash = ((key: string) => home.purgeTrash(key)) as unknown as AnyFn;
     target.emptyTrash = (() => home.emptyTrash()) as AnyFn;
-    if (home.openTrash) target.openTrash = ((key: string, o?: Parameters<NonNullable<typeof home.openTrash>>[1]) => home.openTrash!(key, o)) as unknown as AnyFn;
+    if (home.openTrash) target.openTrash = ((key: string, o?: Parameters<NonNullable<typeof home.openTrash>>[1], rel?: string) => home.openTrash!(key, o, rel)) as unknown as AnyFn;
+    if (home.listTrashFolder) target.listTrashFolder = ((key: string, rel: string) => home.listTrashFolder!(key, rel)) as unknown as AnyFn;
   }
   if (hasGrants(home)) {
     target.listGrants = byPath((p) => home.listGrants(p), async () => []);

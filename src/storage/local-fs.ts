@@ -36,6 +36,7 @@ import type {
   TransferOptions,
   TransferResult,
   TrashBin,
+  TrashEntry,
   TrashItem,
   Versioned,
   Version,
@@ -219,8 +220,11 @@ export class LocalFs
   emptyTrash(): Promise<void> {
     return trash.emptyTrash(this.home);
   }
-  openTrash(key: string, options?: ReadOptions): Promise<Readable> {
-    return trash.openTrashFile(this.home, key, options);
+  openTrash(key: string, options?: ReadOptions, rel?: string): Promise<Readable> {
+    return trash.openTrashFile(this.home, key, options, rel);
+  }
+  listTrashFolder(key: string, rel: string): Promise<{ self: TrashEntry; children: TrashEntry[] }> {
+    return trash.listTrashFolder(this.home, key, rel);
   }
 
   listGrants(path: string): Promise<Grant[]> {

@@ -4,13 +4,13 @@
  * Trash does not count against the quota; versions of purged files are dropped with them.
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Stats } from 'node:fs';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
-import { normalizePath, parentPath } from '../fs/path.js';
+import { joinPath, normalizePath, parentPath } from '../fs/path.js';
 import { isInternalPath } from '../fs/hidden.js';
 import type { Readable } from 'node:stream';
-import type { Entry, ReadOptions, TrashItem } from '../fs/types.js';
+import type { Entry, ReadOptions, TrashEntry, TrashItem } from '../fs/types.js';
 import { translateFsError } from './fs-errors.js';
 import { checkQuota, locked, openRange, toEntry, type HomeContext } from './home.js';
 import { resolveExisting, resolveMaybe } from './layout.js';
@@ -144,13 +144,42 @@ async function purgeLocked(home: HomeContext, txn: Txn, item: TrashRecord): Prom
   await dropVersions(home, txn, ids);
 }
 
-/** The content of deleted file `key`, read where the trash keeps it (ConflictError for a folder). */
-export async function openTrashFile(home: HomeContext, key: string, options?: ReadOptions): Promise<Readable> {
+/** The record of what deleted item `key` holds at `rel` ('/': the item itself); NotFoundError when none. */
+async function trashEntry(home: HomeContext, key: string, rel: string): Promise<{ item: TrashRecord; rel: string; rec: EntryRecord }> {
   const item = await trashRecord(home, key);
-  if (item.type !== 'file') throw new ConflictError(`${item.originalPath} is a folder: restore it to read what it holds`);
-  const full = home.layout.trashPath(home.user, item.key);
-  const st = await resolveExisting(full, `${item.originalPath} (deleted)`);
-  return openRange(full, item.originalPath, st.size, options, home.activity);
+  const path = normalizePath(rel);
+  const rec = await home.store.trashEntries.get(`${home.user}:${item.key}:${path}`);
+  if (!rec) throw new NotFoundError(`${item.originalPath} held no ${path}`);
+  return { item, rel: path, rec };
+}
+
+/**
+ * The content of deleted file `key`, or of file `rel` inside deleted folder `key`, read where the
+ * trash keeps it (ConflictError for a folder).
+ */
+export async function openTrashFile(home: HomeContext, key: string, options?: ReadOptions, rel = '/'): Promise<Readable> {
+  const { item, rel: path, rec } = await trashEntry(home, key, rel);
+  const shown = path === '/' ? item.originalPath : joinPath(item.originalPath, path);
+  if (rec.type !== 'file') throw new ConflictError(`${shown} is a folder: restore it to read what it holds`);
+  const full = path === '/' ? home.layout.trashPath(home.user, item.key) : join(home.layout.trashPath(home.user, item.key), path);
+  const st = await resolveExisting(full, `${shown} (deleted)`);
+  return openRange(full, shown, st.size, options, home.activity);
+}
+
+/** What deleted item `key` holds at `rel`, and what is directly in it when it is a folder. */
+export async function listTrashFolder(home: HomeContext, key: string, rel: string): Promise<{ self: TrashEntry; children: TrashEntry[] }> {
+  const { item, rel: path, rec } = await trashEntry(home, key, rel);
+  const entry = (p: string, r: EntryRecord): TrashEntry => ({ path: p, type: r.type, size: r.size, mtime: r.mtime, etag: r.etag });
+  const children: TrashEntry[] = [];
+  if (rec.type === 'dir') {
+    const prefix = `${home.user}:${item.key}:${path === '/' ? '/' : path + '/'}`;
+    // Keys of everything below, in order ('0' follows '/'); the direct children have no further '/'.
+    for await (const [k, r] of home.store.trashEntries.iterator({ gt: prefix, lt: prefix.slice(0, -1) + '0' })) {
+      const name = k.slice(prefix.length);
+      if (name && !name.includes('/')) children.push(entry(k.slice(`${home.user}:${item.key}:`.length), r));
+    }
+  }
+  return { self: entry(path, rec), children };
 }
 
 export async function purgeTrash(home: HomeContext, key: string): Promise<void> {

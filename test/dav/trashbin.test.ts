@@ -78,6 +78,20 @@ describe('DAV: the trash bin (Nextcloud /remote.php/dav/trashbin)', function () 
     assert.equal((await n.req('DELETE', `${n.base}/docs`)).status, 204);
     const [folder] = [...(await listTrash()).entries()].find(([, p]) => p['trashbin-filename'] === 'docs')!;
     assert.equal((await n.req('GET', folder)).status, 409, 'a deleted folder is not read, it is restored');
+    // What it held is listed and read below it, with the trashbin properties; not restored on its own.
+    const inFolder = await n.req('PROPFIND', folder, { headers: { depth: '1', 'content-type': 'application/xml' }, body: PROPS });
+    assert.equal(inFolder.status, 207);
+    const held = parseMultistatus(inFolder.text);
+    const keep = `${folder.replace(/\/$/, '')}/keep.txt`;
+    assert.deepEqual([...held.keys()].map((h) => decodeURIComponent(h.slice(folder.length))).sort(), ['', 'keep.txt', 'notes (restored).txt', 'notes.txt']);
+    const keepProps = held.get(keep)!.find((s) => s.status === 200)!.props;
+    assert.equal(keepProps['trashbin-original-location'], 'docs/keep.txt');
+    assert.equal(keepProps.getcontentlength, '4');
+    assert.equal((await n.req('GET', keep)).text, 'kept');
+    assert.equal((await n.req('PROPFIND', `${keep}`, { headers: { depth: '0' } })).status, 207);
+    assert.equal((await n.req('GET', `${folder}nothing.txt`)).status, 404);
+    assert.equal((await n.req('DELETE', keep)).status, 403);
+    assert.equal((await n.req('MOVE', keep, { headers: { destination: '/remote.php/dav/trashbin/alice/restore/keep.txt' } })).status, 403);
     const back = await move(folder);
     assert.equal(back.status, 201, back.text);
     assert.equal((await n.req('GET', `${n.base}/docs/keep.txt`)).text, 'kept');

@@ -9,13 +9,14 @@
  * Each item carries Nextcloud's properties `nc:trashbin-filename`, `nc:trashbin-original-location`
  * (without the leading slash), `nc:trashbin-deletion-time` (Unix seconds) and `nc:trashbin-title`,
  * with the usual size, type and date. An item restored where its original path is taken again
- * comes back as "name (restored).ext" (then "(restored 2)"…), as in Nextcloud. The contents of a
- * deleted folder are not listed or read (it is restored whole).
+ * comes back as "name (restored).ext" (then "(restored 2)"…), as in Nextcloud. What a deleted
+ * folder held is listed and read below its item (…/trash/{item}/sub/file), with the same
+ * properties; it is restored or purged with the folder, not on its own.
  */
 import type { Context } from 'koa';
 import { ConflictError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../errors.js';
 import { baseName, decodeUrlPath, encodeUrlPath, joinPath, parentPath } from '../../fs/path.js';
-import { Perm, type Entry, type Fs, type TrashBin, type TrashItem } from '../../fs/types.js';
+import { Perm, type Entry, type Fs, type TrashBin, type TrashEntry, type TrashItem } from '../../fs/types.js';
 import { parseDepth } from '../depth.js';
 import { parsePropfindBody, renderResponse } from '../methods/propfind.js';
 import { sendMultistatus } from '../multistatus.js';
@@ -78,6 +79,53 @@ async function exists(fs: Fs, path: string): Promise<boolean> {
   }
 }
 
+/** Nextcloud's trashbin properties of something inside deleted item `t`, at `rel` ('/': the item). */
+function insideProps(t: TrashItem, rel: string): Record<string, string> {
+  if (rel === '/') return trashProps(t);
+  const name = escapeXml(baseName(rel));
+  return {
+    [`{${NC_NS}}trashbin-filename`]: name,
+    [`{${NC_NS}}trashbin-original-location`]: escapeXml(joinPath(t.originalPath, rel).replace(/^\/+/, '')),
+    [`{${NC_NS}}trashbin-deletion-time`]: String(Math.floor(t.deletedAt / 1000)),
+    [`{${NC_NS}}trashbin-title`]: name,
+  };
+}
+
+/** PROPFIND, GET and HEAD of what deleted folder `item` held at `rel`; anything else is 403. */
+async function serveInside(ctx: Context, fs: Fs & TrashBin, item: TrashItem, rel: string, base: string, user: { name: string; displayName?: string }): Promise<void> {
+  if (!fs.listTrashFolder || !fs.openTrash) throw new NotFoundError('this storage does not show what deleted folders held');
+  if (ctx.method === 'DELETE' || ctx.method === 'MOVE') throw new ForbiddenError('what a deleted folder held is restored or deleted with the folder');
+  const { self, children } = await fs.listTrashFolder(item.key, rel);
+  const at = (p: string) => `/trash/${itemName(item)}${p === '/' ? '' : p}`;
+  if (ctx.method === 'PROPFIND') {
+    const depth = parseDepth(ctx, 1);
+    if (depth === 'infinity') throw new ForbiddenError('PROPFIND with Depth: infinity is not supported', { davCondition: 'propfind-finite-depth' });
+    const query = parsePropfindBody(await readXmlBody(ctx, XML_LIMIT));
+    const env: PropEnv = { locksOn: () => [], hrefFor: (p, isDir) => base + encodeUrlPath(p) + (isDir ? '/' : ''), quota: null, user };
+    const entry = (e: TrashEntry): Entry => ({
+      path: at(e.path),
+      name: baseName(e.path === '/' ? item.originalPath : e.path),
+      type: e.type,
+      size: e.size,
+      mtime: e.mtime,
+      etag: e.etag,
+      fileId: '',
+      mime: e.type === 'dir' ? 'httpd/unix-directory' : 'application/octet-stream',
+      permissions: Perm.READ,
+    });
+    const shown = [self, ...(depth === 1 ? children : [])];
+    sendMultistatus(ctx, shown.map((e) => renderResponse(entry(e), query, env, insideProps(item, e.path))));
+    return;
+  }
+  if (self.type !== 'file') throw new ConflictError(`${baseName(rel)} is a folder`);
+  const body = ctx.method === 'GET' ? await fs.openTrash(item.key, {}, rel) : undefined;
+  ctx.set('Content-Length', String(self.size));
+  ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(baseName(rel))}`);
+  ctx.type = 'application/octet-stream';
+  ctx.status = 200;
+  if (body) ctx.body = body;
+}
+
 /**
  * Serves one request under `base` = `/remote.php/dav/trashbin/{user}` for `fs`, the user's home
  * (its trash). `user` is the authenticated owner.
@@ -86,7 +134,7 @@ export async function serveTrashbin(ctx: Context, fs: Fs & TrashBin, base: strin
   ctx.set('DAV', '1, 2');
   const rest = decodeUrlPath(ctx.path).slice(decodeUrlPath(base).length).replace(/\/+$/, '') || '/';
   const parts = rest.split('/').filter(Boolean);
-  if (parts.length > 2 || (parts[0] !== undefined && parts[0] !== 'trash' && parts[0] !== 'restore') || (parts[0] === 'restore' && parts.length > 1)) {
+  if ((parts[0] !== undefined && parts[0] !== 'trash' && parts[0] !== 'restore') || (parts[0] === 'restore' && parts.length > 1)) {
     throw new NotFoundError(`no ${rest} in the trash bin`);
   }
   if (ctx.method === 'OPTIONS') {
@@ -99,13 +147,18 @@ export async function serveTrashbin(ctx: Context, fs: Fs & TrashBin, base: strin
     throw new MethodNotAllowedError(`${ctx.method} is not allowed in the trash bin`, { headers: { Allow: ALLOW } });
   }
   const items = await fs.listTrash();
-  const item = parts.length === 2 ? items.find((t) => itemName(t) === parts[1]) : undefined;
-  if (parts.length === 2 && !item) throw new NotFoundError(`no deleted item ${parts[1]}`);
+  const item = parts.length >= 2 ? items.find((t) => itemName(t) === parts[1]) : undefined;
+  if (parts.length >= 2 && !item) throw new NotFoundError(`no deleted item ${parts[1]}`);
+  // Something inside a deleted folder: read and listed, never restored or deleted on its own.
+  const inside = parts.length > 2 ? '/' + parts.slice(2).join('/') : undefined;
+  if (inside !== undefined) return serveInside(ctx, fs, item!, inside, base, user);
 
   switch (ctx.method) {
     case 'PROPFIND': {
       const depth = parseDepth(ctx, 1);
       if (depth === 'infinity') throw new ForbiddenError('PROPFIND with Depth: infinity is not supported', { davCondition: 'propfind-finite-depth' });
+      // A deleted folder's own listing shows what it held.
+      if (item && item.type === 'dir' && depth === 1 && fs.listTrashFolder) return serveInside(ctx, fs, item, '/', base, user);
       const query = parsePropfindBody(await readXmlBody(ctx, XML_LIMIT));
       const env: PropEnv = { locksOn: () => [], hrefFor: (p, isDir) => base + encodeUrlPath(p === '/' ? '/' : p) + (isDir && p !== '/' ? '/' : ''), quota: null, user };
       const render = (e: Entry, t?: TrashItem) => renderResponse(e, query, env, t ? trashProps(t) : {});
