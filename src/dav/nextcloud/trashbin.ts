@@ -118,9 +118,14 @@ async function serveInside(ctx: Context, fs: Fs & TrashBin, item: TrashItem, rel
     return;
   }
   if (self.type !== 'file') throw new ConflictError(`${baseName(rel)} is a folder`);
-  const body = ctx.method === 'GET' ? await fs.openTrash(item.key, {}, rel) : undefined;
-  ctx.set('Content-Length', String(self.size));
-  ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(baseName(rel))}`);
+  await sendFile(ctx, fs, item.key, rel, self.size, baseName(rel));
+}
+
+/** GET or HEAD of a deleted file (`rel` '/': the item itself), as a download under its own name. */
+async function sendFile(ctx: Context, fs: Fs & TrashBin, key: string, rel: string, size: number, name: string): Promise<void> {
+  const body = ctx.method === 'GET' ? await fs.openTrash!(key, {}, rel) : undefined;
+  ctx.set('Content-Length', String(size));
+  ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}`);
   ctx.type = 'application/octet-stream';
   ctx.status = 200;
   if (body) ctx.body = body;
@@ -180,13 +185,7 @@ export async function serveTrashbin(ctx: Context, fs: Fs & TrashBin, base: strin
       // A deleted file's content, before (or instead of) restoring it.
       if (!item || !fs.openTrash) throw new MethodNotAllowedError('only a deleted file can be downloaded', { headers: { Allow: 'OPTIONS, PROPFIND' } });
       if (item.type !== 'file') throw new ConflictError(`${baseName(item.originalPath)} is a folder: restore it to read what it holds`);
-      const body = ctx.method === 'GET' ? await fs.openTrash(item.key) : undefined;
-      ctx.set('Content-Length', String(item.size));
-      ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(baseName(item.originalPath))}`);
-      ctx.type = 'application/octet-stream';
-      ctx.status = 200;
-      if (body) ctx.body = body;
-      return;
+      return sendFile(ctx, fs, item.key, '/', item.size, baseName(item.originalPath));
     }
     case 'DELETE':
       if (item) await fs.purgeTrash(item.key);
