@@ -137,11 +137,17 @@ describe('stalled clients (limits.clientStallMs)', function () {
     const t0 = Date.now();
     const r = rawRequest(getHead(path));
     r.socket.pause();
-    // Take what has arrived every third of the limit, for several limits (a client on a slow link).
+    // Every third of the limit, take at least 1 MiB (or what comes in 100 ms), for several limits:
+    // a client on a slow link. The server counts a byte as moved when one of its socket writes
+    // completes (1 MiB pieces), so a client must take that much per limit to count as moving; a
+    // read of one event-loop turn did not always (the kernel's window for a slow reader stays
+    // small), and one fresh-clone CI run cut it.
     while (Date.now() - t0 < STALL_MS * 4) {
       await new Promise((res) => setTimeout(res, STALL_MS / 3));
+      const from = r.received();
+      const until = Date.now() + 100;
       r.socket.resume();
-      await new Promise((res) => setImmediate(res));
+      while (r.received() - from < MiB && Date.now() < until) await new Promise((res) => setTimeout(res, 2));
       r.socket.pause();
     }
     assert.equal(r.closedAt(), undefined, 'a slow but moving client was cut');
