@@ -4,6 +4,7 @@
  * OPTIONS; anything else → 405. They hold no Fs.
  */
 import type { Context } from 'koa';
+import { baseName } from '../fs/path.js';
 import { Perm, type Entry } from '../fs/types.js';
 import { ForbiddenError, MethodNotAllowedError } from '../errors.js';
 import { parseDepth } from './depth.js';
@@ -18,8 +19,9 @@ const XML_LIMIT = 64 * 1024;
 /** Virtual collections never change; they carry the time this process started. */
 const STARTED = Date.now();
 
-function collection(path: string, name: string): Entry {
-  return { path, name, type: 'dir', size: 0, mtime: STARTED, etag: `virtual-${path}`, fileId: '', mime: 'httpd/unix-directory', permissions: Perm.READ };
+/** A read-only collection that holds no Fs (these, and the trash bin's and versions' own: nextcloud/). */
+export function virtualCollection(path: string, name = baseName(path), etag = `virtual-${path}`): Entry {
+  return { path, name, type: 'dir', size: 0, mtime: STARTED, etag, fileId: '', mime: 'httpd/unix-directory', permissions: Perm.READ };
 }
 
 export async function serveVirtualCollection(ctx: Context, user: { name: string; displayName?: string }): Promise<void> {
@@ -36,10 +38,10 @@ export async function serveVirtualCollection(ctx: Context, user: { name: string;
   if (depth === 'infinity') throw new ForbiddenError('PROPFIND with Depth: infinity is not supported', { davCondition: 'propfind-finite-depth' });
   const query = parsePropfindBody(await readXmlBody(ctx, XML_LIMIT));
   const atFiles = ctx.path.replace(/\/$/, '').endsWith('/files');
-  const self = atFiles ? collection('/remote.php/dav/files', 'files') : collection('/remote.php/dav', 'dav');
+  const self = atFiles ? virtualCollection('/remote.php/dav/files', 'files') : virtualCollection('/remote.php/dav', 'dav');
   const child = atFiles
-    ? collection(`/remote.php/dav/files/${encodeUserSegment(user.name)}`, user.name)
-    : collection('/remote.php/dav/files', 'files');
+    ? virtualCollection(`/remote.php/dav/files/${encodeUserSegment(user.name)}`, user.name)
+    : virtualCollection('/remote.php/dav/files', 'files');
   const env: PropEnv = { locksOn: () => [], hrefFor: (p) => p + '/', quota: null, user };
   const entries = depth === 1 ? [self, child] : [self];
   sendMultistatus(ctx, entries.map((e) => renderResponse(e, query, env, {})));

@@ -14,26 +14,23 @@
  */
 import type { Context } from 'koa';
 import { BadRequestError } from '../errors.js';
-import { decodeText } from '../http/body.js';
+import { decodeText, parseJson } from '../http/body.js';
 import { normalizeProvider } from './addresses.js';
 import type { OcmService } from './service.js';
 
 const GRANTS = new Set(['authorization_code', 'ocm_authorization_code', 'ocm_share']);
 
-/** The token request's fields, from a form-encoded or JSON body; undefined when the body is neither. */
+/** The token request's string fields, from a form-encoded or JSON body (parseJson); undefined when the body is neither. */
 function fieldsOf(ctx: Context, raw: Buffer): Record<string, string> | undefined {
-  const text = decodeText(raw);
-  if (ctx.is('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
-  if (ctx.is('json')) {
-    try {
-      const json = JSON.parse(text) as unknown;
-      if (!json || typeof json !== 'object' || Array.isArray(json)) return undefined;
-      return Object.fromEntries(Object.entries(json).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    } catch {
-      return undefined;
-    }
+  if (!ctx.is('application/x-www-form-urlencoded') && !ctx.is('json')) return undefined;
+  let body: unknown;
+  try {
+    body = parseJson(ctx, decodeText(raw));
+  } catch {
+    return undefined;
   }
-  return undefined;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 function oauthError(ctx: Context, error: string, description: string): void {
@@ -43,8 +40,8 @@ function oauthError(ctx: Context, error: string, description: string): void {
 }
 
 /**
- * Answers one token request whose raw body is `raw` and whose signer (signed-origin.ts) is
- * `signer`; `from(domain)` refuses a request that may not speak for that site.
+ * Answers one token request whose raw body is `raw`; `from(domain)` (signed-origin.ts) refuses a
+ * request that may not speak for that site.
  */
 export async function tokenRequest(ctx: Context, ocm: OcmService, raw: Buffer, from: (domain: string) => Promise<void>): Promise<void> {
   const fields = fieldsOf(ctx, raw);

@@ -20,6 +20,7 @@ import { Perm, type Entry, type Fs, type TrashBin, type TrashEntry, type TrashIt
 import { parseDepth } from '../depth.js';
 import { parsePropfindBody, renderResponse } from '../methods/propfind.js';
 import { sendMultistatus } from '../multistatus.js';
+import { virtualCollection } from '../principals.js';
 import { assertRestoreDestination } from './restore-target.js';
 import type { PropEnv } from '../properties.js';
 import { NC_NS, escapeXml, readXmlBody } from '../xml.js';
@@ -30,10 +31,6 @@ const ALLOW = 'OPTIONS, PROPFIND, GET, HEAD, DELETE, MOVE';
 /** The URL name of a trash item: its name, `.d`, its trash key (unique, unlike a deletion time). */
 function itemName(t: TrashItem): string {
   return `${baseName(t.originalPath)}.d${t.key}`;
-}
-
-function collection(path: string): Entry {
-  return { path, name: baseName(path), type: 'dir', size: 0, mtime: Date.now(), etag: `trashbin-${path}`, fileId: '', mime: 'httpd/unix-directory', permissions: Perm.READ };
 }
 
 function itemEntry(t: TrashItem): Entry {
@@ -170,12 +167,12 @@ export async function serveTrashbin(ctx: Context, fs: Fs & TrashBin, base: strin
       const out: string[] = [];
       if (item) out.push(render(itemEntry(item), item));
       else if (parts[0] === 'trash') {
-        out.push(render(collection('/trash')));
+        out.push(render(virtualCollection('/trash')));
         if (depth === 1) for (const t of items) out.push(render(itemEntry(t), t));
-      } else if (parts[0] === 'restore') out.push(render(collection('/restore')));
+      } else if (parts[0] === 'restore') out.push(render(virtualCollection('/restore')));
       else {
-        out.push(render(collection('/')));
-        if (depth === 1) out.push(render(collection('/trash')), render(collection('/restore')));
+        out.push(render(virtualCollection('/', '')));
+        if (depth === 1) out.push(render(virtualCollection('/trash')), render(virtualCollection('/restore')));
       }
       sendMultistatus(ctx, out);
       return;

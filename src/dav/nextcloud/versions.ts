@@ -17,16 +17,13 @@ import { Perm, type Entry, type FileIdResolver, type Fs, type Version, type Vers
 import { parseDepth } from '../depth.js';
 import { parsePropfindBody, renderResponse } from '../methods/propfind.js';
 import { sendMultistatus } from '../multistatus.js';
+import { virtualCollection } from '../principals.js';
 import { assertRestoreDestination } from './restore-target.js';
 import type { PropEnv } from '../properties.js';
 import { readXmlBody } from '../xml.js';
 
 const XML_LIMIT = 64 * 1024;
 const ALLOW = 'OPTIONS, PROPFIND, GET, HEAD, MOVE';
-
-function collection(path: string, etag: string): Entry {
-  return { path, name: baseName(path), type: 'dir', size: 0, mtime: Date.now(), etag, fileId: '', mime: 'httpd/unix-directory', permissions: Perm.READ };
-}
 
 function versionEntry(dir: string, file: Entry, v: Version): Entry {
   return { path: `${dir}/${v.key}`, name: v.key, type: 'file', size: v.size, mtime: v.mtime, etag: v.etag, fileId: '', mime: file.mime, permissions: Perm.READ };
@@ -57,7 +54,7 @@ export async function serveVersions(
   if (parts.length === 1 && parts[0] === 'restore') {
     if (ctx.method !== 'PROPFIND') throw new MethodNotAllowedError('the restore collection only takes what is moved into it', { headers: { Allow: 'OPTIONS, PROPFIND' } });
     const query = parsePropfindBody(await readXmlBody(ctx, XML_LIMIT));
-    sendMultistatus(ctx, [renderResponse(collection('/restore', 'versions-restore'), query, env, {})]);
+    sendMultistatus(ctx, [renderResponse(virtualCollection('/restore', 'restore', 'versions-restore'), query, env, {})]);
     return;
   }
   if (parts[0] !== 'versions' || parts.length < 2 || parts.length > 3) throw new NotFoundError('name a file by its id: versions/{fileId}');
@@ -80,7 +77,7 @@ export async function serveVersions(
       const depth = parseDepth(ctx, 1);
       if (depth === 'infinity') throw new ForbiddenError('PROPFIND with Depth: infinity is not supported', { davCondition: 'propfind-finite-depth' });
       const query = parsePropfindBody(await readXmlBody(ctx, XML_LIMIT));
-      const entries = version ? [versionEntry(dir, file, version)] : [collection(dir, `versions-${file.etag}`), ...(depth === 1 ? versions.map((v) => versionEntry(dir, file, v)) : [])];
+      const entries = version ? [versionEntry(dir, file, version)] : [virtualCollection(dir, baseName(dir), `versions-${file.etag}`), ...(depth === 1 ? versions.map((v) => versionEntry(dir, file, v)) : [])];
       sendMultistatus(ctx, entries.map((e) => renderResponse(e, query, env, {})));
       return;
     }
